@@ -1,0 +1,27 @@
+"""Errors the library raises on purpose; the CLI turns each into a message and an exit code."""
+
+from __future__ import annotations
+
+
+class EmbedarcError(Exception):
+    """Base class: anything embedarc reports to a person instead of a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(EmbedarcError):
+    """The command was given something it cannot work with."""
+
+    exit_code = 2
+
+
+class InputError(UsageError):
+    """A local input (file, stdin) cannot be read as an article."""
+
+
+class ConfigError(UsageError):
+    """The configuration file or an EMBEDARC_* variable is invalid."""
+
+
+class ArchiveError(EmbedarcError):
+    """The archive folder cannot be written or is inconsistent."""

@@ -1,0 +1,194 @@
+"""The plain data every stage shares.
+
+Stages pass these frozen dataclasses to each other; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Outcome(enum.StrEnum):
+    """The one state every link ends in."""
+
+    ARCHIVED = "archived"
+    ARCHIVED_FROM_WAYBACK = "archived_from_wayback"
+    GONE = "gone"
+    LOGIN_REQUIRED = "login_required"
+    NO_MEDIA = "no_media"
+    REFUSED = "refused"
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+    FAILED_PERMANENTLY = "failed_permanently"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether trying again later could change the answer."""
+        return self is not Outcome.FAILED
+
+
+class LinkKind(enum.StrEnum):
+    """Where and how a link was found."""
+
+    URL = "url"  # a plain http(s) URL in text or an <a href>
+    PIC_TWITTER = "pic_twitter"  # pic.twitter.com/<code>
+    TCO = "tco"  # t.co/<code>
+    IFTTT = "ifttt"  # ift.tt/<code>
+    TWEET = "tweet"  # (twitter|x).com/<user>/status/<id>
+    TWEET_EMBED = "tweet_embed"  # <blockquote class="twitter-tweet">
+    VIDEO = "video"  # <video src> / <source src>
+    IFRAME = "iframe"  # <iframe src> of a player
+    OG_VIDEO = "og_video"  # <meta property="og:video">
+    ORIGIN = "origin"  # the article's "via" link / ift.tt footer: leads to the original article
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link found in an article, normalised."""
+
+    url: str
+    kind: LinkKind
+    raw: str = ""  # as it appeared in the input
+    found_in: str = "article"  # "article", or "origin" for the original page's embeds
+    attribution: str | None = None  # "— Name (@handle) date" of an embedded tweet
+    tweet_id: str | None = None  # when the URL itself names a tweet
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article as read from its source, before anything is fetched for it."""
+
+    source: str  # path, URL or "-" as given by the user
+    raw: bytes  # the original bytes, kept as they came
+    media_type: str  # "text/plain" or "text/html"
+    title: str
+    text: str  # the body as plain text
+    links: tuple[Link, ...] = ()
+    canonical_url: str | None = None
+    published: str | None = None  # ISO 8601 when known
+    origin_name: str | None = None  # "ZeroHedge News" from "via ZeroHedge News <url>"
+    origin_url: str | None = None  # the "via" link, unresolved
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a redirect chain, as it happened."""
+
+    url: str
+    status: int | None  # None when no HTTP answer came (network error)
+    location: str | None  # where it pointed next
+    time: str  # UTC, ISO 8601
+    via: str = "http"  # "http" (3xx), "meta" (meta refresh), "js" (location.replace), "unwrap"
+
+
+class Stop(enum.StrEnum):
+    """Why resolution stopped where it did."""
+
+    FINAL = "final"  # a page or file that leads nowhere else
+    TWEET = "tweet"  # a tweet status URL: the id is all that is needed
+    EXTRACTOR = "extractor"  # a URL yt-dlp has a dedicated extractor for
+    LOOP = "loop"
+    HOP_LIMIT = "hop_limit"
+    HTTP_ERROR = "http_error"  # the chain ended on a 4xx/5xx
+    NETWORK_ERROR = "network_error"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where a link leads, hop by hop."""
+
+    url: str
+    hops: tuple[Hop, ...]
+    final_url: str
+    stop: Stop
+    status: int | None = None  # of the last answer
+    content_type: str | None = None  # of the last answer
+    tweet_id: str | None = None
+    error: str | None = None
+    retry_after: str | None = None
+
+
+class MediaKind(enum.StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    GIF = "gif"
+
+
+@dataclass(frozen=True)
+class TweetMedia:
+    """One piece of footage a tweet carries, with the URL of its original file."""
+
+    kind: MediaKind
+    url: str  # best progressive mp4, or the photo at name=orig
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    hls_url: str | None = None  # used only when no progressive file exists
+
+
+@dataclass(frozen=True)
+class Tweet:
+    id: str
+    screen_name: str | None
+    name: str | None
+    text: str
+    created_at: str | None  # ISO 8601 UTC
+    media: tuple[TweetMedia, ...] = ()
+    quoted: Tweet | None = None
+    source: str = "syndication"  # which service answered: syndication, fxtwitter, ytdlp
+
+    @property
+    def url(self) -> str:
+        return f"https://twitter.com/{self.screen_name or 'i/web'}/status/{self.id}"
+
+    def all_media(self) -> tuple[tuple[Tweet, TweetMedia], ...]:
+        """This tweet's media, then the quoted tweet's."""
+        own = tuple((self, m) for m in self.media)
+        return own + (self.quoted.all_media() if self.quoted else ())
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A file in the content-addressed store and how it was obtained."""
+
+    sha256: str
+    size: int
+    mime: str
+    path: str  # relative to the archive folder
+    source_url: str
+    fetched_at: str  # UTC, ISO 8601
+    method: str = "http"  # "http" (our own streaming download), "ytdlp", "hls"
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    headers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    tweet_id: str | None = None
+    author: str | None = None
+    kind: str | None = None  # photo/video/gif for tweet media
+    remuxed: bool = False
+    tool: str | None = None  # "yt-dlp 2026.10.26" when yt-dlp fetched it
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A raw answer from a service, kept in the article folder as proof of what it said."""
+
+    name: str  # file name inside the article's evidence folder
+    data: bytes
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """Everything that happened to one link."""
+
+    link: Link
+    outcome: Outcome
+    resolution: Resolution | None = None
+    reason: str | None = None
+    media: tuple[MediaFile, ...] = ()
+    tweet: Tweet | None = None
+    evidence: tuple[Evidence, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
