@@ -25,3 +25,16 @@ class ConfigError(UsageError):
 
 class ArchiveError(EmbedarcError):
     """The archive folder cannot be written or is inconsistent."""
+
+
+class FetchFailed(EmbedarcError):
+    """A server answered, but not with what was asked for (an HTTP error status)."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TooLarge(EmbedarcError):
+    """A file is larger than the configured maximum."""

@@ -1,0 +1,119 @@
+"""One place resolves settings: flags > EMBEDARC_* variables > archive/embedarc.toml > defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_ARCHIVE = Path("archive")
+CONFIG_NAME = "embedarc.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know; built once by `load_settings`."""
+
+    archive_dir: Path = DEFAULT_ARCHIVE
+    proxy: str | None = None  # None: the standard *_PROXY variables apply
+    ca_bundle: Path | None = None  # None: SSL_CERT_FILE, else the bundled certifi roots
+    cookies: Path | None = None  # Netscape cookies.txt, given to yt-dlp only
+    fxtwitter: bool = True
+    timeout: float = 30.0  # seconds without progress before a request is abandoned
+    max_hops: int = 10
+    max_file_size: int = 2 * 1024**3
+    concurrency: int = 8  # requests in flight across the whole run
+    per_host: int = 4  # requests in flight to one host
+
+    def with_updates(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+# name in Settings -> how to read it from a string (env or toml)
+_FIELDS: dict[str, type] = {
+    "archive_dir": Path,
+    "proxy": str,
+    "ca_bundle": Path,
+    "cookies": Path,
+    "fxtwitter": bool,
+    "timeout": float,
+    "max_hops": int,
+    "max_file_size": int,
+    "concurrency": int,
+    "per_host": int,
+}
+
+
+def _convert(name: str, value: Any, origin: str) -> Any:
+    kind = _FIELDS[name]
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        if kind is Path:
+            return Path(os.path.expanduser(str(value)))
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}") from None
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in _FIELDS:
+        key = f"EMBEDARC_{name.upper()}"
+        if key in env and env[key] != "":
+            found[name] = _convert(name, env[key], key)
+    if env.get("EMBEDARC_ARCHIVE"):
+        found["archive_dir"] = _convert("archive_dir", env["EMBEDARC_ARCHIVE"], "EMBEDARC_ARCHIVE")
+    return found
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from None
+    found: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in _FIELDS or name == "archive_dir":
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        found[name] = _convert(name, value, str(path))
+    return found
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Merge flags (None means not given) over environment over config file over defaults."""
+    env = os.environ if env is None else env
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    from_env = _from_env(env)
+    archive_dir = Path(given.get("archive_dir") or from_env.get("archive_dir") or DEFAULT_ARCHIVE)
+    merged: dict[str, Any] = {}
+    merged.update(_from_file(archive_dir / CONFIG_NAME))
+    merged.update(from_env)
+    merged.update(given)
+    merged["archive_dir"] = archive_dir
+    unknown = set(merged) - set(_FIELDS)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    settings = Settings(**merged)
+    for name in ("timeout", "max_hops", "max_file_size", "concurrency", "per_host"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be greater than zero")
+    return settings

@@ -1,0 +1,1 @@
+"""One module per kind of source of footage: tweets, yt-dlp, direct files."""

@@ -1,0 +1,290 @@
+"""Tweets without login: the syndication API, then fxtwitter; yt-dlp is the last resort.
+
+Each answer is kept as evidence, whatever it said.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..links import normalise
+from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
+from ..net import Net, NetworkError
+
+SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
+FXTWITTER_URL = "https://api.fxtwitter.com"
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def syndication_token(tweet_id: str) -> str:
+    """JavaScript's `((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\\.)/g, '')`."""
+    value = (int(tweet_id) / 1e15) * math.pi
+    whole = int(value)
+    frac = value - whole
+    # As V8's DoubleToRadixCString: emit digits only while they are significant.
+    delta = max(0.5 * (math.nextafter(value, math.inf) - value), math.nextafter(0.0, 1.0))
+    digits: list[int] = []
+    if frac >= delta:
+        while True:
+            frac *= 36
+            delta *= 36
+            digit = int(frac)
+            digits.append(digit)
+            frac -= digit
+            if (frac > 0.5 or (frac == 0.5 and digit & 1)) and frac + delta > 1:
+                # Round up, carrying into earlier digits.
+                i = len(digits) - 1
+                while True:
+                    if i < 0:
+                        whole += 1
+                        break
+                    digits[i] += 1
+                    if digits[i] < 36:
+                        break
+                    digits.pop()
+                    i -= 1
+                break
+            if frac < delta:
+                break
+    head = ""
+    while whole:
+        whole, digit = divmod(whole, 36)
+        head = _DIGITS[digit] + head
+    tail = "".join(_DIGITS[d] for d in digits)
+    return re.sub(r"0+|\.", "", (head or "0") + ("." + tail if tail else ""))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one service said about one tweet."""
+
+    service: str
+    tweet: Tweet | None = None
+    verdict: Outcome | None = None  # GONE / LOGIN_REQUIRED / FAILED when no tweet
+    reason: str | None = None
+    evidence: Evidence | None = None
+    retry_after: str | None = None
+
+
+def _dims(url: str) -> tuple[int, int]:
+    m = re.search(r"/(\d+)x(\d+)/", url)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def best_variant(variants: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(best progressive mp4 URL, HLS master URL): largest W×H in the path, then bitrate."""
+    progressive: list[tuple[int, int, str]] = []
+    hls = None
+    for v in variants:
+        url = v.get("url") or v.get("src")
+        ctype = (v.get("content_type") or v.get("type") or v.get("container") or "").lower()
+        if not url:
+            continue
+        if "mpegurl" in ctype or ".m3u8" in url:
+            hls = hls or url
+            continue
+        w, h = _dims(url)
+        progressive.append((w * h, int(v.get("bitrate") or v.get("bit_rate") or 0), url))
+    best = max(progressive)[2] if progressive else None
+    return best, hls
+
+
+def _iso(created: str | None) -> str | None:
+    if not created:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%a %b %d %H:%M:%S %z %Y"):
+        try:
+            parsed = datetime.strptime(created, fmt)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return created
+
+
+def parse_syndication(data: dict[str, Any]) -> Tweet:
+    media: list[TweetMedia] = []
+    for item in data.get("mediaDetails") or []:
+        kind = item.get("type")
+        info = item.get("original_info") or {}
+        w, h = info.get("width"), info.get("height")
+        if kind == "photo" and item.get("media_url_https"):
+            media.append(TweetMedia(MediaKind.PHOTO, normalise(item["media_url_https"]), w, h))
+        elif kind in ("video", "animated_gif"):
+            video = item.get("video_info") or {}
+            best, hls = best_variant(video.get("variants") or [])
+            millis = video.get("duration_millis")
+            if best or hls:
+                media.append(
+                    TweetMedia(
+                        MediaKind.GIF if kind == "animated_gif" else MediaKind.VIDEO,
+                        best or hls or "",
+                        w,
+                        h,
+                        millis / 1000 if millis else None,
+                        hls_url=hls,
+                    )
+                )
+    user = data.get("user") or {}
+    quoted = data.get("quoted_tweet")
+    return Tweet(
+        id=str(data.get("id_str") or ""),
+        screen_name=user.get("screen_name"),
+        name=user.get("name"),
+        text=data.get("text") or data.get("full_text") or "",
+        created_at=_iso(data.get("created_at")),
+        media=tuple(media),
+        quoted=parse_syndication(quoted)
+        if isinstance(quoted, dict) and quoted.get("id_str")
+        else None,
+        source="syndication",
+    )
+
+
+def parse_fxtwitter(data: dict[str, Any]) -> Tweet:
+    media: list[TweetMedia] = []
+    found = data.get("media") or {}
+    for photo in found.get("photos") or []:
+        if photo.get("url"):
+            media.append(
+                TweetMedia(
+                    MediaKind.PHOTO,
+                    normalise(photo["url"]),
+                    photo.get("width"),
+                    photo.get("height"),
+                )
+            )
+    for video in found.get("videos") or []:
+        best, hls = best_variant(video.get("variants") or [])
+        url = best or video.get("url")
+        if url:
+            media.append(
+                TweetMedia(
+                    MediaKind.GIF if video.get("type") == "gif" else MediaKind.VIDEO,
+                    url,
+                    video.get("width"),
+                    video.get("height"),
+                    video.get("duration"),
+                    hls_url=hls,
+                )
+            )
+    author = data.get("author") or {}
+    created = data.get("created_at")
+    if data.get("created_timestamp"):
+        stamp = datetime.fromtimestamp(int(data["created_timestamp"]), UTC)
+        created = stamp.isoformat().replace("+00:00", "Z")
+    quoted = data.get("quote")
+    return Tweet(
+        id=str(data.get("id") or ""),
+        screen_name=author.get("screen_name"),
+        name=author.get("name"),
+        text=data.get("text") or "",
+        created_at=_iso(created),
+        media=tuple(media),
+        quoted=parse_fxtwitter(quoted) if isinstance(quoted, dict) and quoted.get("id") else None,
+        source="fxtwitter",
+    )
+
+
+def _transient(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def ask_syndication(net: Net, tweet_id: str) -> Answer:
+    url = f"{SYNDICATION_URL}?id={tweet_id}&token={syndication_token(tweet_id)}"
+    try:
+        got = net.fetch(url)
+    except NetworkError as e:
+        return Answer("syndication", verdict=Outcome.FAILED, reason=str(e))
+    evidence = Evidence(f"{tweet_id}.syndication.json", got.content)
+    if got.status == 404:
+        return Answer(
+            "syndication", verdict=Outcome.GONE, reason="syndication: 404", evidence=evidence
+        )
+    if got.status != 200:
+        verdict = Outcome.FAILED if _transient(got.status) else Outcome.GONE
+        return Answer(
+            "syndication",
+            verdict=verdict,
+            reason=f"syndication: HTTP {got.status}",
+            evidence=evidence,
+            retry_after=got.headers.get("retry-after"),
+        )
+    try:
+        data = json.loads(got.content)
+    except ValueError:
+        return Answer(
+            "syndication", verdict=Outcome.FAILED, reason="syndication: not JSON", evidence=evidence
+        )
+    if not isinstance(data, dict) or not data:
+        return Answer(
+            "syndication",
+            verdict=Outcome.GONE,
+            reason="syndication: empty answer",
+            evidence=evidence,
+        )
+    if data.get("__typename") == "TweetTombstone" or "tombstone" in data:
+        text = ((data.get("tombstone") or {}).get("text") or {}).get("text") or "tombstone"
+        return Answer(
+            "syndication", verdict=Outcome.GONE, reason=f"syndication: {text}", evidence=evidence
+        )
+    return Answer("syndication", tweet=parse_syndication(data), evidence=evidence)
+
+
+def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
+    url = (
+        f"{FXTWITTER_URL}/{screen_name}/status/{tweet_id}"
+        if screen_name
+        else f"{FXTWITTER_URL}/status/{tweet_id}"
+    )
+    try:
+        got = net.fetch(url)
+    except NetworkError as e:
+        return Answer("fxtwitter", verdict=Outcome.FAILED, reason=str(e))
+    evidence = Evidence(f"{tweet_id}.fxtwitter.json", got.content)
+    try:
+        data = json.loads(got.content)
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    code = data.get("code", got.status)
+    if got.status == 200 and code == 200 and isinstance(data.get("tweet"), dict):
+        return Answer("fxtwitter", tweet=parse_fxtwitter(data["tweet"]), evidence=evidence)
+    if got.status == 404 or code == 404:
+        return Answer(
+            "fxtwitter", verdict=Outcome.GONE, reason="fxtwitter: NOT_FOUND", evidence=evidence
+        )
+    if code == 401 or got.status == 401:
+        return Answer(
+            "fxtwitter",
+            verdict=Outcome.LOGIN_REQUIRED,
+            reason="fxtwitter: private",
+            evidence=evidence,
+        )
+    return Answer(
+        "fxtwitter",
+        verdict=Outcome.FAILED,
+        reason=f"fxtwitter: HTTP {got.status} {data.get('message') or ''}".strip(),
+        evidence=evidence,
+        retry_after=got.headers.get("retry-after"),
+    )
+
+
+def combine(answers: list[Answer]) -> tuple[Outcome, str]:
+    """The outcome for a tweet no service could give: gone only when every one said so."""
+    verdicts = [a.verdict for a in answers if a.verdict is not None]
+    reasons = "; ".join(a.reason for a in answers if a.reason)
+    if Outcome.LOGIN_REQUIRED in verdicts:
+        return Outcome.LOGIN_REQUIRED, reasons
+    if verdicts and all(v is Outcome.GONE for v in verdicts):
+        return Outcome.GONE, reasons
+    if Outcome.NO_MEDIA in verdicts and Outcome.FAILED not in verdicts:
+        return Outcome.NO_MEDIA, reasons
+    return Outcome.FAILED, reasons

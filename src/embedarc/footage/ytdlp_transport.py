@@ -1,0 +1,140 @@
+"""A yt-dlp request handler that sends through `Net`, so yt-dlp obeys the same proxy, CA,
+limits and guards as embedarc's own requests, and no other handler is ever used."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from ..net import Net, NetworkError
+
+
+class _Chunks(io.RawIOBase):
+    """A file-like view of an httpx body stream."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class _Items:
+    """Lets yt-dlp's Response keep repeated headers (several Set-Cookie lines)."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self._items = items
+
+    def items(self) -> list[tuple[str, str]]:
+        return self._items
+
+
+@functools.cache
+def youtube_dl_class() -> Any:
+    """Build (once) a YoutubeDL subclass whose only request handler is Net-backed."""
+    from yt_dlp import YoutubeDL
+    from yt_dlp.networking.common import Features, RequestHandler, Response
+    from yt_dlp.networking.exceptions import HTTPError, TransportError
+
+    class NetResponse(Response):  # type: ignore[misc]
+        def __init__(self, response: httpx.Response, stack: contextlib.ExitStack) -> None:
+            self._stack = stack
+            headers = list(response.headers.multi_items())
+            if response.headers.get("content-encoding", "identity") != "identity":
+                # httpx decodes the body; the lengths and encoding no longer describe it.
+                drop = {"content-encoding", "content-length"}
+                headers = [(k, v) for k, v in headers if k.lower() not in drop]
+            body = io.BufferedReader(_Chunks(response.iter_bytes()))
+            super().__init__(
+                fp=body, url=str(response.url), headers=_Items(headers), status=response.status_code
+            )
+
+        def read(self, amt: int | None = None) -> bytes:
+            try:
+                return bytes(self.fp.read(amt))
+            except (httpx.HTTPError, NetworkError) as e:
+                raise TransportError(cause=e) from e
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self._stack.close()
+
+    class EmbedarcNetRH(RequestHandler):  # type: ignore[misc]
+        _SUPPORTED_URL_SCHEMES = ("http", "https")
+        _SUPPORTED_PROXY_SCHEMES = None  # proxies are Net's business, not yt-dlp's
+        _SUPPORTED_FEATURES = (Features.NO_PROXY, Features.ALL_PROXY)
+
+        def __init__(self, *, net: Net, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.net = net
+
+        def _check_extensions(self, extensions: dict[str, Any]) -> None:
+            super()._check_extensions(extensions)
+            for known in ("cookiejar", "timeout", "legacy_ssl", "keep_header_casing"):
+                extensions.pop(known, None)
+
+        def _send(self, request: Any) -> Any:
+            headers = self._get_headers(request)
+            jar = self._get_cookiejar(request)
+            probe = urllib.request.Request(request.url, headers=headers)
+            jar.add_cookie_header(probe)
+            cookie = probe.get_header("Cookie") or probe.unredirected_hdrs.get("Cookie")
+            if cookie:
+                headers["Cookie"] = cookie
+            data = request.data
+            if data is not None and not isinstance(data, bytes):
+                data = data.read() if hasattr(data, "read") else b"".join(data)
+            stack = contextlib.ExitStack()
+            try:
+                response = stack.enter_context(
+                    self.net.open(
+                        request.url,
+                        method=request.method,
+                        headers=headers,
+                        content=data,
+                        follow_redirects=True,
+                    )
+                )
+            except NetworkError as e:
+                stack.close()
+                raise TransportError(cause=e) from e
+            except BaseException:
+                stack.close()
+                raise
+            result = NetResponse(response, stack)
+            jar.extract_cookies(result, probe)
+            if not 200 <= result.status < 300:
+                raise HTTPError(result)
+            return result
+
+    class EmbedarcYoutubeDL(YoutubeDL):  # type: ignore[misc]
+        def __init__(self, params: dict[str, Any], *, net: Net) -> None:
+            self._net = net
+            super().__init__(params)
+
+        @functools.cached_property
+        def _request_director(self) -> Any:
+            handler = functools.partial(EmbedarcNetRH, net=self._net)
+            return self.build_request_director([handler])
+
+    return EmbedarcYoutubeDL

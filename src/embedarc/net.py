@@ -1,0 +1,205 @@
+"""The one HTTP layer: every request embedarc makes, yt-dlp's included, goes through `Net`.
+
+It owns the proxy and CA settings, timeouts, the User-Agent and the concurrency limits, so
+that a setting given once applies to everything that leaves the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import certifi
+import httpx
+
+from . import __version__
+from .config import Settings
+from .errors import EmbedarcError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"embedarc/{__version__} (footage archiver; python-httpx)"
+
+
+class NetworkError(EmbedarcError):
+    """No HTTP answer: DNS, connection, proxy, TLS or timeout failure."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A small response read whole (pages, API answers)."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes = field(repr=False)
+
+    @property
+    def content_type(self) -> str:
+        return media_type(self.headers.get("content-type"))
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.content)
+
+
+def media_type(header: str | None) -> str:
+    """`text/html; charset=utf-8` → `text/html`."""
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """Trust `ca_bundle`, else SSL_CERT_FILE / SSL_CERT_DIR, else certifi's roots."""
+    if ca_bundle is not None:
+        return ssl.create_default_context(cafile=str(ca_bundle))
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class _Slots:
+    """A global limit and a per-host limit on requests in flight."""
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self._total = threading.BoundedSemaphore(total)
+        self._per_host = per_host
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+
+    def _host(self, host: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            sem = self._hosts.get(host)
+            if sem is None:
+                sem = self._hosts[host] = threading.BoundedSemaphore(self._per_host)
+            return sem
+
+    @contextlib.contextmanager
+    def hold(self, host: str) -> Iterator[None]:
+        # Host first: a busy host must not pin global slots other hosts could use.
+        with self._host(host), self._total:
+            yield
+
+
+class Net:
+    """A shared, thread-safe HTTP client configured from `Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.slots = _Slots(settings.concurrency, settings.per_host)
+        self.client = httpx.Client(
+            proxy=settings.proxy,
+            # With an explicit proxy the *_PROXY variables must not override it.
+            trust_env=settings.proxy is None,
+            verify=ssl_context(settings.ca_bundle),
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            # No cookie is kept between requests: each service sees a first visit.
+            cookies=http.cookiejar.CookieJar(
+                http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+            ),
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(
+                max_connections=settings.concurrency * 2,
+                max_keepalive_connections=settings.concurrency,
+            ),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Net:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def open(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        follow_redirects: bool = False,
+    ) -> Iterator[httpx.Response]:
+        """Send a request and yield the response with its body unread (streamed)."""
+        with self.slots.hold(host_of(url)):
+            try:
+                request = self.client.build_request(method, url, headers=headers, content=content)
+                response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
+            except httpx.HTTPError as e:
+                raise NetworkError(describe(e, url)) from e
+            except ValueError as e:  # malformed URL
+                raise NetworkError(f"{url}: {e}") from e
+            try:
+                yield response
+            except httpx.HTTPError as e:
+                raise NetworkError(describe(e, url)) from e
+            finally:
+                response.close()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        max_bytes: int = 16 * 1024 * 1024,
+    ) -> Fetched:
+        """Send a request and read the whole (small) answer; raises NetworkError if too large."""
+        with self.open(url, method=method, headers=headers, content=content) as response:
+            body = read_limited(response, max_bytes)
+            return Fetched(str(response.url), response.status_code, dict(response.headers), body)
+
+
+def read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    """Read a streamed body, refusing to hold more than `max_bytes` in memory."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise NetworkError(f"{response.url}: answer larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def describe(error: httpx.HTTPError, url: str) -> str:
+    """A one-line, credential-free description of a transport failure."""
+    kind = type(error).__name__
+    text = str(error) or kind
+    if isinstance(error, httpx.TimeoutException):
+        text = "timed out"
+    elif isinstance(error, httpx.ProxyError):
+        text = f"proxy error: {text}"
+    elif "CERTIFICATE_VERIFY_FAILED" in text:
+        text = "TLS certificate not trusted (see --ca-bundle)"
+    return f"{redact(url)}: {text}"
+
+
+def redact(url: str) -> str:
+    """Drop userinfo from a URL before it is logged or recorded."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc).geturl()

@@ -1,0 +1,394 @@
+"""Wires the stages: articles → links → resolution → footage → store → index.
+
+All links of all articles in one call share one pool of workers and the network's global and
+per-host limits; only the calling thread writes article folders and the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import articles, sidecar
+from .config import Settings
+from .footage import ytdlp
+from .footage.collect import Collector
+from .index import INDEX_NAME, Index
+from .links import links_in_html, normalise
+from .model import Article, Link, LinkKind, LinkResult, MediaFile, Outcome, Stop
+from .net import Net
+from .resolve import Followed, now, resolve
+from .store import Store, slugify
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing to archive: an article already read (file, stdin) or a URL to fetch."""
+
+    label: str
+    article: Article | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What happened to one article: the one-line summary and the --json object."""
+
+    source: str
+    title: str | None = None
+    folder: str | None = None
+    canonical_url: str | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)
+    media: int = 0
+    new_media: int = 0
+    error: str | None = None
+    error_outcome: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether something here may succeed on a later run (exit status 1)."""
+        return self.error is not None or self.outcomes.get(str(Outcome.FAILED), 0) > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "folder": self.folder,
+            "canonical_url": self.canonical_url,
+            "links": sum(self.outcomes.values()),
+            "outcomes": self.outcomes,
+            "media": self.media,
+            "new_media": self.new_media,
+            "error": self.error,
+        }
+
+    def summary(self) -> str:
+        if self.error:
+            return f"FAILED {self.source}: {self.error}"
+        counts = ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items()))
+        return (
+            f"{self.title!r}: {sum(self.outcomes.values())} links ({counts or 'none'}), "
+            f"{self.media} media ({self.new_media} new) -> {self.folder}"
+        )
+
+
+class Progress(Protocol):
+    def add(self, count: int) -> None: ...
+    def done(self, description: str) -> None: ...
+
+
+class _Silent:
+    def add(self, count: int) -> None:
+        pass
+
+    def done(self, description: str) -> None:
+        pass
+
+
+@dataclass
+class _Job:
+    input: Input
+    article: Article | None = None
+    origin: LinkResult | None = None
+    origin_page: bytes | None = None
+    previous: dict[str, Any] | None = None
+    previous_folder: str | None = None
+    links: list[Link] = field(default_factory=list)
+    results: dict[str, LinkResult] = field(default_factory=dict)
+    reused: dict[str, dict[str, Any]] = field(default_factory=dict)
+    waiting: int = 0
+    error: str | None = None
+
+
+def archive(
+    *, inputs: list[Input], settings: Settings, progress: Progress | None = None
+) -> list[Report]:
+    """Archive every input's footage into `settings.archive_dir`; one report per input."""
+    progress = progress or _Silent()
+    store = Store(settings.archive_dir)
+    store.ensure()
+    index = Index(settings.archive_dir / INDEX_NAME)
+    try:
+        known = {url: _media_from_row(url, row) for url, row in index.known_media().items()}
+        with Net(settings) as net, ThreadPoolExecutor(settings.concurrency) as pool:
+            run = _Run(Collector(net, store, settings, known), index, pool, progress)
+            return run.go(inputs)
+    finally:
+        index.close()
+
+
+def _media_from_row(url: str, row: dict[str, Any]) -> MediaFile:
+    return MediaFile(
+        sha256=row["sha256"],
+        size=row["size"],
+        mime=row["mime"],
+        path=row["path"],
+        source_url=url,
+        fetched_at=row["fetched_at"],
+        method=row["method"] or "http",
+        width=row["width"],
+        height=row["height"],
+        duration=row["duration"],
+        headers=row["headers"],
+        remuxed=row["remuxed"],
+        tool=row["tool"],
+    )
+
+
+class _Run:
+    def __init__(
+        self, collector: Collector, index: Index, pool: ThreadPoolExecutor, progress: Progress
+    ):
+        self.collector = collector
+        self.store = collector.store
+        self.settings = collector.settings
+        self.index = index
+        self.pool = pool
+        self.progress = progress
+        self.pending: dict[Future[Any], tuple[_Job, Link | None]] = {}
+
+    def go(self, inputs: list[Input]) -> list[Report]:
+        jobs = [_Job(i) for i in inputs]
+        reports: dict[int, Report] = {}
+        for job in jobs:
+            self.progress.add(1)
+            self.pending[self.pool.submit(self._prepare, job)] = (job, None)
+        while self.pending:
+            done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job, link = self.pending.pop(future)
+                if link is None:
+                    future.result()  # _prepare records its own failures
+                    self.progress.done(job.input.label)
+                    self._start_links(job)
+                else:
+                    result = future.result()
+                    job.results[link.url] = result
+                    job.waiting -= 1
+                    self.progress.done(f"{result.outcome}: {link.url}")
+                if job.waiting == 0 and id(job) not in reports:
+                    reports[id(job)] = self._finish(job)
+        return [reports[id(job)] for job in jobs]
+
+    # -- worker side -----------------------------------------------------------------------
+
+    def _prepare(self, job: _Job) -> None:
+        """Fetch a URL input, find an earlier archive of it, resolve its origin link."""
+        try:
+            job.article = job.input.article or self._fetch_article(job)
+            if job.article is None:
+                return
+            article = job.article
+            job.previous_folder, job.previous = self._previous(
+                content_sha256=hashlib.sha256(article.raw).hexdigest()
+            )
+            if article.origin_url:
+                self._resolve_origin(job)
+            if job.previous is None and job.article.canonical_url:
+                job.previous_folder, job.previous = self._previous(
+                    canonical_url=job.article.canonical_url
+                )
+            job.links = self._links(job)
+        except Exception as e:  # a bug must not lose the rest of the batch
+            log.exception("unexpected error preparing %s", job.input.label)
+            job.error = f"internal error: {e}"
+
+    def _fetch_article(self, job: _Job) -> Article | None:
+        url = job.input.url or ""
+        followed: Followed[None] = resolve(self.collector.net, url, max_hops=self.settings.max_hops)
+        res = followed.resolution
+        if followed.page is None:
+            reason = res.error or (
+                f"HTTP {res.status}" if res.status else f"not an article ({res.content_type})"
+            )
+            job.error = f"cannot fetch the article: {reason}"
+            return None
+        article = articles.read_article(
+            followed.page, source=url, content_type=res.content_type, url=res.final_url
+        )
+        if article.canonical_url is None:
+            article = replace(article, canonical_url=normalise(res.final_url))
+        return article
+
+    def _previous(self, **where: str) -> tuple[str | None, dict[str, Any] | None]:
+        # Reads from a worker: a private connection, never the writer's.
+        reader = Index(self.index.path)
+        try:
+            row = reader.find_article(**where)
+        finally:
+            reader.close()
+        if row is None:
+            return None, None
+        return row["folder"], sidecar.read(self.store.root / row["folder"])
+
+    def _resolve_origin(self, job: _Job) -> None:
+        article = job.article
+        assert article is not None and article.origin_url is not None
+        link = Link(url=normalise(article.origin_url), kind=LinkKind.ORIGIN, raw=article.origin_url)
+        prior = _prior_entry(job.previous, link.url)
+        if prior is not None and prior["outcome"] == Outcome.ARCHIVED and job.previous_folder:
+            page_name = (job.previous or {}).get("article", {}).get("origin_page")
+            if page_name:
+                page = _read(self.store.root / job.previous_folder / page_name)
+                if page is not None:
+                    job.origin_page = page
+                    job.reused[link.url] = prior
+                    canonical = (job.previous or {}).get("article", {}).get("canonical_url")
+                    job.article = replace(article, canonical_url=canonical)
+                    return
+        followed: Followed[None] = resolve(
+            self.collector.net, link.url, max_hops=self.settings.max_hops
+        )
+        res = followed.resolution
+        if followed.page is not None:
+            page_article = articles.read_html(
+                followed.page, source=res.final_url, url=res.final_url
+            )
+            canonical = page_article.canonical_url or normalise(res.final_url)
+            job.origin_page = followed.page
+            job.article = replace(article, canonical_url=canonical)
+            job.origin = LinkResult(link, Outcome.ARCHIVED, res)
+        elif res.stop is Stop.FINAL:
+            job.origin = LinkResult(link, Outcome.NO_MEDIA, res, f"not a page: {res.content_type}")
+        else:
+            from .footage.collect import stop_outcome
+
+            outcome, reason = stop_outcome(res)
+            job.origin = LinkResult(link, outcome, res, reason)
+
+    def _links(self, job: _Job) -> list[Link]:
+        article = job.article
+        assert article is not None
+        found = [link for link in article.links if link.kind is not LinkKind.ORIGIN]
+        if job.origin_page is not None:
+            base = article.canonical_url
+            found += links_in_html(job.origin_page, base_url=base, found_in="origin")
+        unique: dict[str, Link] = {}
+        for link in found:
+            unique.setdefault(link.url, link)
+        return list(unique.values())
+
+    # -- calling thread --------------------------------------------------------------------
+
+    def _start_links(self, job: _Job) -> None:
+        if job.error is not None or job.article is None:
+            return
+        for link in job.links:
+            prior = _prior_entry(job.previous, link.url)
+            if prior is not None and Outcome(prior["outcome"]).is_final:
+                job.reused[link.url] = prior  # a final outcome is not asked again
+                continue
+            job.waiting += 1
+            self.progress.add(1)
+            self.pending[self.pool.submit(self.collector.link, link)] = (job, link)
+
+    def _finish(self, job: _Job) -> Report:
+        if job.error is not None or job.article is None:
+            return Report(job.input.label, error=job.error or "nothing to archive")
+        try:
+            return self._write(job)
+        except OSError as e:
+            return Report(job.input.label, error=f"cannot write the archive: {e}")
+
+    def _write(self, job: _Job) -> Report:
+        article = job.article
+        assert article is not None
+        content_sha = hashlib.sha256(article.raw).hexdigest()
+        identity = article.canonical_url or f"sha256:{content_sha}"
+        article_id = sidecar.short_hash(identity)
+        folder_name = job.previous_folder or _folder_name(article, article_id)
+        folder = self.store.root / folder_name
+        original = "article.html" if article.media_type == "text/html" else "article.txt"
+        self.store.write_file(folder / original, article.raw)
+        origin_page = None
+        if job.origin_page is not None:
+            origin_page = "origin.html"
+            if not (folder / origin_page).exists() or job.origin is not None:
+                self.store.write_file(folder / origin_page, job.origin_page)
+
+        stamp = now()
+        results = ([job.origin] if job.origin else []) + [
+            job.results[link.url] for link in job.links if link.url in job.results
+        ]
+        fresh = {
+            r.link.url: sidecar.link_entry(r, article_id=article_id, resolved_at=stamp)
+            for r in results
+        }
+        order = ([normalise(article.origin_url)] if article.origin_url else []) + [
+            link.url for link in job.links
+        ]
+        entries = [
+            fresh.get(url) or job.reused[url] for url in order if url in fresh or url in job.reused
+        ]
+
+        media: dict[str, dict[str, Any]] = {}
+        prior_media = {m["sha256"]: m for m in (job.previous or {}).get("media", [])}
+        tweets: dict[str, dict[str, Any]] = {
+            t["id"]: t for t in (job.previous or {}).get("tweets", [])
+        }
+        for result in results:
+            for evidence in result.evidence:
+                self.store.write_file(folder / "evidence" / evidence.name, evidence.data)
+            for item in result.media:
+                media[item.sha256] = sidecar.media_entry(item)
+            for tweet in sidecar.tweet_entries(result.tweet):
+                tweets[tweet["id"]] = tweet
+        for entry in entries:
+            for ref in entry["media"]:
+                if ref["sha256"] not in media and ref["sha256"] in prior_media:
+                    media[ref["sha256"]] = prior_media[ref["sha256"]]
+        for entry_media in media.values():
+            linked = self.store.link_media(folder, self.store.root / entry_media["path"])
+            entry_media["article_path"] = self.store.relative(linked)
+
+        data = sidecar.build(
+            article,
+            article_id=article_id,
+            identity=identity,
+            folder=folder_name,
+            original=original,
+            origin_page=origin_page,
+            archived_at=stamp,
+            links=entries,
+            media=list(media.values()),
+            tweets=list(tweets.values()),
+            ytdlp_version=ytdlp.version(),
+        )
+        self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
+        self.index.write_article(data)
+        outcomes = Counter(entry["outcome"] for entry in entries)
+        return Report(
+            source=job.input.label,
+            title=article.title,
+            folder=folder_name,
+            canonical_url=article.canonical_url,
+            outcomes=dict(outcomes),
+            media=len(media),
+            new_media=sum(1 for sha in media if sha in self.collector.downloaded),
+        )
+
+
+def _prior_entry(previous: dict[str, Any] | None, url: str) -> dict[str, Any] | None:
+    for entry in (previous or {}).get("links", []):
+        if entry.get("url") == url:
+            return entry  # type: ignore[no-any-return]
+    return None
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _folder_name(article: Article, article_id: str) -> str:
+    date = (article.published or now())[:10]
+    return f"articles/{date}-{slugify(article.title)}-{article_id[:8]}"

@@ -1,0 +1,109 @@
+"""Redirect chains, followed hop by hop (3xx, meta refresh, t.co's script), each hop recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+from urllib.parse import urljoin
+
+import httpx
+
+from .links import html_meta_refresh, tweet_ref, unwrap
+from .model import Hop, Resolution, Stop
+from .net import Net, NetworkError, media_type, read_limited
+
+T = TypeVar("T")
+
+MAX_PAGE = 8 * 1024 * 1024  # HTML read to look for a meta refresh (and kept when final)
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+
+
+@dataclass(frozen=True)
+class Followed(Generic[T]):
+    """A resolution, with the final page's bytes when it was HTML, or what `on_media` returned."""
+
+    resolution: Resolution
+    page: bytes | None = None
+    media: T | None = None
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def resolve(
+    net: Net,
+    url: str,
+    *,
+    max_hops: int,
+    stop_at: Callable[[str], bool] = lambda _url: False,
+    on_media: Callable[[httpx.Response], T] | None = None,
+) -> Followed[T]:
+    """Follow `url` until it stops leading elsewhere.
+
+    Stops before requesting a tweet status URL or a URL `stop_at` claims. When the chain ends
+    on a non-HTML answer, `on_media` gets the open response, so a direct file is downloaded
+    by the same request that found it.
+    """
+    hops: list[Hop] = []
+    seen: set[str] = set()
+    current = url
+
+    def done(stop: Stop, **kw: object) -> Resolution:
+        return Resolution(url=url, hops=tuple(hops), final_url=current, stop=stop, **kw)  # type: ignore[arg-type]
+
+    while True:
+        ref = tweet_ref(current)
+        if ref is not None:
+            return Followed(done(Stop.TWEET, tweet_id=ref[1]))
+        target = unwrap(current)
+        if target is not None:
+            hops.append(Hop(current, None, target, now(), via="unwrap"))
+            current = target
+            continue
+        if current in seen:
+            return Followed(done(Stop.LOOP, error=f"redirect loop back to {current}"))
+        if len(seen) >= max_hops:
+            return Followed(done(Stop.HOP_LIMIT, error=f"more than {max_hops} hops"))
+        if stop_at(current):
+            return Followed(done(Stop.EXTRACTOR))
+        seen.add(current)
+        started = now()
+        try:
+            with net.open(current) as response:
+                status = response.status_code
+                ctype = media_type(response.headers.get("content-type"))
+                location = response.headers.get("location")
+                if 300 <= status < 400 and location:
+                    nxt = urljoin(current, location.strip())
+                    hops.append(Hop(current, status, nxt, started))
+                    current = nxt
+                    continue
+                if status >= 400:
+                    hops.append(Hop(current, status, None, started))
+                    return Followed(
+                        done(
+                            Stop.HTTP_ERROR,
+                            status=status,
+                            content_type=ctype,
+                            retry_after=response.headers.get("retry-after"),
+                        )
+                    )
+                if ctype in HTML_TYPES or not ctype:
+                    page = read_limited(response, MAX_PAGE)
+                    nxt_page = html_meta_refresh(page, current)
+                    if nxt_page and nxt_page != current:
+                        hops.append(Hop(current, status, nxt_page, started, via="meta"))
+                        current = nxt_page
+                        continue
+                    hops.append(Hop(current, status, None, started))
+                    return Followed(done(Stop.FINAL, status=status, content_type=ctype), page=page)
+                hops.append(Hop(current, status, None, started))
+                final = done(Stop.FINAL, status=status, content_type=ctype)
+                media = on_media(response) if on_media is not None else None
+                return Followed(final, media=media)
+        except NetworkError as e:
+            hops.append(Hop(current, None, None, started))
+            return Followed(done(Stop.NETWORK_ERROR, error=str(e)))

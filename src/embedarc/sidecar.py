@@ -1,0 +1,126 @@
+"""article.json: everything known about an article folder, enough to understand it alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import Article, LinkResult, MediaFile, Tweet
+
+SIDECAR = "article.json"
+SCHEMA = 1
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]
+
+
+def media_entry(media: MediaFile) -> dict[str, Any]:
+    return dataclasses.asdict(media)
+
+
+def tweet_entries(tweet: Tweet | None) -> list[dict[str, Any]]:
+    """The tweet and the tweet it quotes, flat, media described by URL."""
+    entries: list[dict[str, Any]] = []
+    while tweet is not None:
+        entries.append(
+            {
+                "id": tweet.id,
+                "url": tweet.url,
+                "screen_name": tweet.screen_name,
+                "name": tweet.name,
+                "text": tweet.text,
+                "created_at": tweet.created_at,
+                "source": tweet.source,
+                "quoted_id": tweet.quoted.id if tweet.quoted else None,
+                "media": [dataclasses.asdict(m) for m in tweet.media],
+            }
+        )
+        tweet = tweet.quoted
+    return entries
+
+
+def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict[str, Any]:
+    link = result.link
+    resolution = None
+    if result.resolution is not None:
+        resolution = dataclasses.asdict(result.resolution)
+        resolution.pop("url", None)
+    return {
+        "id": short_hash(article_id, link.url),
+        "url": link.url,
+        "raw": link.raw,
+        "kind": str(link.kind),
+        "found_in": link.found_in,
+        "attribution": link.attribution,
+        "tweet_id": (result.tweet.id if result.tweet else None)
+        or link.tweet_id
+        or (result.resolution.tweet_id if result.resolution else None),
+        "outcome": str(result.outcome),
+        "reason": result.reason,
+        "resolved_at": resolved_at,
+        "resolution": resolution,
+        "media": [
+            {"sha256": m.sha256, "tweet_id": m.tweet_id, "kind": m.kind, "source_url": m.source_url}
+            for m in result.media
+        ],
+        "evidence": [f"evidence/{e.name}" for e in result.evidence],
+        **({"retry_after": result.extra["retry_after"]} if result.extra.get("retry_after") else {}),
+    }
+
+
+def build(
+    article: Article,
+    *,
+    article_id: str,
+    identity: str,
+    folder: str,
+    original: str,
+    origin_page: str | None,
+    archived_at: str,
+    links: list[dict[str, Any]],
+    media: list[dict[str, Any]],
+    tweets: list[dict[str, Any]],
+    ytdlp_version: str | None,
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "embedarc": __version__,
+        "yt_dlp": ytdlp_version,
+        "article": {
+            "id": article_id,
+            "identity": identity,
+            "folder": folder,
+            "source": article.source,
+            "title": article.title,
+            "canonical_url": article.canonical_url,
+            "published": article.published,
+            "origin_name": article.origin_name,
+            "origin_url": article.origin_url,
+            "media_type": article.media_type,
+            "content_sha256": hashlib.sha256(article.raw).hexdigest(),
+            "original": original,
+            "origin_page": origin_page,
+            "archived_at": archived_at,
+        },
+        "links": links,
+        "tweets": tweets,
+        "media": media,
+    }
+
+
+def dumps(sidecar: dict[str, Any]) -> bytes:
+    return (json.dumps(sidecar, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+
+
+def read(folder: Path) -> dict[str, Any] | None:
+    """The folder's sidecar, or None when there is none or it cannot be parsed."""
+    try:
+        data = json.loads((folder / SIDECAR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,113 @@
+"""Fixtures: the simulated web, an archive folder, and a guard that keeps tests on loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from embedarc.config import Settings
+from tests.simweb import SimWeb
+
+# Every variable that could send a request somewhere else or trust another CA.
+NETWORK_VARS = [
+    "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY",
+    "https_proxy", "http_proxy", "all_proxy", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+]  # fmt: skip
+
+
+def _is_loopback(host: object) -> bool:
+    if not isinstance(host, str):
+        return True  # AF_UNIX paths and the like
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _loopback_only(event: str, args: tuple[Any, ...]) -> None:
+    """Fail any connection or DNS lookup that is not for a loopback address."""
+    if event == "socket.connect":
+        sock, address = args
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise ConnectionRefusedError(f"test tried to connect to {address[0]}: loopback only")
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host is not None and not _is_loopback(host):
+            raise socket.gaierror(f"test tried to resolve {host!r}: no DNS in tests")
+
+
+sys.addaudithook(_loopback_only)
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("simweb-media")
+
+
+@pytest.fixture
+def simweb(
+    test_ca: trustme.CA, media_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SimWeb]:
+    """A fresh simulated web; this process's proxy and CA variables point at it."""
+    with SimWeb(ca=test_ca, media_dir=media_cache) as web:
+        for name in NETWORK_VARS:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in web.env().items():
+            monkeypatch.setenv(name, value)
+        yield web
+
+
+@pytest.fixture
+def archive_dir(tmp_path: Path) -> Path:
+    return tmp_path / "archive"
+
+
+@pytest.fixture
+def settings(archive_dir: Path, simweb: SimWeb) -> Settings:
+    return Settings(archive_dir=archive_dir)
+
+
+def run_embedarc(
+    *args: str,
+    web: SimWeb,
+    cwd: Path,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `embedarc` command with the simulated web as its internet."""
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in NETWORK_VARS and not k.startswith("EMBEDARC_")
+    }
+    full_env.update(web.env())
+    full_env.update(env or {})
+    command = [str(Path(sys.executable).with_name("embedarc")), *args]
+    return subprocess.run(
+        command,
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=120,
+    )
