@@ -62,7 +62,9 @@ def output_options(f: F) -> F:
     f = click.option(
         "-q", "--quiet", is_flag=True, help="No progress and no summary; errors only."
     )(f)
-    f = click.option("-v", "--verbose", count=True, help="More log detail (-vv for debug).")(f)
+    f = click.option(
+        "-v", "--verbose", count=True, help="Debug detail, yt-dlp's messages included."
+    )(f)
     return f
 
 
@@ -108,7 +110,7 @@ def network_options(f: F) -> F:
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     handler: logging.Handler
     if sys.stderr.isatty():
         from rich.logging import RichHandler

@@ -166,7 +166,7 @@ class _Run:
                 job, link = self.pending.pop(future)
                 if link is None:
                     future.result()  # _prepare records its own failures
-                    self.progress.done(job.input.label)
+                    self.progress.done(f"read {job.input.label}")
                     self._start_links(job)
                 else:
                     result = future.result()

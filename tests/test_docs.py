@@ -1,0 +1,48 @@
+"""The README documents every command and every option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from embedarc.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_readme_documents_command(name: str) -> None:
+    assert f"### `embedarc {name}" in README
+
+
+@pytest.mark.parametrize(
+    ("name", "option"),
+    [
+        (name, opt)
+        for name in COMMANDS
+        for param in cli.commands[name].params
+        if isinstance(param, click.Option)
+        for opt in param.opts
+        if opt.startswith("--") and opt != "--help"
+    ],
+)
+def test_readme_documents_option(name: str, option: str) -> None:
+    assert f"`{option}" in README
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_help_has_an_example(name: str) -> None:
+    assert f"embedarc {name}" in (cli.commands[name].help or "")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "uv run pytest" in README
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("uv run pytest")
+
+
+def test_archive_folder_readme_is_kept() -> None:
+    assert (ROOT / "archive" / "README.md").is_file()
