@@ -1,0 +1,95 @@
+"""The one network layer: proxy variables, CA, User-Agent, and yt-dlp going through it too."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from embedarc.config import Settings
+from embedarc.net import USER_AGENT, Net, NetworkError
+from tests.conftest import run_embedarc
+from tests.simweb import SimWeb, Video
+from tests.test_archive import make_tweet
+
+
+@pytest.fixture
+def local_file_server() -> Iterator[str]:
+    """A plain HTTP server on loopback, outside the simulated web, serving one small file."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"GIF89a" + b"\x00" * 20
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/clip.gif"
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_carry_an_honest_user_agent(simweb: SimWeb, settings: Settings) -> None:
+    simweb.tco("honestua01", "https://news.example.org/x")
+    with Net(settings) as net, net.open("https://t.co/honestua01") as response:
+        assert response.status_code == 301
+    [request] = simweb.requests_to("t.co")
+    assert request.headers["user-agent"] == USER_AGENT
+    assert "Mozilla" not in USER_AGENT
+
+
+def test_no_proxy_hosts_are_reached_directly(
+    simweb: SimWeb, settings: Settings, local_file_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with Net(settings) as net:
+        got = net.fetch(local_file_server)
+    assert got.status == 200 and got.content.startswith(b"GIF89a")
+    assert simweb.requests == []  # the proxy never saw it
+
+
+def test_proxy_flag_overrides_environment(
+    simweb: SimWeb, archive_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    simweb.page("https://news.example.org/p", "<p>hi</p>")
+    with Net(Settings(archive_dir=archive_dir, proxy=simweb.proxy_url)) as net:
+        assert net.fetch("https://news.example.org/p").status == 200
+
+
+def test_untrusted_certificate_is_a_clear_network_error(
+    simweb: SimWeb, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import certifi
+
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())  # real roots: the test CA is unknown
+    simweb.page("https://news.example.org/p", "<p>hi</p>")
+    with Net(settings) as net, pytest.raises(NetworkError, match="not trusted"):
+        net.fetch("https://news.example.org/p")
+
+
+def test_all_proxy_alone_is_enough_for_ytdlp_too(simweb: SimWeb, tmp_path: Path) -> None:
+    tweet = make_tweet(simweb, 40, [Video(320, 180)], syndication="error", fxtwitter="error")
+    (tmp_path / "a.txt").write_text(f"All proxy\n{tweet.status_url}\n")
+    only_all = {name: "" for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")}
+
+    done = run_embedarc("archive", "a.txt", "--json", web=simweb, cwd=tmp_path, env=only_all)
+
+    assert done.returncode == 0, done.stderr
+    assert '"archived": 1' in done.stdout
+    assert any("TweetResultByRestId" in r.path for r in simweb.requests)
+    ytdlp_requests = [r for r in simweb.requests if r.host in ("api.x.com", "x.com")]
+    assert ytdlp_requests and all(r.headers["user-agent"] != USER_AGENT for r in ytdlp_requests)
