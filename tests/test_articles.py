@@ -118,6 +118,11 @@ def test_text_with_a_byte_order_mark_is_decoded_by_it(encoding: str) -> None:
     assert article.title == "Über “news”"
 
 
+def test_text_with_a_charset_python_cannot_decode_with_is_still_read() -> None:
+    article = read_text(b"Headline\nbody", source="s", content_type="text/plain; charset=undefined")
+    assert article.title == "Headline"
+
+
 def test_text_content_type_charset_is_honoured() -> None:
     raw = "Price 5 €\nbody".encode("iso-8859-15")  # cp1252 would read the € byte as ¤
     article = read_text(raw, source="s", content_type="text/plain; charset=iso-8859-15")
@@ -170,6 +175,13 @@ def test_html_canonical_falls_back_to_og_url_then_the_url_given() -> None:
         "https://u.example/"
     )
     assert read_html(page(""), source="s").canonical_url is None
+
+
+@pytest.mark.parametrize("href", ["https://@/", "https://[oops/", "https://example.com:x/"])
+def test_html_canonical_without_a_usable_host_falls_back_to_the_url(href: str) -> None:
+    raw = page("", f'<link rel="canonical" href="{href}">')
+    article = read_html(raw, source="s", url="https://news.example/story")
+    assert article.canonical_url == "https://news.example/story"
 
 
 def test_html_relative_canonical_is_resolved_against_the_url() -> None:

@@ -4,18 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from embedarc.links import (
-    decode,
-    html_meta_refresh,
-    is_status_url,
-    links_in_html,
-    links_in_text,
-    normalise,
-    origin_in_text,
-    tweet_ref,
-    unwrap,
-)
+from embedarc.decoding import decode
+from embedarc.links import html_meta_refresh, links_in_html, links_in_text, origin_in_text
 from embedarc.model import Link, LinkKind
+from embedarc.urls import is_status_url, normalise, tweet_ref, unwrap
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "zerohedge-syria-strike.txt"
 
@@ -193,6 +185,21 @@ def test_twitter_photos_are_asked_for_in_their_original_size(url: str, expected:
 )
 def test_anything_else_is_kept_as_it_is(url: str) -> None:
     assert normalise(url) == url
+
+
+def test_a_url_without_a_host_is_left_as_it_is() -> None:
+    # Rebuilding it would read the path's "//example.com:443" as a host: a new URL each pass.
+    assert normalise("https:////example.com:443/") == "https:////example.com:443/"
+
+
+def test_blanks_and_control_characters_inside_a_url_are_percent_encoded() -> None:
+    assert normalise("https://example.com/my video\x1b.mp4") == (
+        "https://example.com/my%20video%1B.mp4"
+    )
+
+
+def test_a_port_that_is_not_an_ascii_number_does_not_raise() -> None:
+    assert normalise("https://example.com:²/a") == "https://example.com:²/a"
 
 
 # --- unwrap -------------------------------------------------------------------------------------
@@ -390,6 +397,14 @@ def test_example_article_has_its_pic_link_with_attribution_and_its_origin() -> N
         ),
         Link(url="https://ift.tt/3FYxYO2", kind=LinkKind.ORIGIN, raw="https://ift.tt/3FYxYO2"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["see https://@/ now", "see https://[oops now", "see https://example.com:²/x now"],
+)
+def test_text_urls_without_a_usable_host_or_port_are_skipped(text: str) -> None:
+    assert links_in_text(text) == []
 
 
 # --- links_in_html ------------------------------------------------------------------------------
@@ -694,6 +709,36 @@ def test_html_bytes_are_decoded_by_their_meta_charset() -> None:
     assert urls(links_in_html(html.encode("cp1252"))) == ["https://example.com/café"]
 
 
+@pytest.mark.parametrize(
+    "href",
+    ["https://@/", "https://[::1", "https://example.com:99999/", "https://example.com:x/"],
+)
+def test_hrefs_no_browser_could_fetch_are_skipped(href: str) -> None:
+    html = page(f'<a href="{href}">bad</a><a href="https://example.com/ok">ok</a>')
+    assert urls(links_in_html(html)) == ["https://example.com/ok"]
+
+
+def test_control_characters_in_an_href_are_percent_encoded() -> None:
+    html = page('<a href="https://example.com/a\x1bb c.mp4">v</a>')
+    assert urls(links_in_html(html)) == ["https://example.com/a%1Bb%20c.mp4"]
+
+
+@pytest.mark.parametrize("attribute", ['class="post"', 'id="content"', 'role="main"'])
+def test_a_nav_named_like_the_content_is_still_navigation(attribute: str) -> None:
+    html = page(
+        f'<nav {attribute}><a href="https://example.com/menu">Menu</a></nav>'
+        '<p><a href="https://example.com/story">story</a></p>'
+    )
+    assert urls(links_in_html(html)) == ["https://example.com/story"]
+
+
+def test_a_base_href_with_a_broken_host_is_ignored() -> None:
+    html = page('<a href="/story">story</a>', head='<base href="https://[oops/">')
+    assert urls(links_in_html(html, base_url="https://example.com/")) == [
+        "https://example.com/story"
+    ]
+
+
 # --- html_meta_refresh --------------------------------------------------------------------------
 
 T_CO_PAGE = (
@@ -749,6 +794,11 @@ def test_meta_refresh_accepts_bytes() -> None:
     assert html_meta_refresh(T_CO_PAGE.encode(), "https://t.co/AbC") == "https://example.com/story"
 
 
+def test_meta_refresh_to_a_broken_host_gives_none() -> None:
+    html = '<meta http-equiv="refresh" content="0;url=http://[oops">'
+    assert html_meta_refresh(html, "https://example.com/") is None
+
+
 # --- decode -------------------------------------------------------------------------------------
 
 
@@ -769,3 +819,12 @@ def test_decode_falls_back_to_cp1252() -> None:
 
 def test_decode_never_raises_on_undefined_bytes() -> None:
     assert decode(b"\x81\x8d ok") == "\ufffd\ufffd ok"
+
+
+@pytest.mark.parametrize("charset", ["undefined", "idna", "punycode"])
+def test_decode_survives_charsets_that_are_python_codecs_but_not_text_encodings(
+    charset: str,
+) -> None:
+    assert decode(b"xn--caf-dma ok", content_type=f"text/plain; charset={charset}") == (
+        "xn--caf-dma ok"
+    )

@@ -6,6 +6,7 @@ yt-dlp), so a client that works here speaks the same HTTP it would to the real h
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -13,6 +14,9 @@ import random
 import re
 import socket
 import ssl
+import sys
+import threading
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +29,7 @@ import pytest
 from tests.simweb import Gif, Photo, SimWeb, TweetSpec, Video, snowflake, syndication_token
 from tests.simweb.scenarios import example
 from tests.simweb.twitter_json import js_radix_string
+from tests.simweb.web import FAULT_KINDS
 
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -441,6 +446,172 @@ def test_truncate_fault_sends_less_than_content_length(web: SimWeb, client: http
     with pytest.raises(httpx.RemoteProtocolError):
         client.get("https://trunc.example/f.bin")
     assert len(client.get("https://trunc.example/f.bin").content) == 10240
+
+
+def quick_client(web: SimWeb, read: float = 5.0) -> httpx.Client:
+    """A client that gives up on a silent server after `read` seconds."""
+    timeout = httpx.Timeout(5.0, read=read)
+    return httpx.Client(
+        proxy=web.proxy_url, verify=str(web.ca_file), trust_env=False, timeout=timeout
+    )
+
+
+def stream_raw(
+    client: httpx.Client, url: str
+) -> tuple[httpx.Response, bytes, httpx.TransportError | None]:
+    """The response, the body bytes that arrived, and the error that ended reading, if any."""
+    received = bytearray()
+    with client.stream("GET", url) as response:
+        try:
+            for part in response.iter_raw():
+                received += part
+        except httpx.TransportError as error:
+            return response, bytes(received), error
+    return response, bytes(received), None
+
+
+def test_trickle_fault_sends_the_body_a_few_bytes_at_a_time(web: SimWeb) -> None:
+    body = bytes(range(256)) * 4
+    web.file("https://slow.example/f.bin", body, "application/octet-stream")
+    # The pause after the first chunk far outlasts the read timeout: the client sees exactly
+    # one chunk, then times out.
+    web.fault("https://slow.example/f.bin", "trickle", times=1, chunk=10, interval=30)
+    with quick_client(web, read=1.0) as client:
+        response, received, error = stream_raw(client, "https://slow.example/f.bin")
+    assert response.headers["content-length"] == str(len(body))
+    assert isinstance(error, httpx.ReadTimeout)
+    assert received == body[:10]
+
+
+def test_trickle_fault_delivers_the_whole_body_in_the_end(web: SimWeb) -> None:
+    body = b"0123456789" * 20
+    web.file("https://slow.example/whole.bin", body, "application/octet-stream")
+    web.fault("https://slow.example/whole.bin", "trickle", times=1, chunk=7, interval=0)
+    with quick_client(web) as client:
+        assert client.get("https://slow.example/whole.bin").content == body
+
+
+def test_trickle_fault_hangs_up_when_its_time_limit_is_spent(web: SimWeb) -> None:
+    web.file("https://slow.example/limit.bin", bytes(1000), "application/octet-stream")
+    web.fault("https://slow.example/limit.bin", "trickle", times=1, interval=30, limit=0)
+    with quick_client(web) as client, pytest.raises(httpx.RemoteProtocolError):
+        client.get("https://slow.example/limit.bin")
+
+
+def test_gzip_bomb_fault_inflates_to_over_100_mb(web: SimWeb) -> None:
+    web.file("https://bomb.example/v.mp4", b"small", "video/mp4")
+    web.fault("https://bomb.example/v.mp4", "gzip_bomb", times=1)
+    with quick_client(web) as client:
+        response, wire, error = stream_raw(client, "https://bomb.example/v.mp4")
+    assert error is None and response.headers["content-encoding"] == "gzip"
+    assert len(wire) == int(response.headers["content-length"]) < 1_000_000
+    inflater, inflated, pending = zlib.decompressobj(16 + zlib.MAX_WBITS), 0, wire
+    while pending:
+        piece = inflater.decompress(pending, 1 << 20)
+        assert piece.count(0) == len(piece)
+        inflated, pending = inflated + len(piece), inflater.unconsumed_tail
+    assert inflater.eof and inflated > 100_000_000
+
+
+def test_huge_length_fault_declares_10_gib_then_hangs_up(web: SimWeb) -> None:
+    web.file("https://huge.example/v.mp4", bytes(range(256)) * 100, "video/mp4")
+    web.fault("https://huge.example/v.mp4", "huge_length", times=1)
+    with quick_client(web) as client:
+        response, received, error = stream_raw(client, "https://huge.example/v.mp4")
+    assert response.headers["content-length"] == "10737418240"
+    assert response.headers["content-type"] == "video/mp4"
+    assert isinstance(error, httpx.RemoteProtocolError)
+    assert received == (bytes(range(256)) * 100)[:4096]
+
+
+def test_wrong_type_fault_serves_the_body_under_another_content_type(
+    web: SimWeb, client: httpx.Client
+) -> None:
+    web.file("https://type.example/v.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
+    web.fault("https://type.example/v.mp4", "wrong_type", times=1, content_type="text/plain")
+    response = client.get("https://type.example/v.mp4")
+    assert response.headers["content-type"] == "text/plain"
+    assert response.content == b"\x00\x00\x00\x18ftypmp42"
+    assert client.get("https://type.example/v.mp4").headers["content-type"] == "video/mp4"
+
+
+def test_wrong_type_fault_needs_a_content_type(web: SimWeb) -> None:
+    with pytest.raises(ValueError, match="content_type="):
+        web.fault("https://type.example/v.mp4", "wrong_type")
+
+
+def test_html_instead_fault_serves_a_login_wall_where_media_was_expected(
+    web: SimWeb, client: httpx.Client
+) -> None:
+    web.file("https://wall.example/v.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
+    web.fault("https://wall.example/v.mp4", "html_instead", times=1)
+    response = client.get("https://wall.example/v.mp4")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Log in" in response.text and "ftyp" not in response.text
+
+
+def test_chain_registers_a_redirect_for_every_hop(web: SimWeb) -> None:
+    web.file("https://final.example/v.mp4", b"video", "video/mp4")
+    urls = web.chain("https://short.example/s", 50, "https://final.example/v.mp4")
+    assert len(urls) == 51 and len(set(urls)) == 51
+    with quick_client(web) as client:
+        with pytest.raises(httpx.TooManyRedirects):
+            client.get(urls[0], follow_redirects=True)  # httpx stops after 20
+        client.max_redirects = 60
+        response = client.get(urls[0], follow_redirects=True)
+    assert len(response.history) == 50
+    assert (str(response.url), response.content) == ("https://final.example/v.mp4", b"video")
+
+
+def test_chain_needs_at_least_one_hop(web: SimWeb) -> None:
+    with pytest.raises(ValueError, match="one hop"):
+        web.chain("https://short.example/none", 0, "https://final.example/v.mp4")
+
+
+_connections: list[tuple[str, Any]] | None = None  # socket.connect calls while recording
+
+
+def _record_connections(event: str, args: tuple[Any, ...]) -> None:
+    if event == "socket.connect" and _connections is not None:
+        _connections.append((threading.current_thread().name, args[1]))
+
+
+sys.addaudithook(_record_connections)
+
+FAULTS: list[tuple[str, dict[str, Any]]] = [
+    ("status", {}),
+    ("reset", {}),
+    ("truncate", {}),
+    ("trickle", {"interval": 0}),
+    ("gzip_bomb", {"size": 1 << 20}),
+    ("huge_length", {}),
+    ("wrong_type", {"content_type": "text/plain"}),
+    ("html_instead", {}),
+]
+
+
+def test_every_fault_kind_is_covered_here() -> None:
+    assert {kind for kind, _ in FAULTS} == FAULT_KINDS
+
+
+@pytest.mark.parametrize(("kind", "args"), FAULTS, ids=[kind for kind, _ in FAULTS])
+def test_no_fault_makes_the_proxy_connect_anywhere(
+    web: SimWeb, kind: str, args: dict[str, Any]
+) -> None:
+    global _connections
+    url = f"https://quiet.example/{kind}"
+    web.file(url, bytes(5000), "video/mp4")
+    web.fault(url, kind, times=1, **args)
+    _connections = []
+    try:
+        with quick_client(web) as client, contextlib.suppress(httpx.TransportError):
+            client.get(url)
+    finally:
+        seen, _connections = _connections, None
+    proxy = ("127.0.0.1", int(web.proxy_url.rsplit(":", 1)[1]))
+    assert [address for _, address in seen] == [proxy]
+    assert all(name == threading.current_thread().name for name, _ in seen)
 
 
 def test_env_routes_everything_through_the_proxy(web: SimWeb) -> None:

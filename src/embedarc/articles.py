@@ -12,18 +12,12 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from embedarc.content import content_roots, walk_content
+from embedarc.decoding import bom_encoding, decode
 from embedarc.errors import InputError
-from embedarc.links import (
-    bom_encoding,
-    content_roots,
-    decode,
-    links_in_html,
-    links_in_text,
-    normalise,
-    origin_in_text,
-    walk_content,
-)
+from embedarc.links import links_in_html, links_in_text, origin_in_text
 from embedarc.model import Article
+from embedarc.urls import is_web_url, normalise
 
 TITLE_LIMIT = 300
 
@@ -140,9 +134,16 @@ def _canonical(tree: LexborHTMLParser, url: str | None) -> str | None:
         if "canonical" in (node.attributes.get("rel") or "").lower().split()
     ]
     for href in [*hrefs, _meta(tree, "og:url"), url]:
-        if href and (absolute := urljoin(url or "", href.strip())).startswith(("http:", "https:")):
-            return normalise(absolute)
+        if href and is_web_url(canonical := normalise(_joined(url or "", href))):
+            return canonical
     return None
+
+
+def _joined(base: str, href: str) -> str:
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # an unbalanced "[" in either; such an address is no canonical one
+        return ""
 
 
 def _json_ld_dates(value: Any) -> Iterator[str]:
@@ -251,10 +252,18 @@ def _check_text(raw: bytes, where: str) -> None:
         raise InputError(f"{where} holds binary data, not an article's text or HTML.")
 
 
-def read_path(path: Path) -> Article:
+def _check_size(size: int, max_size: int | None, where: str) -> None:
+    if max_size is not None and size > max_size:
+        raise InputError(
+            f"{where} is larger than {max_size} bytes: not an article (see --max-article-size)."
+        )
+
+
+def read_path(path: Path, *, max_size: int | None = None) -> Article:
     """An article from a local file; InputError says in a sentence why one cannot be read."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read() if max_size is None else f.read(max_size + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: there is no such file.") from None
     except IsADirectoryError:
@@ -263,12 +272,14 @@ def read_path(path: Path) -> Article:
         raise InputError(f"{path}: permission denied; the file cannot be read.") from None
     except OSError as error:
         raise InputError(f"{path}: the file cannot be read ({error.strerror}).") from None
+    _check_size(len(raw), max_size, str(path))
     _check_text(raw, str(path))
     content_type = "text/html" if path.suffix.lower() in _HTML_SUFFIXES else None
     return read_article(raw, source=str(path), content_type=content_type)
 
 
-def read_stdin(raw: bytes) -> Article:
+def read_stdin(raw: bytes, *, max_size: int | None = None) -> Article:
     """An article piped in on standard input, already read as bytes; its source is "-"."""
+    _check_size(len(raw), max_size, "standard input")
     _check_text(raw, "standard input")
     return read_article(raw, source="-")

@@ -6,6 +6,8 @@ import hashlib
 import html
 import json
 import re
+import threading
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +85,33 @@ def meta_refresh_html(location: str, title: str = "Redirecting") -> str:
         f'<meta http-equiv="refresh" content="0;URL={loc}"></head>'
         f'<body><a href="{loc}">{loc}</a></body></html>'
     )
+
+
+def login_wall_html(title: str = "Log in to continue") -> str:
+    """The page a site serves instead of its media to a visitor it wants signed in."""
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        '</head><body><main><h1>Log in to continue</h1><form action="/login" method="post">'
+        '<input name="username"><input name="password" type="password">'
+        "<button>Log in</button></form></main></body></html>"
+    )
+
+
+# Inflates to more than 100 MB while the wire carries about 130 KB.
+GZIP_BOMB_SIZE = 128 * 1024 * 1024
+_bombs: dict[int, bytes] = {}
+_bombs_lock = threading.Lock()
+
+
+def gzip_bomb(size: int = GZIP_BOMB_SIZE) -> bytes:
+    """A gzip stream of `size` zero bytes; compressed once per size (level 9), then cached."""
+    with _bombs_lock:  # held while compressing, so concurrent requests build it only once
+        if size not in _bombs:
+            packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            zeros = bytes(1 << 20)
+            parts = [packer.compress(zeros[: size - start]) for start in range(0, size, len(zeros))]
+            _bombs[size] = b"".join([*parts, packer.flush()])
+        return _bombs[size]
 
 
 def not_found() -> Response:

@@ -14,6 +14,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,22 +38,58 @@ def _reset(handler: _Handler, response: Response, head: bytes) -> None:
         handler.connection.close()
 
 
-def _truncate(handler: _Handler, response: Response, head: bytes) -> None:
-    """Promise the whole body in Content-Length, send only part of it, then hang up."""
-    keep = response.fault_args.get("keep")
-    if keep is None:
-        keep = len(response.body) // 2
-    handler.wfile.write(head + response.body[: int(keep)])
+def _hang_up(handler: _Handler) -> None:
+    """End the connection cleanly (FIN, not RST) in the middle of whatever was being sent."""
     handler.close_connection = True
     with contextlib.suppress(OSError):
         handler.connection.shutdown(socket.SHUT_RDWR)
 
 
-# How each fault kind is performed on the wire. New kinds (slow trickle, gzip bomb, ...) are
-# added here and in web.SimWeb.fault; they get the handler, the prepared response and its head.
+def _body(handler: _Handler, response: Response) -> bytes:
+    return b"" if handler.command == "HEAD" else response.body
+
+
+def _truncate(handler: _Handler, response: Response, head: bytes) -> None:
+    """Promise the whole body in Content-Length, send only part of it, then hang up."""
+    keep = response.fault_args.get("keep")
+    if keep is None:
+        keep = len(response.body) // 2
+    handler.wfile.write(head + _body(handler, response)[: int(keep)])
+    _hang_up(handler)
+
+
+# A trickling answer hangs up after this long at most, so a client without a timeout cannot
+# keep a test waiting for ever.
+TRICKLE_LIMIT = 60.0
+
+
+def _trickle(handler: _Handler, response: Response, head: bytes) -> None:
+    """Send the head at once, then the body `chunk` bytes at a time with `interval` s between.
+
+    After `limit` seconds (at most TRICKLE_LIMIT) or when the proxy stops, it hangs up.
+    """
+    args = response.fault_args
+    chunk = max(1, int(args.get("chunk", 16)))
+    interval = max(0.0, float(args.get("interval", 0.05)))
+    deadline = time.monotonic() + min(float(args.get("limit", TRICKLE_LIMIT)), TRICKLE_LIMIT)
+    body = _body(handler, response)
+    handler.wfile.write(head)
+    for start in range(0, len(body), chunk):
+        if start:
+            pause = min(interval, max(0.0, deadline - time.monotonic()))
+            if handler.server.stopping.wait(pause) or time.monotonic() >= deadline:
+                _hang_up(handler)
+                return
+        handler.wfile.write(body[start : start + chunk])
+
+
+# How each fault kind is performed on the wire; web.SimWeb.fault lists the kinds that instead
+# change what is answered. Each gets the handler, the prepared response and its head, and
+# touches nothing but its own connection.
 FAULT_WRITERS: dict[str, Callable[[_Handler, Response, bytes], None]] = {
     "reset": _reset,
     "truncate": _truncate,
+    "trickle": _trickle,
 }
 
 _NO_BODY_STATUSES = {204, 304}
@@ -84,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _target(self) -> tuple[str, str, str, str]:
         """(scheme, host, path, query) from an absolute-form target or the Host header."""
-        if "://" in self.path:
+        if not self.path.startswith("/"):  # absolute form; origin form may hold "://" in its path
             parts = urlsplit(self.path)
             scheme, netloc, path, query = parts.scheme, parts.netloc, parts.path, parts.query
         else:
@@ -164,6 +201,7 @@ class ProxyServer(ThreadingHTTPServer):
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._contexts_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()  # wakes handlers that pause on purpose (trickle)
 
     @property
     def url(self) -> str:
@@ -183,10 +221,14 @@ class ProxyServer(ThreadingHTTPServer):
         pass  # client hang-ups are normal in fault tests; keep stderr clean
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="simweb-proxy", daemon=True)
+        # A short poll: shutdown() waits for the loop to notice, once per test.
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(0.02,), name="simweb-proxy", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
+        self.stopping.set()
         self.shutdown()
         self.server_close()
         if self._thread is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import itertools
 import json
 import shutil
 import tempfile
@@ -27,11 +28,14 @@ import trustme
 
 from . import twitter
 from .messages import (
+    GZIP_BOMB_SIZE,
     Request,
     Response,
     file_response,
+    gzip_bomb,
     html_response,
     json_response,
+    login_wall_html,
     meta_refresh_html,
     not_found,
     redirect_response,
@@ -42,8 +46,56 @@ from .tweets import Gif, Photo, TweetSpec, Video
 Handler = Callable[[Request], Response]
 HostHandler = Callable[[Request], "Response | None"]
 
-# Fault kinds: "status" answers a canned error; the others are performed on the wire by the proxy.
-FAULT_KINDS = {"status", *FAULT_WRITERS}
+HUGE_LENGTH = 10 * 1024**3  # what "huge_length" declares: 10 GiB
+
+
+def _without(headers: Mapping[str, str], *names: str) -> dict[str, str]:
+    drop = {name.lower() for name in names}
+    return {name: value for name, value in headers.items() if name.lower() not in drop}
+
+
+def _content_type(response: Response, default: str) -> str:
+    found = [value for name, value in response.headers.items() if name.lower() == "content-type"]
+    return found[0] if found else default
+
+
+def _gzip_bomb(response: Response, args: Mapping[str, Any]) -> Response:
+    headers = {
+        "Content-Type": _content_type(response, "application/octet-stream"),
+        "Content-Encoding": "gzip",
+    }
+    return Response(200, headers, gzip_bomb(int(args.get("size", GZIP_BOMB_SIZE))))
+
+
+def _huge_length(response: Response, args: Mapping[str, Any]) -> Response:
+    keep = int(args.get("keep", 4096))
+    body = (response.body if response.status == 200 else b"")[:keep].ljust(keep, b"\0")
+    headers = {
+        "Content-Type": str(args.get("content_type", "video/mp4")),
+        "Content-Length": str(int(args.get("length", HUGE_LENGTH))),
+    }
+    return Response(200, headers, body, fault="truncate", fault_args={"keep": keep})
+
+
+def _wrong_type(response: Response, args: Mapping[str, Any]) -> Response:
+    headers = _without(response.headers, "Content-Type")
+    return dataclasses.replace(response, headers={**headers, "Content-Type": args["content_type"]})
+
+
+def _html_instead(response: Response, args: Mapping[str, Any]) -> Response:
+    return html_response(login_wall_html())
+
+
+# Faults that change what is answered, as opposed to how it is sent (proxy.FAULT_WRITERS).
+RESHAPERS: dict[str, Callable[[Response, Mapping[str, Any]], Response]] = {
+    "gzip_bomb": _gzip_bomb,
+    "huge_length": _huge_length,
+    "wrong_type": _wrong_type,
+    "html_instead": _html_instead,
+}
+# "status" answers a canned error; RESHAPERS change the answer; FAULT_WRITERS act on the wire.
+FAULT_KINDS = {"status", *RESHAPERS, *FAULT_WRITERS}
+_REQUIRED_ARGS = {"wrong_type": ("content_type",)}
 
 
 def split_url(url: str) -> tuple[str, str, dict[str, str] | None]:
@@ -167,6 +219,8 @@ class SimWeb:
         if fault is not None and fault.kind == "reset":
             return Response(fault="reset")
         response = self._normal(request)
+        if fault is not None and fault.kind in RESHAPERS:
+            return RESHAPERS[fault.kind](response, fault.args)
         if fault is not None:  # copy: a route may hand out the same Response object every time
             response = dataclasses.replace(response, fault=fault.kind, fault_args=fault.args)
         return response
@@ -247,11 +301,25 @@ class SimWeb:
     ) -> None:
         """Misbehave on the next `times` requests for url (None = always), then answer normally.
 
-        Kinds: "status" (answer `status` with `headers`), "reset" (drop the connection without
-        answering), "truncate" (declare the full Content-Length, send `keep` bytes, default half).
+        Kinds:
+          "status"       answer `status` with `headers`
+          "reset"        drop the connection without answering
+          "truncate"     declare the full Content-Length, send `keep` bytes (default half), hang up
+          "trickle"      send the body `chunk` bytes (16) at a time, `interval` s (0.05) apart;
+                         hang up after `limit` s (at most proxy.TRICKLE_LIMIT, 60)
+          "gzip_bomb"    a ~130 KB body declared Content-Encoding: gzip that inflates to `size`
+                         zero bytes (128 MiB)
+          "huge_length"  declare Content-Length `length` (10 GiB) and `content_type`
+                         (video/mp4), send `keep` bytes (4096), hang up
+          "wrong_type"   the usual answer with Content-Type `content_type` (required)
+          "html_instead" a 200 text/html login wall instead of the usual answer
+        None of them opens a connection anywhere.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_KINDS)}")
+        missing = [name for name in _REQUIRED_ARGS.get(kind, ()) if name not in args]
+        if missing:
+            raise ValueError(f"fault {kind!r} needs {', '.join(missing)}=")
         host, path, query = split_url(url)
         entry = _Fault(kind, times, status, dict(headers or {}), args)
         with self._lock:
@@ -266,6 +334,23 @@ class SimWeb:
     ) -> None:
         """Answer `status` (e.g. 503, or 429 with Retry-After) for the next `times` requests."""
         self.fault(url, "status", times=times, status=status, headers=headers)
+
+    def chain(self, start_url: str, hops: int, final_url: str, status: int = 302) -> list[str]:
+        """Redirect start_url to final_url through `hops` redirects; returns every URL in order.
+
+        The hops in between live on start_url's host, under a path no other chain uses.
+        """
+        if hops < 1:
+            raise ValueError("a redirect chain needs at least one hop")
+        parts = urlsplit(start_url if "://" in start_url else f"https://{start_url}")
+        chain_id = next(_chain_ids)
+        between = [
+            f"{parts.scheme}://{parts.netloc}/_chain/{chain_id}/{hop}" for hop in range(1, hops)
+        ]
+        urls = [start_url, *between, final_url]
+        for source, target in itertools.pairwise(urls):
+            self.redirect(source, target, status)
+        return urls
 
     # --- short links
 
@@ -327,6 +412,9 @@ class SimWeb:
         )
         self.twitter.register(spec)
         return spec
+
+
+_chain_ids = itertools.count(1)
 
 
 def _phrase(status: int) -> str:

@@ -1,0 +1,115 @@
+"""Finding the article body in an HTML page, leaving out navigation, sidebars and the like.
+
+Pure functions over a parsed tree: nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+_MAIN_SELECTORS = (
+    "main",
+    "[role=main]",
+    "[itemprop=articleBody]",
+    ".entry-content",
+    ".article-body",
+    ".article-content",
+    ".post-content",
+    ".post-body",
+    ".story-body",
+    "#content",
+    ".content",
+    ".post",
+)
+_BOILERPLATE_WORDS = frozenset(
+    {"nav", "navbar", "navigation", "menu", "sidebar", "footer", "header", "related", "share"}
+    | {"sharing", "comments", "comment", "breadcrumb", "breadcrumbs"}
+)
+# "has-sidebar", "no-comments" describe a layout, not the element itself.
+_LAYOUT_PREFIXES = frozenset({"has", "no", "with", "without"})
+_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_NEVER_CONTENT = frozenset({"script", "style", "template"})
+_BOILERPLATE_TAGS = _NEVER_CONTENT | {"nav", "aside"}
+
+
+def _names_boilerplate(value: str | None) -> bool:
+    for token in (value or "").split():
+        words = [word.lower() for word in _WORD_RE.findall(token)]
+        if words and words[0] not in _LAYOUT_PREFIXES and _BOILERPLATE_WORDS.intersection(words):
+            return True
+    return False
+
+
+def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
+    """Whether an element is navigation, a sidebar, share buttons and the like."""
+    tag = node.tag or ""
+    if tag in _BOILERPLATE_TAGS:
+        return True
+    # An <article>'s own <header>/<footer> hold its headline and byline; the page's do not.
+    if page_level and tag in ("header", "footer"):
+        return True
+    attributes = node.attributes
+    return _names_boilerplate(attributes.get("class")) or _names_boilerplate(attributes.get("id"))
+
+
+def _in_boilerplate(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html", "-document", None):
+        if is_boilerplate(parent, page_level=True):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
+    ids = {node.mem_id for node in nodes}
+    outer = []
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in ids:
+            parent = parent.parent
+        if parent is None:
+            outer.append(node)
+    return outer
+
+
+def content_roots(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements holding the article itself: <article>s, else the main content, else <body>."""
+    for selector in ("article", *_MAIN_SELECTORS):
+        # <nav class="post"> matches a content selector, yet is still navigation.
+        nodes = [
+            node
+            for node in tree.css(selector)
+            if node.tag not in _BOILERPLATE_TAGS and not _in_boilerplate(node)
+        ]
+        if nodes:
+            return _outermost(nodes)
+    return [tree.body] if tree.body is not None else []
+
+
+def walk_content(root: LexborNode) -> Iterator[tuple[LexborNode, bool]]:
+    """(node, entering) for every element and text node under root, boilerplate left out.
+
+    Each element is reported when entered and again when left, so callers can see its extent.
+    """
+    page_level = root.tag == "body"
+    stack: list[tuple[LexborNode, bool]] = [(root, True)]
+    while stack:
+        node, entering = stack.pop()
+        if not entering:
+            yield node, False
+            continue
+        if (
+            node is not root
+            and node.is_element_node
+            and is_boilerplate(node, page_level=page_level)
+        ):
+            continue
+        yield node, True
+        if node.is_element_node:
+            stack.append((node, False))
+            children = list(node.iter(include_text=True))
+            stack.extend((child, True) for child in reversed(children))

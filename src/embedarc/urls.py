@@ -1,0 +1,171 @@
+"""One canonical spelling for every URL, and what a URL names (a tweet, an interstitial).
+
+Pure functions: nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlsplit, urlunsplit
+
+# --- tweets -------------------------------------------------------------------------------------
+
+STATUS_RE = re.compile(
+    r"(?<![\w.@-])(?:https?://)?(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/"
+    r"(?:i/web/status|statuses|(?P<user>\w{1,15})/status(?:es)?)/(?P<id>\d{1,20})"
+    r"(?:/(?:photo|video)/\d{1,2})?/?(?![\w/])",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def tweet_ref(url: str) -> tuple[str | None, str] | None:
+    """(screen name, or None for i/web forms; tweet id) of a status URL, else None."""
+    url = url.strip()
+    match = STATUS_RE.match(url)
+    if match is None or url[match.end() :][:1] not in ("", "?", "#"):
+        return None
+    user = match["user"]
+    # twitter.com/i/status/<id> is the same anonymous form as i/web
+    return (None if user is None or user.lower() == "i" else user), match["id"]
+
+
+def is_status_url(url: str) -> bool:
+    """Whether the URL names a single tweet."""
+    return tweet_ref(url) is not None
+
+
+def _tweet_url(ref: tuple[str | None, str]) -> str:
+    user, tweet_id = ref
+    return f"https://twitter.com/{user or 'i/web'}/status/{tweet_id}"
+
+
+# --- normalisation ------------------------------------------------------------------------------
+
+# Hosts people paste without a scheme; anything else without one is not taken as a URL.
+_SCHEMELESS_RE = re.compile(
+    r"(?:(?:www|mobile|m)\.)?(?:pic\.twitter\.com|t\.co|ift\.tt|twitter\.com|x\.com)/",
+    re.IGNORECASE,
+)
+_TRACKING = frozenset({"fbclid", "gclid", "igshid", "mc_cid", "mc_eid", "ref_src", "ref_url"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PBS_MEDIA_RE = re.compile(
+    r"/media/(?P<key>[\w-]+)(?:\.(?P<ext>jpe?g|png|webp|gif))?(?::\w+)?$", re.IGNORECASE
+)
+
+
+# A browser trims blanks and control characters off both ends of an address, drops tabs and
+# newlines inside it, and percent-encodes what else cannot appear in one.
+_BLANK = r"[\s\x00-\x1f\x7f-\x9f]"
+_EDGES_RE = re.compile(rf"^{_BLANK}+|{_BLANK}+\Z")
+_BLANK_RE = re.compile(_BLANK)
+_TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+
+
+def _clean(url: str) -> str:
+    url = _EDGES_RE.sub("", url).translate(_TAB_NEWLINE)
+    return _BLANK_RE.sub(lambda match: quote(match[0], safe=""), url)
+
+
+def split_url(url: str) -> SplitResult | None:
+    """urlsplit(url), or None for an address it refuses."""
+    try:
+        return urlsplit(url)
+    except ValueError:  # an unbalanced "[" or a character NFKC turns into "/", "?", "#" or "@"
+        return None
+
+
+def join_url(base: str, url: str) -> str | None:
+    """urljoin(base, url), or None when either is an address it refuses."""
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
+
+
+def is_web_url(url: str) -> bool:
+    """Whether a URL is one a browser could fetch: http(s), a host, a valid port, no blanks."""
+    parts = split_url(url)
+    if parts is None or parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return False
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        return False
+    return not _BLANK_RE.search(url)
+
+
+def with_scheme(url: str) -> str:
+    """The URL with https:// in front when it is "//host/…" or a known host pasted without one."""
+    if url.startswith("//"):
+        return "https:" + url
+    if _SCHEMELESS_RE.match(url):
+        return "https://" + url
+    return url
+
+
+def _netloc(scheme: str, netloc: str) -> str:
+    userinfo, _, hostport = netloc.rpartition("@")
+    host, port = hostport.lower(), ""
+    if not host.endswith("]") and ":" in host:
+        host, _, port = host.rpartition(":")
+    if port and _DEFAULT_PORTS.get(scheme) == (int(port) if _is_number(port) else None):
+        port = ""
+    return (userinfo + "@" if userinfo else "") + host + (":" + port if port else "")
+
+
+def _is_number(value: str) -> bool:
+    # str.isdigit() is also true of "²" and "٣", which int() and URL parsers refuse.
+    return value.isascii() and value.isdigit()
+
+
+def _without_tracking(query: str) -> str:
+    # Split by hand so the parameters that stay keep their order and their exact encoding.
+    kept = []
+    for part in query.split("&"):
+        name = part.split("=", 1)[0].lower()
+        if part and not name.startswith("utm_") and name not in _TRACKING:
+            kept.append(part)
+    return "&".join(kept)
+
+
+def _pbs_original(path: str, query: str) -> str | None:
+    match = _PBS_MEDIA_RE.search(path)
+    if match is None or not path.startswith("/media/"):
+        return None
+    ext = match["ext"] or parse_qs(query).get("format", [""])[0]
+    if not ext:
+        return None
+    ext = "jpg" if ext.lower() == "jpeg" else ext.lower()
+    # Every other name= is a downscaled copy; orig is the upload itself.
+    return f"https://pbs.twimg.com/media/{match['key']}?format={ext}&name=orig"
+
+
+def normalise(url: str) -> str:
+    """The canonical form of a URL, so the same target is always spelled the same way."""
+    url = with_scheme(_clean(url))
+    ref = tweet_ref(url)
+    if ref is not None:
+        return _tweet_url(ref)
+    parts = split_url(url)
+    scheme = parts.scheme.lower() if parts else ""
+    # Without a host, "https:////h/" would be rebuilt as "https://h/": another URL each pass.
+    if parts is None or scheme not in _DEFAULT_PORTS or not parts.netloc:
+        return url
+    netloc = _netloc(scheme, parts.netloc)
+    if netloc == "pbs.twimg.com" and (original := _pbs_original(parts.path, parts.query)):
+        return original
+    return urlunsplit((scheme, netloc, parts.path, _without_tracking(parts.query), ""))
+
+
+def unwrap(url: str) -> str | None:
+    """The target of a twitter.com/safety/unsafe_link_warning interstitial, else None."""
+    parts = split_url(with_scheme(url.strip()))
+    if parts is None:
+        return None
+    host = parts.netloc.lower().removeprefix("www.").removeprefix("mobile.")
+    if host not in ("twitter.com", "x.com") or parts.path.rstrip("/") != (
+        "/safety/unsafe_link_warning"
+    ):
+        return None
+    targets = parse_qs(parts.query).get("unsafe_link")
+    return targets[0] if targets else None
