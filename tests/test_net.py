@@ -54,7 +54,7 @@ def test_no_proxy_hosts_are_reached_directly(
 ) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    with Net(settings) as net:
+    with Net(settings.with_updates(allow_private=True)) as net:  # loopback: the guard allows
         got = net.fetch(local_file_server)
     assert got.status == 200 and got.content.startswith(b"GIF89a")
     assert simweb.requests == []  # the proxy never saw it
@@ -93,3 +93,14 @@ def test_all_proxy_alone_is_enough_for_ytdlp_too(simweb: SimWeb, tmp_path: Path)
     assert any("TweetResultByRestId" in r.path for r in simweb.requests)
     ytdlp_requests = [r for r in simweb.requests if r.host in ("api.x.com", "x.com")]
     assert ytdlp_requests and all(r.headers["user-agent"] != USER_AGENT for r in ytdlp_requests)
+
+
+def test_host_delay_spaces_requests_to_one_host_only() -> None:
+    from embedarc.net import _Slots
+
+    slept: list[float] = []
+    slots = _Slots(8, 4, spacing=1.5, clock=lambda: 100.0, sleep=slept.append)
+    for host in ("cdn.example.org", "cdn.example.org", "other.example.org", "cdn.example.org"):
+        with slots.hold(host):
+            pass
+    assert slept == [1.5, 3.0]

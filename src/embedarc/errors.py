@@ -27,6 +27,14 @@ class ArchiveError(EmbedarcError):
     """The archive folder cannot be written or is inconsistent."""
 
 
+class NetworkError(EmbedarcError):
+    """No HTTP answer: DNS, connection, proxy, TLS or timeout failure."""
+
+
+class Refused(NetworkError):
+    """The guard would not let a request go to this address (loopback, private, local name)."""
+
+
 class FetchFailed(EmbedarcError):
     """A server answered, but not with what was asked for (an HTTP error status)."""
 

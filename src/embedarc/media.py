@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import TooLarge
+
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's own default, stated here so it is ours to set
+_SAFE_EXT = re.compile(r"[a-z0-9]{1,8}")
 
 # Extensions for the types footage comes in; mimetypes' answers vary between platforms.
 EXTENSIONS = {
@@ -38,13 +46,13 @@ def extension_for(mime: str, url: str = "") -> str:
     """A short, safe file extension for a MIME type (falls back to the URL's, then 'bin')."""
     if mime in EXTENSIONS:
         return EXTENSIONS[mime]
-    guessed = mimetypes.guess_extension(mime) if mime else None
-    if guessed:
-        return guessed.lstrip(".")
+    guessed = (mimetypes.guess_extension(mime) or "").lstrip(".").lower() if mime else ""
+    if _SAFE_EXT.fullmatch(guessed):
+        return guessed
     tail = url.split("?", 1)[0].rsplit("/", 1)[-1]
     if "." in tail:
         ext = tail.rsplit(".", 1)[1].lower()
-        if ext.isalnum() and len(ext) <= 5:
+        if _SAFE_EXT.fullmatch(ext) and len(ext) <= 5:
             return ext
     return "bin"
 
@@ -61,10 +69,14 @@ class Probe:
     duration: float | None = None
 
 
-def probe(path: Path, mime: str) -> Probe:
-    """Measure an image with Pillow or a video with ffmpeg; unknown stays None, never raises."""
+def probe(path: Path, mime: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Probe:
+    """Measure an image with Pillow or a video with ffmpeg; unknown stays None.
+
+    Raises TooLarge for an image of more than `max_pixels` pixels (a decompression bomb:
+    a small file that would take gigabytes to decode).
+    """
     if mime.startswith("image/") or mime == "application/octet-stream":
-        found = _probe_image(path)
+        found = _probe_image(path, max_pixels)
         if found is not None:
             return found
     if mime.startswith(("video/", "audio/")) or mime == "application/octet-stream":
@@ -72,20 +84,39 @@ def probe(path: Path, mime: str) -> Probe:
     return Probe(mime)
 
 
-def _probe_image(path: Path) -> Probe | None:
+def _probe_image(path: Path, max_pixels: int) -> Probe | None:
     from PIL import Image, UnidentifiedImageError
 
+    # Pillow warns above the limit and raises above twice the limit; both are bombs here, so
+    # the size is checked below and the warning (process-wide state) is silenced once.
+    _quiet_bomb_warning()
+    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with Image.open(path) as image:
+        image = Image.open(path)
+    except Image.DecompressionBombError as e:
+        raise TooLarge(f"an image over the limit of {max_pixels} pixels: {e}") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    try:
+        with image:
             width, height = image.size
+            if width * height > max_pixels:
+                raise TooLarge(f"an image of {width}x{height} pixels, over {max_pixels}")
             mime = Image.MIME.get(image.format or "", "") or mime_for(path)
             frames = getattr(image, "n_frames", 1)
             duration = None
             if frames > 1 and image.info.get("duration"):
                 duration = frames * float(image.info["duration"]) / 1000
             return Probe(mime, width, height, duration)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (OSError, ValueError):
         return None
+
+
+@functools.cache
+def _quiet_bomb_warning() -> None:
+    from PIL import Image
+
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def _probe_video(path: Path, mime: str) -> Probe:

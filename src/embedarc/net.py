@@ -12,25 +12,25 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import certifi
+import httpcore
 import httpx
 
 from . import __version__
 from .config import Settings
-from .errors import EmbedarcError
+from .errors import NetworkError as NetworkError
+from .errors import Refused as Refused
+from .guard import GuardedBackend, Policy, Resolver, check_target, system_resolver
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"embedarc/{__version__} (footage archiver; python-httpx)"
-
-
-class NetworkError(EmbedarcError):
-    """No HTTP answer: DNS, connection, proxy, TLS or timeout failure."""
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,36 @@ def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
 
 
 class _Slots:
-    """A global limit and a per-host limit on requests in flight."""
+    """A global limit and a per-host limit on requests in flight, and spacing per host."""
 
-    def __init__(self, total: int, per_host: int) -> None:
+    def __init__(
+        self,
+        total: int,
+        per_host: int,
+        spacing: float = 0.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
         self._total = threading.BoundedSemaphore(total)
         self._per_host = per_host
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
+        self._spacing = spacing
+        self._next_start: dict[str, float] = {}  # host -> earliest monotonic start time
+
+    def _wait_turn(self, host: str) -> None:
+        """Politeness: requests to one host start at least `spacing` seconds apart."""
+        if self._spacing <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next_start.get(host, now))
+            self._next_start[host] = start + self._spacing
+        if start > now:
+            self._sleep(start - now)
 
     def _host(self, host: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -91,16 +114,50 @@ class _Slots:
     @contextlib.contextmanager
     def hold(self, host: str) -> Iterator[None]:
         # Host first: a busy host must not pin global slots other hosts could use.
-        with self._host(host), self._total:
-            yield
+        with self._host(host):
+            self._wait_turn(host)
+            with self._total:
+                yield
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A body stream that gives up once a download has taken `seconds` in all.
+
+    The read timeout only catches a server that stops; one that sends a byte now and then
+    would otherwise hold a download (and its slot) forever.
+    """
+
+    def __init__(self, inner: httpx.SyncByteStream, url: str, seconds: float) -> None:
+        self._inner = inner
+        self._url = url
+        self._seconds = seconds
+        self._deadline = time.monotonic() + seconds
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            if time.monotonic() > self._deadline:
+                raise NetworkError(
+                    f"{redact(self._url)}: gave up after {self._seconds:g} s"
+                    " (the server is too slow; see --max-download-time)"
+                )
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class Net:
-    """A shared, thread-safe HTTP client configured from `Settings`."""
+    """A shared, thread-safe HTTP client configured from `Settings`.
 
-    def __init__(self, settings: Settings) -> None:
+    Every request passes the private-address guard (see guard.py): the request hook checks
+    each target, redirects included, and connections made without a proxy go only to
+    addresses the guard resolved and checked. `resolver` is there for tests.
+    """
+
+    def __init__(self, settings: Settings, *, resolver: Resolver = system_resolver) -> None:
         self.settings = settings
-        self.slots = _Slots(settings.concurrency, settings.per_host)
+        self.policy = Policy.from_settings(settings.allow_private, settings.allow_hosts)
+        self.slots = _Slots(settings.concurrency, settings.per_host, settings.host_delay)
         self.client = httpx.Client(
             proxy=settings.proxy,
             # With an explicit proxy the *_PROXY variables must not override it.
@@ -117,7 +174,17 @@ class Net:
                 max_connections=settings.concurrency * 2,
                 max_keepalive_connections=settings.concurrency,
             ),
+            # Request hooks run before every request, each redirect httpx follows included.
+            event_hooks={"request": [self._check_request]},
         )
+        self.backend = GuardedBackend(self.policy, resolver)
+        _install_backend(self.client, self.backend)
+
+    def _check_request(self, request: httpx.Request) -> None:
+        try:
+            check_target(request.url.raw_host.decode("ascii"), self.policy)
+        except Refused as e:
+            raise Refused(f"refused {redact(str(request.url))}: {e}") from None
 
     def close(self) -> None:
         self.client.close()
@@ -143,10 +210,19 @@ class Net:
             try:
                 request = self.client.build_request(method, url, headers=headers, content=content)
                 response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
+            except Refused as e:
+                if str(e).startswith("refused "):
+                    raise
+                raise Refused(f"refused {redact(url)}: {e}") from None
             except httpx.HTTPError as e:
                 raise NetworkError(describe(e, url)) from e
             except ValueError as e:  # malformed URL
                 raise NetworkError(f"{url}: {e}") from e
+            response.stream = _Deadline(
+                response.stream,  # type: ignore[arg-type]
+                str(response.url),
+                self.settings.max_download_time,
+            )
             try:
                 yield response
             except httpx.HTTPError as e:
@@ -169,14 +245,30 @@ class Net:
             return Fetched(str(response.url), response.status_code, dict(response.headers), body)
 
 
-def read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+def _install_backend(client: httpx.Client, backend: GuardedBackend) -> None:
+    """Make the client's direct (proxy-less) connections go through the guarded backend.
+
+    Proxied requests use other transports: the proxy resolves their names, and the request
+    hook has already refused literal private addresses and local names for them.
+    """
+    transport = client._transport
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(transport, httpx.HTTPTransport) or not isinstance(
+        pool, httpcore.ConnectionPool
+    ):
+        raise TypeError("unexpected httpx internals: cannot install the address guard")
+    pool._network_backend = backend
+
+
+def read_limited(response: httpx.Response, max_bytes: int, *, hint: str = "") -> bytes:
     """Read a streamed body, refusing to hold more than `max_bytes` in memory."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
-            raise NetworkError(f"{response.url}: answer larger than {max_bytes} bytes")
+            url = redact(str(response.url))
+            raise NetworkError(f"{url}: answer larger than {max_bytes} bytes{hint}")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -12,11 +12,10 @@ import httpx
 
 from .links import html_meta_refresh, tweet_ref, unwrap
 from .model import Hop, Resolution, Stop
-from .net import Net, NetworkError, media_type, read_limited
+from .net import Net, NetworkError, Refused, media_type, read_limited
 
 T = TypeVar("T")
 
-MAX_PAGE = 8 * 1024 * 1024  # HTML read to look for a meta refresh (and kept when final)
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
 
@@ -45,8 +44,10 @@ def resolve(
 
     Stops before requesting a tweet status URL or a URL `stop_at` claims. When the chain ends
     on a non-HTML answer, `on_media` gets the open response, so a direct file is downloaded
-    by the same request that found it.
+    by the same request that found it. A hop the address guard refuses ends the chain with
+    `Stop.REFUSED` and the reason; an HTML page larger than `max_article_size` with an error.
     """
+    max_page = net.settings.max_article_size
     hops: list[Hop] = []
     seen: set[str] = set()
     current = url
@@ -92,7 +93,7 @@ def resolve(
                         )
                     )
                 if ctype in HTML_TYPES or not ctype:
-                    page = read_limited(response, MAX_PAGE)
+                    page = read_limited(response, max_page, hint=" (see --max-article-size)")
                     nxt_page = html_meta_refresh(page, current)
                     if nxt_page and nxt_page != current:
                         hops.append(Hop(current, status, nxt_page, started, via="meta"))
@@ -104,6 +105,9 @@ def resolve(
                 final = done(Stop.FINAL, status=status, content_type=ctype)
                 media = on_media(response) if on_media is not None else None
                 return Followed(final, media=media)
+        except Refused as e:
+            hops.append(Hop(current, None, None, started))
+            return Followed(done(Stop.REFUSED, error=str(e)))
         except NetworkError as e:
             hops.append(Hop(current, None, None, started))
             return Followed(done(Stop.NETWORK_ERROR, error=str(e)))

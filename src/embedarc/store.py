@@ -14,17 +14,25 @@ archive/
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ArchiveError, TooLarge
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, one process at a time
+    fcntl = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,17 @@ class Received:
     tmp_path: Path
     sha256: str
     size: int
+
+
+def write_error(path: Path, error: OSError) -> ArchiveError:
+    """A one-line ArchiveError for a failed write (full disk, read-only folder, ...)."""
+    if error.errno == errno.ENOSPC:
+        why = "the disk is full"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "the folder is read-only"
+    else:
+        why = error.strerror or str(error)
+    return ArchiveError(f"cannot write to the archive ({path}): {why}")
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -53,26 +72,99 @@ class Store:
         self.tmp_dir = root / "tmp"
 
     def ensure(self) -> None:
+        """Create the folders and make sure each can be written, before any download starts."""
         try:
             for folder in (self.root, self.media_dir, self.articles_dir, self.tmp_dir):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ArchiveError(f"cannot create the archive folder {self.root}: {e.strerror}") from e
+        for folder in (self.root, self.media_dir, self.articles_dir, self.tmp_dir):
+            try:
+                with tempfile.TemporaryFile(dir=folder, prefix=".write-test-"):
+                    pass
+            except OSError as e:
+                raise write_error(folder, e) from None
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
+    def is_article_folder(self, name: str) -> bool:
+        """Whether a folder name read back from the index names a folder under articles/."""
+        candidate = (self.root / name).resolve()
+        return candidate.parent == self.articles_dir.resolve() and not Path(name).is_absolute()
+
     def media_path(self, sha256: str, ext: str) -> Path:
         return self.media_dir / sha256[:2] / f"{sha256}.{ext}"
 
-    def receive(self, chunks: Iterable[bytes], *, max_size: int) -> Received:
-        """Stream chunks to a temporary file, hashing as they arrive."""
+    @staticmethod
+    def etag_path(partial: Path) -> Path:
+        """Where the ETag of a partial download is kept, for `If-Range` when it resumes."""
+        return partial.with_name(partial.name + ".etag")
+
+    def partial_path(self, url: str) -> Path:
+        """Where a download of `url` is kept between attempts, so it can resume."""
+        return self.tmp_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.part"
+
+    @contextlib.contextmanager
+    def partial(self, url: str) -> Iterator[Path | None]:
+        """The resumable file for `url`, locked for this process; None if another one has it."""
+        path = self.partial_path(url)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+        except OSError as e:
+            raise write_error(path, e) from None
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield None
+                    return
+            yield path
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_size == 0:  # nothing worth resuming
+                    path.unlink()
+                if not path.is_file():
+                    self.etag_path(path).unlink(missing_ok=True)
+
+    def receive(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        max_size: int,
+        partial: Path | None = None,
+        resume: bool = False,
+        keep_on: tuple[type[BaseException], ...] = (),
+    ) -> Received:
+        """Stream chunks to a temporary file, hashing as they arrive.
+
+        With `partial`, the file is that one: appended to when `resume` (its bytes are hashed
+        first, so the digest covers the whole file), else started over. When the stream fails
+        with one of `keep_on` (a dropped connection), it stays for the next attempt; any other
+        failure removes it, so nothing half-written is left behind.
+        """
         digest = hashlib.sha256()
         size = 0
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
-        tmp = Path(name)
+        out: BinaryIO
         try:
-            with os.fdopen(fd, "wb") as out:
+            if partial is None:
+                fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
+                tmp = Path(name)
+                out = os.fdopen(fd, "wb")
+            else:
+                tmp = partial
+                out = tmp.open("r+b" if resume else "wb")
+        except OSError as e:
+            raise write_error(self.tmp_dir, e) from None
+        try:
+            with out:
+                if resume:
+                    for block in iter(lambda: out.read(1024 * 1024), b""):
+                        digest.update(block)
+                        size += len(block)
+                    out.seek(size)
                 for chunk in chunks:
                     size += len(chunk)
                     if size > max_size:
@@ -81,9 +173,17 @@ class Store:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+        except keep_on:
+            raise
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise write_error(tmp, e) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        if tmp.stat().st_size != size:  # written to by someone else meanwhile: not ours
+            tmp.unlink(missing_ok=True)
+            raise ArchiveError(f"{tmp} changed while it was written; try again")
         return Received(tmp, digest.hexdigest(), size)
 
     def adopt(self, path: Path) -> Received:
@@ -97,11 +197,15 @@ class Store:
     def commit(self, received: Received, ext: str) -> Path:
         """Move a received file to its content address; a copy already there wins."""
         target = self.media_path(received.sha256, ext)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                received.tmp_path.unlink(missing_ok=True)
+            else:
+                os.replace(received.tmp_path, target)
+        except OSError as e:
             received.tmp_path.unlink(missing_ok=True)
-        else:
-            os.replace(received.tmp_path, target)
+            raise write_error(target.parent, e) from None
         return target
 
     def link_media(self, folder: Path, media: Path) -> Path:

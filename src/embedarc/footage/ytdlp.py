@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..model import Outcome
 from ..net import Net
-from .ytdlp_transport import youtube_dl_class
+from .ytdlp_transport import load_ytdlp, youtube_dl_class
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +24,14 @@ NOT_DEDICATED = {"Generic", "TwitterShortener"}
 SECRET_KEYS = {"cookies", "Cookie", "cookie", "Authorization", "authorization"}
 # Progressive files first: they are the bytes the CDN serves, hashable by anyone.
 FORMAT = "best[protocol^=http]/bestvideo*+bestaudio/best"
+# File names from the site's own id and format: ASCII only (restrictfilenames) and cut to a
+# bounded length, so neither "../" nor a 1,000-character id can leave or break the work folder.
+OUTTMPL = "%(id).64B.%(format_id).32B.%(ext).8B"
 
 
 @functools.cache
 def _extractors() -> tuple[Any, ...]:
+    load_ytdlp()
     from yt_dlp.extractor import gen_extractor_classes
 
     return tuple(ie for ie in gen_extractor_classes() if ie.ie_key() not in NOT_DEDICATED)
@@ -41,6 +46,7 @@ def has_dedicated_extractor(url: str) -> bool:
 
 
 def version() -> str:
+    load_ytdlp()
     from yt_dlp.version import __version__
 
     return str(__version__)
@@ -91,6 +97,7 @@ def scrub(value: Any) -> Any:
 
 def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
     """Map a yt-dlp failure to an outcome: gone, login required, no media, or retry later."""
+    load_ytdlp()
     from yt_dlp.networking.exceptions import HTTPError, TransportError
     from yt_dlp.utils import DownloadError, ExtractorError
 
@@ -131,6 +138,49 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
     return Outcome.FAILED, message, None
 
 
+class Stopped(Exception):
+    """Raised from yt-dlp's progress hook to end a download that broke a limit."""
+
+    def __init__(self, outcome: Outcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+def limit_hook(max_size: int, max_seconds: float) -> Any:
+    """A yt-dlp progress hook enforcing the size and time limits on every download, HLS too.
+
+    yt-dlp's own `max_filesize` is not used: it looks at Content-Length only, skips a file
+    without an error, and applied to each HLS segment it would silently drop segments. The
+    hook sees the declared size with the first bytes, and counts what arrives.
+    """
+    started = time.monotonic()
+
+    def hook(status: dict[str, Any]) -> None:
+        if status.get("status") != "downloading":
+            return
+        size = max(status.get("downloaded_bytes") or 0, status.get("total_bytes") or 0)
+        if size > max_size:
+            raise Stopped(
+                Outcome.TOO_LARGE, f"larger than the maximum of {max_size} bytes (--max-file-size)"
+            )
+        if time.monotonic() - started > max_seconds:
+            raise Stopped(
+                Outcome.FAILED,
+                f"gave up after {max_seconds:g} s (too slow; see --max-download-time)",
+            )
+
+    return hook
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is within `folder` once links and `..` are resolved."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
+
+
 def fetch(
     net: Net,
     url: str,
@@ -138,6 +188,7 @@ def fetch(
     workdir: Path,
     cookies: Path | None = None,
     max_size: int,
+    max_seconds: float = 3600.0,
     api: str | None = None,
 ) -> Result:
     """Extract and download everything yt-dlp finds at `url` into `workdir`."""
@@ -150,10 +201,12 @@ def fetch(
         "noprogress": True,
         "logger": _Logger(),
         "format": FORMAT,
-        "outtmpl": str(workdir / "%(id)s.%(format_id)s.%(ext)s"),
+        "outtmpl": str(workdir / OUTTMPL),
+        "restrictfilenames": True,
+        "trim_file_name": 120,
+        "progress_hooks": [limit_hook(max_size, max_seconds)],
         "fixup": "never",  # keep the bytes as downloaded; remuxing is not archiving
         "ffmpeg_location": imageio_ffmpeg.get_ffmpeg_exe(),
-        "max_filesize": max_size,
         "socket_timeout": net.settings.timeout,
         "noplaylist": False,
         "overwrites": True,
@@ -162,11 +215,16 @@ def fetch(
         params["cookiefile"] = str(cookies)
     if api is not None:
         params["extractor_args"] = {"twitter": {"api": [api]}}
+    refusals: list[str] = []
     try:
-        with youtube_dl_class()(params, net=net) as ydl:
+        with youtube_dl_class()(params, net=net, refusals=refusals) as ydl:
             info = ydl.extract_info(url, download=True)
             clean = scrub(ydl.sanitize_info(info))
+    except Stopped as e:
+        return Result(e.outcome, e.reason)
     except (DownloadError, YoutubeDLError) as e:
+        if refusals:  # the guard stopped one of its requests; yt-dlp only saw a network error
+            return Result(Outcome.REFUSED, refusals[0])
         outcome, reason, retry_after = classify(e)
         return Result(outcome, reason, retry_after=retry_after)
     entries = clean.get("entries") or [clean]
@@ -174,7 +232,7 @@ def fetch(
     for entry in entries:
         for done in entry.get("requested_downloads") or []:
             path = Path(done.get("filepath") or done.get("_filename") or "")
-            if not path.is_file():
+            if not path.is_file() or not inside(path, workdir):
                 continue
             protocol = str(done.get("protocol") or "")
             merged = bool(done.get("requested_formats"))
@@ -187,6 +245,8 @@ def fetch(
                     entry_id=str(entry.get("id") or ""),
                 )
             )
+    if not downloads and refusals:
+        return Result(Outcome.REFUSED, refusals[0], info=clean)
     if not downloads:
         return Result(Outcome.NO_MEDIA, "yt-dlp found no downloadable media", info=clean)
     return Result(Outcome.ARCHIVED, downloads=tuple(downloads), info=clean)

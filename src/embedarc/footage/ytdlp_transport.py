@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import threading
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from ..net import Net, NetworkError
+from ..net import Net, NetworkError, Refused
 
 
 class _Chunks(io.RawIOBase):
@@ -47,9 +48,21 @@ class _Items:
         return self._items
 
 
+_import_lock = threading.Lock()
+
+
+def load_ytdlp() -> None:
+    """Import yt-dlp once, under a lock: threads importing it at the same moment can get a
+    half-initialised module ("partially initialized module 'yt_dlp.extractor'")."""
+    with _import_lock:
+        import yt_dlp
+        import yt_dlp.extractor  # noqa: F401
+
+
 @functools.cache
 def youtube_dl_class() -> Any:
     """Build (once) a YoutubeDL subclass whose only request handler is Net-backed."""
+    load_ytdlp()
     from yt_dlp import YoutubeDL
     from yt_dlp.networking.common import Features, RequestHandler, Response
     from yt_dlp.networking.exceptions import HTTPError, TransportError
@@ -84,9 +97,10 @@ def youtube_dl_class() -> Any:
         _SUPPORTED_PROXY_SCHEMES = None  # proxies are Net's business, not yt-dlp's
         _SUPPORTED_FEATURES = (Features.NO_PROXY, Features.ALL_PROXY)
 
-        def __init__(self, *, net: Net, **kwargs: Any) -> None:
+        def __init__(self, *, net: Net, refusals: list[str], **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.net = net
+            self.refusals = refusals  # what the guard refused, for the caller's outcome
 
         def _check_extensions(self, extensions: dict[str, Any]) -> None:
             super()._check_extensions(extensions)
@@ -115,6 +129,10 @@ def youtube_dl_class() -> Any:
                         follow_redirects=True,
                     )
                 )
+            except Refused as e:
+                stack.close()
+                self.refusals.append(str(e))
+                raise TransportError(cause=e) from e
             except NetworkError as e:
                 stack.close()
                 raise TransportError(cause=e) from e
@@ -128,13 +146,16 @@ def youtube_dl_class() -> Any:
             return result
 
     class EmbedarcYoutubeDL(YoutubeDL):  # type: ignore[misc]
-        def __init__(self, params: dict[str, Any], *, net: Net) -> None:
+        def __init__(
+            self, params: dict[str, Any], *, net: Net, refusals: list[str] | None = None
+        ) -> None:
             self._net = net
+            self._refusals = [] if refusals is None else refusals
             super().__init__(params)
 
         @functools.cached_property
         def _request_director(self) -> Any:
-            handler = functools.partial(EmbedarcNetRH, net=self._net)
+            handler = functools.partial(EmbedarcNetRH, net=self._net, refusals=self._refusals)
             return self.build_request_director([handler])
 
     return EmbedarcYoutubeDL
