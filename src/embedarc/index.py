@@ -6,6 +6,7 @@ Schema changes are named migrations, applied once each and recorded in `_migrati
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -120,7 +121,67 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.table("link_media").create_index(["sha256"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+def m002_operational_state(db: sqlite_utils.Database) -> None:
+    """State with no other home: sources, the retry schedule, link-rot history."""
+    db.table("sources").create(
+        {
+            "id": int,
+            "kind": str,  # feed, folder, list
+            "location": str,
+            "added_at": str,
+            "last_polled": str,
+            "last_status": str,
+            "last_error": str,
+            "etag": str,
+            "last_modified": str,
+        },
+        pk="id",
+    )
+    db.table("sources").create_index(["location"], unique=True)
+    db.table("source_items").create(
+        {
+            "source_id": int,
+            "key": str,  # feed guid/link, file name, or URL
+            "target": str,  # what is archived: a URL or a file path
+            "first_seen": str,
+            "state": str,  # pending, archived
+            "article_id": str,
+            "last_error": str,
+        },
+        pk=("source_id", "key"),
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db.table("retries").create(
+        {
+            "link_id": str,
+            "article_id": str,
+            "url": str,
+            "attempts": int,
+            "next_attempt": str,
+            "last_attempt": str,
+            "last_reason": str,
+            "failure": str,  # rate_limited, server_error, network, other
+            "state": str,  # pending, failed_permanently
+        },
+        pk="link_id",
+    )
+    db.table("retries").create_index(["state", "next_attempt"])
+    db.table("link_checks").create(
+        {
+            "link_id": str,
+            "article_id": str,
+            "url": str,
+            "last_checked": str,
+            "last_alive": str,
+            "first_dead": str,
+            "alive": int,
+            "detail": str,  # JSON: what each part (link, tweet, media) answered
+        },
+        pk="link_id",
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_operational_state]
 
 DERIVED_TABLES = ["link_media", "hops", "links", "media_sources", "media", "tweets", "articles"]
 
@@ -146,20 +207,38 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction, taken up front (BEGIN IMMEDIATE) so no other writer interleaves.
+
+        sqlite-utils' own writes inside it become savepoints; nested calls join the outer one.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
+
     def migrate(self) -> list[str]:
-        """Apply the migrations not yet recorded; return their names."""
-        table = self.db.table("_migrations")
-        if not table.exists():
-            self.db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
-        done = {row["name"] for row in self.db.table("_migrations").rows}
+        """Apply the migrations not yet recorded, each with its record in one transaction."""
         applied = []
         for migration in MIGRATIONS:
-            if migration.__name__ in done:
-                continue
-            with self.db.conn:
+            with self.write():
+                # Read inside the transaction: another process may have just applied it.
+                table = self.db.table("_migrations")
+                if not table.exists():
+                    table.create({"name": str, "applied_at": str}, pk="name")
+                if list(table.rows_where("name = ?", [migration.__name__])):
+                    continue
                 migration(self.db)
-                record = {"name": migration.__name__, "applied_at": _now()}
-                self.db.table("_migrations").insert(record)
+                table.insert({"name": migration.__name__, "applied_at": _now()})
             applied.append(migration.__name__)
         return applied
 
@@ -198,7 +277,7 @@ class Index:
         """Replace everything derived from one article's sidecar, in one transaction."""
         article = sidecar["article"]
         article_id = article["id"]
-        with self.db.conn:
+        with self.write():
             link_ids = [
                 r["id"] for r in self.db.table("links").rows_where("article_id = ?", [article_id])
             ]
@@ -310,3 +389,56 @@ class Index:
                 },
                 pk=("link_id", "sha256"),
             )
+
+    # -- maintenance: rebuild-index, remove ------------------------------------------------
+
+    def clear_derived(self) -> None:
+        """Empty every table derived from the sidecars, in one transaction; keep the others."""
+
+        with self.write():
+            for name in DERIVED_TABLES:  # children before parents, for the foreign keys
+                if self.db.table(name).exists():
+                    self.db.execute(f"delete from [{name}]")
+
+    def delete_article(
+        self, article_id: str, *, media: tuple[str, ...] = (), tweets: tuple[str, ...] = ()
+    ) -> None:
+        """Delete an article's rows, and the media and tweet rows named, in one transaction.
+
+        Its retry schedule and link checks go too; a source item that brought it stays, so a
+        removed article is not archived again by the next run.
+        """
+        links = "select id from links where article_id = ?"
+
+        with self.write():
+            self.db.execute("delete from retries where article_id = ?", [article_id])
+            self.db.execute("delete from link_checks where article_id = ?", [article_id])
+            self.db.execute(f"delete from hops where link_id in ({links})", [article_id])
+            self.db.execute(f"delete from link_media where link_id in ({links})", [article_id])
+            self.db.execute("delete from links where article_id = ?", [article_id])
+            self.db.execute("delete from articles where id = ?", [article_id])
+            for sha in media:
+                self.db.execute("delete from media_sources where sha256 = ?", [sha])
+                self.db.execute("delete from media where sha256 = ?", [sha])
+            for tweet_id in tweets:
+                self.db.execute("delete from tweets where id = ?", [tweet_id])
+
+    def referenced_elsewhere(self, article_id: str) -> tuple[set[str], set[str]]:
+        """(media sha256s, tweet ids) that links of other articles than this one point at."""
+        media = {
+            row["sha256"]
+            for row in self.db.query(
+                "select distinct lm.sha256 from link_media lm join links l on l.id = lm.link_id"
+                " where l.article_id != ?",
+                [article_id],
+            )
+        }
+        tweets = {
+            row["tweet_id"]
+            for row in self.db.query(
+                "select distinct tweet_id from links where article_id != ?"
+                " and tweet_id is not null",
+                [article_id],
+            )
+        }
+        return media, tweets

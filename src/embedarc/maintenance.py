@@ -1,0 +1,237 @@
+"""Keeping an archive in order: rebuild the index from the sidecars, take an article out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ArchiveError, UsageError
+from .index import INDEX_NAME, Index
+from .links import normalise
+from .sidecar import SIDECAR
+from .verify import HASHED_NAME, article_folders, inside, read_sidecar
+
+log = logging.getLogger(__name__)
+
+Skipped = Callable[[Path, str], None]
+"""Told about each sidecar left out of a rebuild: (its path, why)."""
+
+_ARTICLE_KEYS = ("id", "identity", "title", "source", "media_type", "content_sha256", "folder")
+
+
+def _unusable(data: dict[str, Any]) -> str | None:
+    """Why `Index.write_article` could not take this sidecar, or None when it can."""
+    article = data["article"]
+    for key in (*_ARTICLE_KEYS, "archived_at"):
+        if key not in article:
+            return f"the article has no {key}"
+    if not isinstance(data.get("links", []), list) or not isinstance(data.get("tweets", []), list):
+        return "links or tweets are not lists"
+    for media in data.get("media", []):
+        if not all(k in media for k in ("sha256", "source_url", "fetched_at")):
+            return "a media entry lacks sha256, source_url or fetched_at"
+    for link in data.get("links", []):
+        if not isinstance(link, dict) or not all(k in link for k in ("id", "url", "kind")):
+            return "a link lacks id, url or kind"
+        if "outcome" not in link:
+            return f"link {link['url']} has no outcome"
+    return None
+
+
+def rebuild_index(root: Path, *, on_skipped: Skipped | None = None) -> int:
+    """Rebuild every table derived from the sidecars; return how many articles were indexed.
+
+    Tables not derived from sidecars (sources, retries, ...) are kept as they are. A sidecar
+    that cannot be read or used is reported through `on_skipped` (and the log) and left out.
+    """
+    if not (root / "articles").is_dir() and not (root / INDEX_NAME).is_file():
+        raise ArchiveError(f"there is no archive at {root}")
+
+    def skip(path: Path, why: str) -> None:
+        if on_skipped is not None:
+            on_skipped(path, why)
+        else:
+            log.warning("skipped %s: %s", path, why)
+
+    sidecars: list[dict[str, Any]] = []
+    for folder in article_folders(root):
+        data, why = read_sidecar(folder)
+        why = why if data is None else _unusable(data)
+        if data is None or why is not None:
+            skip(folder / SIDECAR, why or "unusable")
+        else:
+            sidecars.append(data)
+
+    index = Index(root / INDEX_NAME)
+    try:
+        index.clear_derived()
+        written = 0
+        for data in sidecars:
+            try:
+                index.write_article(data)
+            except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as e:
+                index.delete_article(str(data["article"]["id"]))  # no half-written article
+                skip(root / str(data["article"]["folder"]) / SIDECAR, f"cannot be indexed: {e}")
+            else:
+                written += 1
+        return written
+    finally:
+        index.close()
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What `remove_article` took out (or, on a dry run, would take out)."""
+
+    article_id: str
+    folder: str
+    title: str | None
+    removed_media: tuple[str, ...]  # store paths deleted: nothing else referred to them
+    kept_media: tuple[str, ...]  # store paths other articles still refer to
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "folder": self.folder,
+            "title": self.title,
+            "removed_media": list(self.removed_media),
+            "kept_media": list(self.kept_media),
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True)
+class _Found:
+    folder: Path
+    data: dict[str, Any] | None
+
+
+def _matches(folder: Path, data: dict[str, Any] | None, wanted: str) -> bool:
+    names = {folder.name, f"articles/{folder.name}", str(folder), str(folder.resolve())}
+    if wanted.rstrip("/") in names:
+        return True
+    if data is None:
+        return False
+    article = data["article"]
+    if wanted in (article.get("id"), article.get("identity")):
+        return True
+    canonical = article.get("canonical_url")
+    if canonical and wanted.lower().startswith(("http://", "https://")):
+        return wanted == canonical or normalise(wanted) == normalise(str(canonical))
+    return False
+
+
+def _find(root: Path, wanted: str) -> _Found:
+    found = [
+        _Found(folder, data)
+        for folder in article_folders(root)
+        for data in [read_sidecar(folder)[0]]
+        if _matches(folder, data, wanted)
+    ]
+    if not found:
+        raise UsageError(f"no article in {root} is {wanted!r} (an id, folder or canonical URL)")
+    if len(found) > 1:
+        folders = ", ".join(f.folder.name for f in found)
+        raise UsageError(f"{wanted!r} matches more than one article: {folders}")
+    return found[0]
+
+
+def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
+    """sha256 -> store path of every file the folder holds or its sidecar lists."""
+    media: dict[str, str] = {}
+    for entry in (data or {}).get("media", []):
+        sha, path = entry.get("sha256"), entry.get("path")
+        if isinstance(sha, str) and isinstance(path, str):
+            media[sha] = path
+    folder_media = folder / "media"
+    if folder_media.is_dir():
+        for item in folder_media.iterdir():
+            match = HASHED_NAME.match(item.name)
+            if match and match.group(1) not in media:
+                media[match.group(1)] = f"media/{item.name[:2]}/{item.name}"
+    return media
+
+
+def _tweet_ids(data: dict[str, Any] | None) -> set[str]:
+    tweets = (data or {}).get("tweets", [])
+    return {str(t["id"]) for t in tweets if isinstance(t, dict) and t.get("id")}
+
+
+def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Removal:
+    """Take an article out: its folder, its index rows, and stored files nothing else cites.
+
+    `article` is an article id, a folder name, or a canonical URL. Other articles are known
+    by their sidecars, the files in their folders, and the index's links, so a file any of
+    them refers to is kept.
+    """
+    if not (root / "articles").is_dir():
+        raise ArchiveError(f"there is no archive at {root}")
+    target = _find(root, article)
+    data = target.data
+    article_id = str((data or {}).get("article", {}).get("id") or "")
+    mine = _media_of(target.folder, data)
+    my_tweets = _tweet_ids(data)
+
+    other_media: set[str] = set()
+    other_tweets: set[str] = set()
+    for folder in article_folders(root):
+        if folder == target.folder:
+            continue
+        other, _ = read_sidecar(folder)
+        other_media |= set(_media_of(folder, other))
+        other_tweets |= _tweet_ids(other)
+    index = Index(root / INDEX_NAME)
+    try:
+        if not article_id:  # a folder without a usable sidecar may still have index rows
+            folder_name = target.folder.relative_to(root).as_posix()
+            rows = index.db.table("articles").rows_where("folder = ?", [folder_name], limit=1)
+            article_id = next((str(row["id"]) for row in rows), "")
+        indexed_media, indexed_tweets = index.referenced_elsewhere(article_id)
+        other_media |= indexed_media
+        other_tweets |= indexed_tweets
+        gone = {sha: path for sha, path in mine.items() if sha not in other_media}
+        removal = Removal(
+            article_id=article_id,
+            folder=target.folder.relative_to(root).as_posix(),
+            title=(data or {}).get("article", {}).get("title"),
+            removed_media=tuple(sorted(gone.values())),
+            kept_media=tuple(sorted(p for sha, p in mine.items() if sha not in gone)),
+            dry_run=dry_run,
+        )
+        if dry_run:
+            return removal
+        # The index first: interrupted after it, the folder is still there to remove again.
+        if article_id:
+            index.delete_article(
+                article_id,
+                media=tuple(sorted(gone)),
+                tweets=tuple(sorted(my_tweets - other_tweets)),
+            )
+    finally:
+        index.close()
+    _delete_folder(root, target.folder)
+    for path in removal.removed_media:
+        stored = inside(root, path)
+        if stored is not None and stored.is_relative_to(root / "media"):
+            stored.unlink(missing_ok=True)
+    return removal
+
+
+def _delete_folder(root: Path, folder: Path) -> None:
+    """Make the folder vanish at once (a rename into tmp/), then delete it at leisure."""
+    tmp = root / "tmp"
+    tmp.mkdir(exist_ok=True)
+    doomed = Path(tempfile.mkdtemp(prefix=f"removing-{folder.name}-", dir=tmp))
+    try:
+        os.replace(folder, doomed / folder.name)
+    except OSError as e:
+        raise ArchiveError(f"cannot remove {folder}: {e.strerror}") from e
+    shutil.rmtree(doomed, ignore_errors=True)

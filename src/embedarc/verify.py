@@ -1,0 +1,402 @@
+"""Check an archive against itself: every file's bytes, every sidecar, every index row.
+
+The store names each file by its SHA-256, the sidecars list what each article folder holds,
+and the index is derived from the sidecars; `verify` re-reads all three and reports what
+disagrees. Files are hashed in 1 MiB blocks (constant memory), a few at a time so hashing
+keeps up with the disk, and each inode once: hard links in article folders cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ArchiveError
+from .index import INDEX_NAME
+from .sidecar import SIDECAR
+
+BLOCK = 1024 * 1024
+HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
+
+Progress = Callable[[int, int], None]
+"""Called as files are hashed with (bytes done, bytes in all)."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong, at a path relative to the archive folder."""
+
+    path: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `verify` found: sound when the three problem lists are empty."""
+
+    missing: tuple[Problem, ...] = ()
+    altered: tuple[Problem, ...] = ()
+    unindexed: tuple[Problem, ...] = ()
+    files_checked: int = 0
+    bytes_checked: int = 0
+    articles_checked: int = 0
+
+    @property
+    def sound(self) -> bool:
+        return not (self.missing or self.altered or self.unindexed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sound": self.sound,
+            "articles_checked": self.articles_checked,
+            "files_checked": self.files_checked,
+            "bytes_checked": self.bytes_checked,
+            "missing": [p.as_dict() for p in self.missing],
+            "altered": [p.as_dict() for p in self.altered],
+            "unindexed": [p.as_dict() for p in self.unindexed],
+        }
+
+    def summary(self) -> str:
+        state = "sound" if self.sound else "NOT sound"
+        return (
+            f"{state}: {self.articles_checked} articles, {self.files_checked} files "
+            f"({self.bytes_checked / 1e6:.1f} MB) checked; {len(self.missing)} missing, "
+            f"{len(self.altered)} altered, {len(self.unindexed)} unindexed"
+        )
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file, read in 1 MiB blocks into one reused buffer."""
+    digest = hashlib.sha256()
+    buffer = bytearray(BLOCK)
+    view = memoryview(buffer)
+    size = 0
+    with path.open("rb", buffering=0) as f:
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        while n := f.readinto(buffer):
+            digest.update(view[:n])
+            size += n
+    return digest.hexdigest(), size
+
+
+def inside(root: Path, relative: object) -> Path | None:
+    """root/relative when that stays inside root; None for absolute paths, `..` and non-text."""
+    if not isinstance(relative, str) or not relative:
+        return None
+    candidate = Path(relative)
+    if candidate.is_absolute() or ".." in candidate.parts:
+        return None
+    return root / candidate
+
+
+def read_sidecar(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(sidecar, None), or (None, why it cannot be used)."""
+    try:
+        data = json.loads((folder / SIDECAR).read_bytes())
+    except FileNotFoundError:
+        return None, f"no {SIDECAR}"
+    except OSError as e:
+        return None, f"{SIDECAR} cannot be read: {e.strerror}"
+    except ValueError as e:
+        return None, f"{SIDECAR} is not valid JSON: {e}"
+    if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
+        return None, f"{SIDECAR} has no article"
+    if not isinstance(data.get("media", []), list) or not all(
+        isinstance(m, dict) for m in data.get("media", [])
+    ):
+        return None, f"{SIDECAR} has a malformed media list"
+    return data, None
+
+
+def article_folders(root: Path) -> list[Path]:
+    articles = root / "articles"
+    if not articles.is_dir():
+        return []
+    return sorted(p for p in articles.iterdir() if p.is_dir())
+
+
+@dataclass
+class _Hashed:
+    sha256: str
+    size: int
+
+
+@dataclass
+class _Findings:
+    missing: dict[str, str] = field(default_factory=dict)
+    altered: dict[str, str] = field(default_factory=dict)
+    unindexed: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def _add(bucket: dict[str, str], path: str, reason: str) -> None:
+        bucket.setdefault(path, reason)  # the first reason found for a path is enough
+
+    def missing_(self, path: str, reason: str) -> None:
+        self._add(self.missing, path, reason)
+
+    def altered_(self, path: str, reason: str) -> None:
+        self._add(self.altered, path, reason)
+
+    def unindexed_(self, path: str, reason: str) -> None:
+        self._add(self.unindexed, path, reason)
+
+
+class _Hasher:
+    """Hashes files a few at a time, each inode once."""
+
+    def __init__(self, on_progress: Progress | None, workers: int) -> None:
+        self.on_progress = on_progress
+        self.workers = workers
+        self.by_inode: dict[tuple[int, int], _Hashed] = {}
+        self.files = 0
+        self.bytes = 0
+        self.total = 0
+        self._counted: set[tuple[int, int]] = set()
+        self._lock = threading.Lock()
+
+    def plan(self, paths: Iterable[Path]) -> list[tuple[Path, tuple[int, int]]]:
+        """The paths whose inodes are not hashed yet, each inode once; counts them in the total."""
+        todo: list[tuple[Path, tuple[int, int]]] = []
+        seen: set[tuple[int, int]] = set()
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in self.by_inode or key in seen:
+                continue
+            seen.add(key)
+            todo.append((path, key))
+            if key not in self._counted:
+                self._counted.add(key)
+                self.total += st.st_size
+        return todo
+
+    def hash_all(self, todo: list[tuple[Path, tuple[int, int]]]) -> dict[Path, str]:
+        """SHA-256 of each planned path; an unreadable file is left out."""
+
+        def one(item: tuple[Path, tuple[int, int]]) -> tuple[Path, tuple[int, int], _Hashed | None]:
+            path, key = item
+            try:
+                sha, size = file_sha256(path)
+            except OSError:
+                return path, key, None
+            with self._lock:
+                self.files += 1
+                self.bytes += size
+                done = self.bytes
+            if self.on_progress is not None:
+                self.on_progress(done, self.total)
+            return path, key, _Hashed(sha, size)
+
+        results: dict[Path, str] = {}
+        with ThreadPoolExecutor(self.workers) as pool:
+            for path, key, hashed in pool.map(one, todo):
+                if hashed is not None:
+                    self.by_inode[key] = hashed
+                    results[path] = hashed.sha256
+        return results
+
+    def digest(self, path: Path) -> str | None:
+        """The SHA-256 of a file hashed already (by its inode), hashing it now if need be."""
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        known = self.by_inode.get((st.st_dev, st.st_ino))
+        if known is not None:
+            return known.sha256
+        return self.hash_all(self.plan([path])).get(path)
+
+
+def _walk_files(folder: Path) -> Iterator[Path]:
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in sorted(files):
+            yield Path(dirpath) / name
+
+
+def _read_index(path: Path) -> tuple[list[tuple[str, str]], dict[str, str], set[str]]:
+    """(media sha256 and path rows, article id -> folder, sha256s with a media row)."""
+    if not path.is_file():
+        return [], {}, set()
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as e:
+        raise ArchiveError(f"cannot open the index {path}: {e}") from e
+    try:
+        media = [(str(s), str(p)) for s, p in conn.execute("select sha256, path from media")]
+        articles = {str(i): str(f) for i, f in conn.execute("select id, folder from articles")}
+    except sqlite3.OperationalError:
+        return [], {}, set()  # an index without its tables yet: nothing is indexed
+    except sqlite3.DatabaseError as e:
+        raise ArchiveError(f"cannot read the index {path}: {e}") from e
+    finally:
+        conn.close()
+    return media, articles, {sha for sha, _ in media}
+
+
+def verify(
+    root: Path, *, on_progress: Progress | None = None, workers: int | None = None
+) -> VerifyReport:
+    """Re-hash every stored file and check each article folder and index row against them."""
+    if not root.is_dir():
+        raise ArchiveError(f"there is no archive at {root}")
+    found = _Findings()
+    hasher = _Hasher(on_progress, workers or min(4, os.cpu_count() or 1))
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
+    # Read the index first: rows written after this point may name files hashed below.
+    media_rows, indexed_articles, indexed_media = _read_index(root / INDEX_NAME)
+
+    folders = article_folders(root)
+    store_files = list(_walk_files(root / "media"))
+    folder_files = [p for folder in folders for p in _walk_files(folder / "media")]
+    store_todo = hasher.plan(store_files)
+    hasher.plan(folder_files)  # counted in the total now, hashed below unless a hard link
+
+    # 1. The store: each file's bytes must hash to its name.
+    stored: dict[str, str] = {}  # sha256 -> relative path
+    hasher.hash_all(store_todo)
+    for path in store_files:
+        match = HASHED_NAME.match(path.name)
+        actual = hasher.digest(path)
+        if match is None:
+            found.unindexed_(rel(path), "not named by a SHA-256")
+            continue
+        if actual is None:
+            found.missing_(rel(path), "cannot be read")
+            continue
+        if actual != match.group(1):
+            found.altered_(rel(path), f"its bytes hash to {actual}")
+            continue
+        if path.parent != root / "media" / actual[:2]:
+            found.unindexed_(rel(path), f"not in media/{actual[:2]}/")
+        stored.setdefault(actual, rel(path))
+
+    # 2. Each article folder against its sidecar.
+    referenced: set[str] = set()
+    sidecar_ids: set[str] = set()
+    articles_checked = 0
+    for folder in folders:
+        data, why = read_sidecar(folder)
+        if data is None:
+            target = folder / SIDECAR
+            if why == f"no {SIDECAR}":
+                found.unindexed_(rel(folder), f"an article folder without {SIDECAR}")
+            else:
+                found.altered_(rel(target), why or "unusable")
+            continue
+        articles_checked += 1
+        listed = _check_folder(root, folder, data, hasher, found, rel)
+        referenced |= listed
+        article_id = data["article"].get("id")
+        if isinstance(article_id, str):
+            sidecar_ids.add(article_id)
+            if article_id not in indexed_articles:
+                found.unindexed_(rel(folder / SIDECAR), f"article {article_id} is not in the index")
+        for sha in listed:
+            if sha not in indexed_media and sha in stored:
+                found.unindexed_(stored[sha], "listed in a sidecar but not in the index")
+
+    # 3. The index against the files.
+    for sha, row_path in media_rows:
+        row_file = inside(root, row_path)
+        if row_file is None:
+            found.altered_(row_path, f"the index row for {sha} points outside the archive")
+        elif not row_file.is_file():
+            found.missing_(row_path, f"the index row for {sha} points at a missing file")
+    for article_id, folder_name in indexed_articles.items():
+        row_folder = inside(root, folder_name)
+        if row_folder is None or not (row_folder / SIDECAR).is_file():
+            found.missing_(
+                f"{folder_name}/{SIDECAR}", f"the index row for article {article_id} has no sidecar"
+            )
+
+    # 4. Stored files nothing refers to.
+    for sha, stored_path in stored.items():
+        if sha not in referenced:
+            found.unindexed_(stored_path, "no article refers to it")
+
+    return VerifyReport(
+        missing=tuple(sorted(Problem(p, r) for p, r in found.missing.items())),
+        altered=tuple(sorted(Problem(p, r) for p, r in found.altered.items())),
+        unindexed=tuple(sorted(Problem(p, r) for p, r in found.unindexed.items())),
+        files_checked=hasher.files,
+        bytes_checked=hasher.bytes,
+        articles_checked=articles_checked,
+    )
+
+
+def _check_folder(
+    root: Path,
+    folder: Path,
+    data: dict[str, Any],
+    hasher: _Hasher,
+    found: _Findings,
+    rel: Callable[[Path], str],
+) -> set[str]:
+    """Check one folder's files against its sidecar; return the sha256s it lists."""
+    article = data["article"]
+    original = folder / str(article.get("original") or "")
+    if not article.get("original") or not original.is_file():
+        found.missing_(rel(original), "the article's original bytes are missing")
+    else:
+        sha, _ = file_sha256(original)
+        if sha != article.get("content_sha256"):
+            found.altered_(rel(original), "does not hash to the sidecar's content_sha256")
+    for name in [article.get("origin_page"), *_evidence(data)]:
+        if name and inside(folder, name) is not None and not (folder / name).is_file():
+            found.missing_(rel(folder / name), "listed in the sidecar, not in the folder")
+
+    listed: set[str] = set()
+    for entry in data.get("media", []):
+        sha = entry.get("sha256")
+        if not isinstance(sha, str):
+            found.altered_(rel(folder / SIDECAR), "a media entry without a sha256")
+            continue
+        listed.add(sha)
+        for key in ("path", "article_path"):
+            target = inside(root, entry.get(key))
+            if target is None:
+                found.altered_(rel(folder / SIDECAR), f"media {sha}: {key} is not in the archive")
+                continue
+            actual = hasher.digest(target)
+            if actual is None:
+                found.missing_(rel(target), f"media {sha} of {rel(folder)}")
+            elif actual != sha:
+                found.altered_(rel(target), f"its bytes hash to {actual}, the sidecar says {sha}")
+
+    for path in _walk_files(folder / "media"):
+        match = HASHED_NAME.match(path.name)
+        actual = hasher.digest(path)
+        if match is None or match.group(1) not in listed:
+            found.unindexed_(rel(path), "not listed in the sidecar")
+        elif actual is not None and actual != match.group(1):
+            found.altered_(rel(path), f"its bytes hash to {actual}")
+    return listed
+
+
+def _evidence(data: dict[str, Any]) -> list[str]:
+    return [
+        name
+        for link in data.get("links") or []
+        if isinstance(link, dict)
+        for name in link.get("evidence") or []
+        if isinstance(name, str)
+    ]
