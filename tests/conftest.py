@@ -83,7 +83,23 @@ def archive_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(archive_dir: Path, simweb: SimWeb) -> Settings:
-    return Settings(archive_dir=archive_dir)
+    return Settings(archive_dir=archive_dir, retry_pause=0)
+
+
+EMBEDARC = str(Path(sys.executable).with_name("embedarc"))  # the installed command
+
+
+def embedarc_env(web: SimWeb, env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with the simulated web as the internet, and nothing else."""
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in NETWORK_VARS and not k.startswith("EMBEDARC_")
+    }
+    full_env.update(web.env())
+    full_env["EMBEDARC_RETRY_PAUSE"] = "0"  # retries within a run without waiting
+    full_env.update(env or {})
+    return full_env
 
 
 def run_embedarc(
@@ -94,20 +110,12 @@ def run_embedarc(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed `embedarc` command with the simulated web as its internet."""
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in NETWORK_VARS and not k.startswith("EMBEDARC_")
-    }
-    full_env.update(web.env())
-    full_env.update(env or {})
-    command = [str(Path(sys.executable).with_name("embedarc")), *args]
     return subprocess.run(
-        command,
+        [EMBEDARC, *args],
         input=stdin.decode() if stdin is not None else None,
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=full_env,
+        env=embedarc_env(web, env),
         timeout=120,
     )

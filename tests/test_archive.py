@@ -345,5 +345,19 @@ def test_index_tables_hold_the_article(simweb: SimWeb, settings: Settings) -> No
     assert all(
         not Path(p).is_absolute() and (settings.archive_dir / p).is_file() for p in media_paths
     )
-    assert [r["name"] for r in db["_migrations"].rows] == ["m001_initial"]
+    assert [r["name"] for r in db["_migrations"].rows] == ["m001_initial", "m002_operational_state"]
     db.close()
+
+
+def test_folder_name_from_a_tampered_index_is_not_trusted(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    [first] = run(settings, text_input("Plain\nno links\n"))
+    db = sqlite_utils.Database(settings.archive_dir / "index.db")
+    db["articles"].update(first.article_id, {"folder": "../../escaped"})
+    db.close()
+
+    [second] = run(settings, text_input("Plain\nno links\n"))
+
+    assert second.folder == first.folder
+    assert not (settings.archive_dir.parent.parent / "escaped").exists()

@@ -30,6 +30,17 @@ class Settings:
     max_file_size: int = 2 * 1024**3
     concurrency: int = 8  # requests in flight across the whole run
     per_host: int = 4  # requests in flight to one host
+    allow_private: bool = False  # let requests reach loopback and private networks
+    allow_hosts: tuple[str, ...] = ()  # host names (and hosts under them) or address ranges
+    max_download_time: float = 3600.0  # seconds one download may take, however it trickles
+    max_article_size: int = 20 * 1024**2  # bytes of an article (file, stdin or fetched page)
+    max_image_pixels: int = 89_478_485  # larger images are decompression bombs (Pillow's default)
+    host_delay: float = 0.0  # seconds between two requests to one host
+    retries: int = 3  # tries again within a run after a transient failure
+    retry_pause: float = 1.0  # seconds before the first retry within a run; doubles each time
+    retry_base: float = 60.0  # seconds before the first retry in a later run; doubles each time
+    max_attempts: int = 5  # runs that may fail on a link before it is failed_permanently
+    wayback: bool = True  # fall back to Wayback Machine captures for dead links
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -47,6 +58,17 @@ _FIELDS: dict[str, type] = {
     "max_file_size": int,
     "concurrency": int,
     "per_host": int,
+    "host_delay": float,
+    "retries": int,
+    "retry_pause": float,
+    "retry_base": float,
+    "max_attempts": int,
+    "wayback": bool,
+    "allow_private": bool,
+    "allow_hosts": tuple,
+    "max_download_time": float,
+    "max_article_size": int,
+    "max_image_pixels": int,
 }
 
 
@@ -64,9 +86,15 @@ def _convert(name: str, value: Any, origin: str) -> Any:
             raise ValueError(text)
         if kind is Path:
             return Path(os.path.expanduser(str(value)))
+        if kind is tuple:
+            items = value if isinstance(value, list | tuple) else str(value).split(",")
+            if not all(isinstance(item, str) for item in items):
+                raise TypeError(value)
+            return tuple(item.strip() for item in items if item.strip())
         return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}") from None
+        what = "list of host names or address ranges" if kind is tuple else kind.__name__
+        raise ConfigError(f"{origin}: {name} must be a {what}, not {value!r}") from None
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -113,7 +141,16 @@ def load_settings(
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     settings = Settings(**merged)
-    for name in ("timeout", "max_hops", "max_file_size", "concurrency", "per_host"):
+    for name in ("timeout", "max_hops", "max_file_size", "concurrency", "per_host", "max_attempts"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be greater than zero")
+    for name in ("host_delay", "retries", "retry_pause", "retry_base"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{name} must not be negative")
+    for name in ("max_download_time", "max_article_size", "max_image_pixels"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be greater than zero")
+    from .guard import Policy
+
+    Policy.from_settings(settings.allow_private, settings.allow_hosts)  # ConfigError if malformed
     return settings

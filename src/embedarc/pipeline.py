@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from .links import links_in_html, normalise
 from .model import Article, Link, LinkKind, LinkResult, MediaFile, Outcome, Stop
 from .net import Net
 from .resolve import Followed, now, resolve
+from .retries import RetryBook, pause
 from .store import Store, slugify
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,9 @@ class Report:
 
     source: str
     title: str | None = None
+    article_id: str | None = None
     folder: str | None = None
+    created: bool = False  # first archived by this run
     canonical_url: str | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
     media: int = 0
@@ -60,6 +64,7 @@ class Report:
         return {
             "source": self.source,
             "title": self.title,
+            "article_id": self.article_id,
             "folder": self.folder,
             "canonical_url": self.canonical_url,
             "links": sum(self.outcomes.values()),
@@ -108,9 +113,17 @@ class _Job:
 
 
 def archive(
-    *, inputs: list[Input], settings: Settings, progress: Progress | None = None
+    *,
+    inputs: list[Input],
+    settings: Settings,
+    progress: Progress | None = None,
+    retry_failed: bool = False,
 ) -> list[Report]:
-    """Archive every input's footage into `settings.archive_dir`; one report per input."""
+    """Archive every input's footage into `settings.archive_dir`; one report per input.
+
+    Links that reached a final outcome in an earlier run are not asked again; with
+    `retry_failed`, links that failed permanently are tried afresh.
+    """
     progress = progress or _Silent()
     store = Store(settings.archive_dir)
     store.ensure()
@@ -118,7 +131,7 @@ def archive(
     try:
         known = {url: _media_from_row(url, row) for url, row in index.known_media().items()}
         with Net(settings) as net, ThreadPoolExecutor(settings.concurrency) as pool:
-            run = _Run(Collector(net, store, settings, known), index, pool, progress)
+            run = _Run(Collector(net, store, settings, known), index, pool, progress, retry_failed)
             return run.go(inputs)
     finally:
         index.close()
@@ -144,9 +157,17 @@ def _media_from_row(url: str, row: dict[str, Any]) -> MediaFile:
 
 class _Run:
     def __init__(
-        self, collector: Collector, index: Index, pool: ThreadPoolExecutor, progress: Progress
-    ):
+        self,
+        collector: Collector,
+        index: Index,
+        pool: ThreadPoolExecutor,
+        progress: Progress,
+        retry_failed: bool,
+    ) -> None:
         self.collector = collector
+        self.retry_failed = retry_failed
+        self.book = RetryBook(index, collector.settings)
+        self.tries: dict[tuple[int, str], int] = {}
         self.store = collector.store
         self.settings = collector.settings
         self.index = index
@@ -170,12 +191,34 @@ class _Run:
                     self._start_links(job)
                 else:
                     result = future.result()
+                    if self._retry_soon(job, link, result):
+                        continue
                     job.results[link.url] = result
                     job.waiting -= 1
                     self.progress.done(f"{result.outcome}: {link.url}")
                 if job.waiting == 0 and id(job) not in reports:
                     reports[id(job)] = self._finish(job)
         return [reports[id(job)] for job in jobs]
+
+    def _retry_soon(self, job: _Job, link: Link, result: LinkResult) -> bool:
+        """Try a transient failure again within this run, after a short pause."""
+        key = (id(job), link.url)
+        tries = self.tries.get(key, 0)
+        if result.outcome is not Outcome.FAILED or tries >= self.settings.retries:
+            return False
+        self.tries[key] = tries + 1
+        hint = result.extra.get("retry_after") or (
+            result.resolution.retry_after if result.resolution else None
+        )
+        delay = pause(self.settings, tries, hint)
+        log.info("retrying in %.1f s: %s (%s)", delay, link.url, result.reason)
+        self.pending[self.pool.submit(self._link_after, link, delay)] = (job, link)
+        return True
+
+    def _link_after(self, link: Link, delay: float) -> LinkResult:
+        if delay > 0:
+            time.sleep(delay)
+        return self.collector.link(link)
 
     # -- worker side -----------------------------------------------------------------------
 
@@ -196,6 +239,11 @@ class _Run:
                     canonical_url=job.article.canonical_url
                 )
             job.links = self._links(job)
+            for tweet in (job.previous or {}).get("tweets", []):
+                # What an earlier lookup found: Wayback captures to look for if it is gone now.
+                urls = [m["url"] for m in tweet.get("media", []) if m.get("url")]
+                if urls:
+                    self.collector.tweet_media.setdefault(tweet["id"], urls)
         except Exception as e:  # a bug must not lose the rest of the batch
             log.exception("unexpected error preparing %s", job.input.label)
             job.error = f"internal error: {e}"
@@ -283,8 +331,11 @@ class _Run:
         for link in job.links:
             prior = _prior_entry(job.previous, link.url)
             if prior is not None and Outcome(prior["outcome"]).is_final:
-                job.reused[link.url] = prior  # a final outcome is not asked again
-                continue
+                again = self.retry_failed and prior["outcome"] == Outcome.FAILED_PERMANENTLY
+                if not again:
+                    job.reused[link.url] = prior  # a final outcome is not asked again
+                    continue
+                self.book.forget_permanent([prior["id"]])
             job.waiting += 1
             self.progress.add(1)
             self.pending[self.pool.submit(self.collector.link, link)] = (job, link)
@@ -304,6 +355,8 @@ class _Run:
         identity = article.canonical_url or f"sha256:{content_sha}"
         article_id = sidecar.short_hash(identity)
         folder_name = job.previous_folder or _folder_name(article, article_id)
+        if not self.store.is_article_folder(folder_name):  # never trust a path from the index
+            folder_name = _folder_name(article, article_id)
         folder = self.store.root / folder_name
         original = "article.html" if article.media_type == "text/html" else "article.txt"
         self.store.write_file(folder / original, article.raw)
@@ -327,6 +380,7 @@ class _Run:
         entries = [
             fresh.get(url) or job.reused[url] for url in order if url in fresh or url in job.reused
         ]
+        self.book.settle(entries, article_id=article_id, fresh={e["id"] for e in fresh.values()})
 
         media: dict[str, dict[str, Any]] = {}
         prior_media = {m["sha256"]: m for m in (job.previous or {}).get("media", [])}
@@ -367,7 +421,9 @@ class _Run:
         return Report(
             source=job.input.label,
             title=article.title,
+            article_id=article_id,
             folder=folder_name,
+            created=job.previous_folder is None,
             canonical_url=article.canonical_url,
             outcomes=dict(outcomes),
             media=len(media),

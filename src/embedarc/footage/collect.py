@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,36 +12,16 @@ from typing import Any, TypeVar
 import httpx
 
 from ..config import Settings
-from ..errors import FetchFailed, TooLarge
+from ..errors import FetchFailed, Refused, TooLarge
 from ..media import HLS_TYPES, extension_for, mime_for, probe
 from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
 from ..net import Net, NetworkError
+from ..once import Once
 from ..resolve import now, resolve
 from ..store import Store
-from . import direct, twitter, ytdlp
+from . import direct, twitter, wayback, ytdlp
 
 T = TypeVar("T")
-
-
-class _Once:
-    """Single-flight: the first caller for a key computes, the others wait for its answer."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._futures: dict[str, Future[Any]] = {}
-
-    def __call__(self, key: str, compute: Callable[[], T]) -> T:
-        with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
-            if future is None:
-                future = self._futures[key] = Future()
-        if owner:
-            try:
-                future.set_result(compute())
-            except BaseException as e:
-                future.set_exception(e)
-        return future.result()  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -65,8 +43,9 @@ class Collector:
     settings: Settings
     known: dict[str, MediaFile] = field(default_factory=dict)  # source URL -> archived file
     downloaded: set[str] = field(default_factory=set)  # sha256 of files new in this run
-    _tweets: _Once = field(default_factory=_Once)
-    _media: _Once = field(default_factory=_Once)
+    tweet_media: dict[str, list[str]] = field(default_factory=dict)  # from earlier lookups
+    _tweets: Once = field(default_factory=Once)
+    _media: Once = field(default_factory=Once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- downloads, each URL once ---------------------------------------------------------
@@ -83,7 +62,13 @@ class Collector:
         def fetch() -> MediaFile:
             if url in self.known:
                 return self.known[url]
-            got = direct.download(self.net, self.store, url, max_size=self.settings.max_file_size)
+            got = direct.download(
+                self.net,
+                self.store,
+                url,
+                max_size=self.settings.max_file_size,
+                max_pixels=self.settings.max_image_pixels,
+            )
             return self._remember(got)
 
         return replace(self._media(url, fetch), **meta)
@@ -95,10 +80,51 @@ class Collector:
             lambda: (
                 self.known.get(url)
                 or self._remember(
-                    direct.save_response(self.store, response, max_size=self.settings.max_file_size)
+                    direct.save_open(
+                        self.net,
+                        self.store,
+                        response,
+                        max_size=self.settings.max_file_size,
+                        max_pixels=self.settings.max_image_pixels,
+                    )
                 )
             ),
         )
+
+    def from_wayback(
+        self, urls: list[str], *, pages: bool = False, **meta: Any
+    ) -> tuple[list[MediaFile], list[str]]:
+        """Captures of dead URLs from the Wayback Machine: the files, and a note per URL."""
+        files: list[MediaFile] = []
+        notes: list[str] = []
+        if not self.settings.wayback:
+            return files, notes
+        for url in urls:
+            try:
+                capture = wayback.find_capture(self.net, url, media_only=not pages)
+                if capture is None:
+                    notes.append(f"no Wayback Machine capture of {url}")
+                    continue
+                got = self._media(
+                    capture.raw_url,
+                    lambda c=capture: (
+                        self.known.get(c.raw_url)  # type: ignore[misc]
+                        or self._remember(
+                            wayback.fetch_capture(
+                                self.net,
+                                self.store,
+                                c,
+                                max_size=self.settings.max_file_size,
+                                pages=pages,
+                            )
+                        )
+                    ),
+                )
+                files.append(replace(got, **meta))
+                notes.append(f"Wayback Machine capture of {url} from {capture.captured_at}")
+            except (FetchFailed, NetworkError, TooLarge) as e:
+                notes.append(f"Wayback Machine: {e}")
+        return files, notes
 
     def with_ytdlp(
         self, url: str, *, api: str | None = None, **meta: Any
@@ -112,17 +138,26 @@ class Collector:
                 workdir=workdir,
                 cookies=self.settings.cookies,
                 max_size=self.settings.max_file_size,
+                max_seconds=self.settings.max_download_time,
                 api=api,
             )
-            files = tuple(self._adopt(d, **meta) for d in result.downloads)
-            return result, files
+            files: list[MediaFile] = []
+            bombs: list[str] = []
+            for download in result.downloads:
+                try:
+                    files.append(self._adopt(download, **meta))
+                except TooLarge as e:  # an image bomb: measured, never stored
+                    bombs.append(str(e))
+            if bombs and not files:
+                result = replace(result, outcome=Outcome.TOO_LARGE, reason="; ".join(bombs))
+            return result, tuple(files)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _adopt(self, download: ytdlp.Download, **meta: Any) -> MediaFile:
         received = self.store.adopt(download.path)
         mime = mime_for(download.path)
-        measured = probe(download.path, mime)
+        measured = probe(download.path, mime, max_pixels=self.settings.max_image_pixels)
         path = self.store.commit(received, extension_for(measured.mime, download.path.name))
         media = MediaFile(
             sha256=received.sha256,
@@ -145,7 +180,11 @@ class Collector:
 
     def tweet(self, tweet_id: str, screen_name: str | None) -> TweetFootage:
         """Look a tweet up once per run, however many links point at it, and fetch its media."""
-        return self._tweets(tweet_id, lambda: self._tweet(tweet_id, screen_name))
+        return self._tweets(
+            tweet_id,
+            lambda: self._tweet(tweet_id, screen_name),
+            keep=lambda found: found.outcome is not Outcome.FAILED,
+        )
 
     def _tweet(self, tweet_id: str, screen_name: str | None) -> TweetFootage:
         answers = [twitter.ask_syndication(self.net, tweet_id)]
@@ -174,13 +213,23 @@ class Collector:
         )
         outcome, reason = twitter.combine(answers)
         retry_after = next((a.retry_after for a in answers if a.retry_after), None)
+        if outcome is Outcome.GONE and self.tweet_media.get(tweet_id):
+            # The tweet is gone; the files an earlier lookup found may have been captured.
+            saved, notes = self.from_wayback(self.tweet_media[tweet_id], tweet_id=tweet_id)
+            reason = "; ".join([reason, *notes])
+            if saved:
+                return TweetFootage(
+                    Outcome.ARCHIVED_FROM_WAYBACK, reason, None, tuple(saved), evidence
+                )
         return TweetFootage(outcome, reason, None, (), evidence, retry_after)
 
     def _tweet_media(self, tweet: Tweet, evidence: tuple[Evidence, ...]) -> TweetFootage:
         files: list[MediaFile] = []
         problems: list[tuple[Outcome, str]] = []
+        retry_after: str | None = None
+        wayback_used = False
         for owner, item in tweet.all_media():
-            meta = {
+            meta: dict[str, Any] = {
                 "tweet_id": owner.id,
                 "author": f"@{owner.screen_name}" if owner.screen_name else None,
                 "kind": str(item.kind),
@@ -196,19 +245,30 @@ class Collector:
                     files.append(self.media(item.url, **meta))
             except TooLarge as e:
                 problems.append((Outcome.TOO_LARGE, str(e)))
+            except Refused as e:
+                problems.append((Outcome.REFUSED, str(e)))
             except FetchFailed as e:
                 gone = e.status in (404, 410)
-                problems.append((Outcome.GONE if gone else Outcome.FAILED, str(e)))
+                rescued, notes = self.from_wayback([item.url], **meta) if gone else ([], [])
+                files.extend(rescued)
+                wayback_used = wayback_used or bool(rescued)
+                if not rescued:
+                    problems.append(
+                        (Outcome.GONE if gone else Outcome.FAILED, "; ".join([str(e), *notes]))
+                    )
+                retry_after = retry_after or e.retry_after
             except NetworkError as e:
                 problems.append((Outcome.FAILED, str(e)))
         if problems:
             worst = _worst([p[0] for p in problems])
             if worst is Outcome.FAILED or not files:
-                return TweetFootage(
-                    worst, "; ".join(p[1] for p in problems), tweet, tuple(files), evidence
-                )
+                reason = "; ".join(p[1] for p in problems)
+                return TweetFootage(worst, reason, tweet, tuple(files), evidence, retry_after)
         if not files:
             return TweetFootage(Outcome.NO_MEDIA, "the tweet carries no media", tweet, (), evidence)
+        if wayback_used:
+            note = "some media only from the Wayback Machine"
+            return TweetFootage(Outcome.ARCHIVED_FROM_WAYBACK, note, tweet, tuple(files), evidence)
         return TweetFootage(Outcome.ARCHIVED, None, tweet, tuple(files), evidence)
 
     # -- one link --------------------------------------------------------------------------
@@ -229,6 +289,8 @@ class Collector:
             )
         except TooLarge as e:
             return LinkResult(link, Outcome.TOO_LARGE, reason=str(e))
+        except Refused as e:
+            return LinkResult(link, Outcome.REFUSED, reason=str(e))
         except (FetchFailed, NetworkError) as e:
             return LinkResult(link, Outcome.FAILED, reason=str(e))
         res = followed.resolution
@@ -264,6 +326,12 @@ class Collector:
                 link, Outcome.NO_MEDIA, res, f"a {res.content_type or 'page'} without footage"
             )
         outcome, reason = stop_outcome(res)
+        if res.stop is Stop.HTTP_ERROR and res.status in (404, 410):
+            # Dead already: a capture of what it was is the next best thing.
+            saved, notes = self.from_wayback([res.final_url], pages=True)
+            reason = "; ".join([reason, *notes])
+            if saved:
+                return LinkResult(link, Outcome.ARCHIVED_FROM_WAYBACK, res, reason, tuple(saved))
         return LinkResult(link, outcome, res, reason)
 
 
@@ -283,6 +351,7 @@ def stop_outcome(res: Resolution) -> tuple[Outcome, str]:
 
 _SEVERITY = [
     Outcome.FAILED,
+    Outcome.REFUSED,
     Outcome.TOO_LARGE,
     Outcome.LOGIN_REQUIRED,
     Outcome.GONE,

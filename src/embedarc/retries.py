@@ -1,0 +1,157 @@
+"""The retry schedule: when a link that failed transiently is tried again, and when to give up.
+
+Within a run a failed link is tried again a few times after short pauses (`pause`); what still
+fails gets a next-attempt time in the index (`retries` table): the server's own hint
+(Retry-After, x-rate-limit-reset) when it gave one, else exponential backoff from
+`retry_base`. After `max_attempts` runs it becomes `failed_permanently`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .config import Settings
+from .index import Index
+from .model import Outcome
+
+IN_RUN_CAP = 30.0  # seconds: the longest a run waits for one retry, whatever the server asks
+STATUS_RE = re.compile(r"HTTP(?: Error)? (\d{3})")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def failure_class(reason: str | None) -> str:
+    """Rate-limited, server error or network: what kind of transient failure a reason describes."""
+    text = reason or ""
+    match = STATUS_RE.search(text)
+    status = int(match.group(1)) if match else None
+    if status == 429 or "rate limit" in text.lower() or "rate-limit" in text.lower():
+        return "rate_limited"
+    if status is not None and status >= 500:
+        return "server_error"
+    if status is not None:
+        return "http_error"
+    return "network"
+
+
+def hint_time(value: str | None, now: datetime) -> datetime | None:
+    """When a server said to come back: Retry-After (seconds or a date) or an epoch reset time."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        number = int(value)
+        if number > 1_000_000_000:  # x-rate-limit-reset: seconds since the epoch
+            return datetime.fromtimestamp(number, UTC)
+        return now + timedelta(seconds=number)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def pause(settings: Settings, tries: int, hint: str | None) -> float:
+    """Seconds to wait before try number `tries + 1` within a run."""
+    now = utcnow()
+    hinted = hint_time(hint, now)
+    if hinted is not None:
+        return max(0.0, min((hinted - now).total_seconds(), IN_RUN_CAP))
+    return float(min(settings.retry_pause * 2**tries, IN_RUN_CAP))
+
+
+def entry_hint(entry: dict[str, Any]) -> str | None:
+    return entry.get("retry_after") or (entry.get("resolution") or {}).get("retry_after")
+
+
+@dataclass(frozen=True)
+class Due:
+    article_id: str
+    folder: str
+
+
+class RetryBook:
+    """Reads and writes the `retries` table; used only from the thread that writes the index."""
+
+    def __init__(self, index: Index, settings: Settings) -> None:
+        self.index = index
+        self.table = index.db.table("retries")
+        self.db = index.db
+        self.settings = settings
+
+    def attempts(self, link_id: str) -> int:
+        rows = list(self.table.rows_where("link_id = ?", [link_id], limit=1))
+        return int(rows[0]["attempts"]) if rows else 0
+
+    def settle(
+        self, entries: Iterable[dict[str, Any]], *, article_id: str, fresh: set[str]
+    ) -> None:
+        """Give each failed entry its attempt count (in place) and record when to try again.
+
+        Entries in `fresh` were tried in this run; the others were carried over unchanged.
+        """
+        now = utcnow()
+        with self.index.write():
+            for entry in entries:
+                self._settle_one(entry, article_id=article_id, fresh=fresh, now=now)
+
+    def _settle_one(
+        self, entry: dict[str, Any], *, article_id: str, fresh: set[str], now: datetime
+    ) -> None:
+        link_id = entry["id"]
+        if link_id not in fresh:
+            return
+        if entry["outcome"] != Outcome.FAILED:
+            self.table.delete_where("link_id = ?", [link_id])
+            return
+        attempts = self.attempts(link_id) + 1
+        hinted = hint_time(entry_hint(entry), now)
+        backoff = now + timedelta(seconds=self.settings.retry_base * 2 ** (attempts - 1))
+        state = "pending"
+        if attempts >= self.settings.max_attempts:
+            entry["outcome"] = str(Outcome.FAILED_PERMANENTLY)
+            state = "failed_permanently"
+        entry["attempts"] = attempts
+        entry["failure"] = failure_class(entry.get("reason"))
+        entry["next_attempt"] = iso(hinted or backoff) if state == "pending" else None
+        self.table.upsert(
+            {
+                "link_id": link_id,
+                "article_id": article_id,
+                "url": entry["url"],
+                "attempts": attempts,
+                "next_attempt": entry["next_attempt"],
+                "last_attempt": iso(now),
+                "last_reason": entry.get("reason"),
+                "failure": entry["failure"],
+                "state": state,
+            },
+            pk="link_id",
+        )
+
+    def forget_permanent(self, link_ids: Iterable[str]) -> None:
+        """`run --retry-failed`: start these links' count afresh."""
+        for link_id in link_ids:
+            self.table.delete_where("link_id = ? and state = 'failed_permanently'", [link_id])
+
+    def due(self, *, include_permanent: bool = False, now: datetime | None = None) -> list[Due]:
+        """Articles with a link whose retry is due (or that failed permanently, if asked)."""
+        moment = iso(now or utcnow())
+        states = "('pending', 'failed_permanently')" if include_permanent else "('pending')"
+        sql = f"""
+            select distinct r.article_id, a.folder
+            from retries r join articles a on a.id = r.article_id
+            where r.state in {states} and (r.state = 'failed_permanently' or r.next_attempt <= ?)
+        """
+        return [Due(row["article_id"], row["folder"]) for row in self.db.query(sql, [moment])]

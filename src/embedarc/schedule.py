@@ -1,0 +1,231 @@
+"""The scheduled job: one run at a time per archive; poll sources, archive, retry what is due."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import articles, sidecar, sources
+from .config import Settings
+from .errors import InputError, UsageError
+from .footage import wayback
+from .index import INDEX_NAME, Index
+from .net import Net
+from .pipeline import Input, Progress, Report, archive
+from .retries import RetryBook
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "run.lock"
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one `run` did."""
+
+    busy_pid: int | None = None  # another run holds the lock: this one did nothing
+    polled: int = 0
+    new_items: int = 0
+    retried: int = 0
+    source_errors: tuple[str, ...] = ()
+    reports: tuple[Report, ...] = field(default_factory=tuple)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.source_errors) or any(r.failed for r in self.reports)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "busy_pid": self.busy_pid,
+            "sources_polled": self.polled,
+            "new_items": self.new_items,
+            "articles_retried": self.retried,
+            "source_errors": list(self.source_errors),
+            "articles": [r.as_dict() for r in self.reports],
+        }
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(root: Path) -> Iterator[int | None]:
+    """Hold the archive's run lock; yield None when taken, else the pid of the run holding it.
+
+    The kernel drops the lock when its process dies, so a lock left by a killed run is free
+    and is simply taken over.
+    """
+    path = root / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            yield int(holder) if holder.isdigit() else -1
+            return
+        previous = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if previous.isdigit() and int(previous) != os.getpid() and not _pid_alive(int(previous)):
+            log.info("taking over the lock left by run %s, which is gone", previous)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield None
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _item_input(item: sources.Item, max_size: int) -> Input:
+    if item.is_url:
+        return Input(item.target, url=item.target)
+    return Input(item.target, article=articles.read_path(Path(item.target), max_size=max_size))
+
+
+def _retry_input(store: Store, folder: str) -> Input | None:
+    """An article to retry, read back from the original bytes kept in its folder."""
+    for name in ("article.html", "article.txt"):
+        path = store.root / folder / name
+        if path.is_file():
+            data = path.read_bytes()
+            kind = "text/html" if name.endswith(".html") else "text/plain"
+            source = (sidecar.read(store.root / folder) or {}).get("article", {}).get(
+                "source"
+            ) or folder
+            return Input(
+                source, article=articles.read_article(data, source=source, content_type=kind)
+            )
+    return None
+
+
+def run_once(
+    settings: Settings, *, retry_failed: bool = False, progress: Progress | None = None
+) -> RunReport:
+    """Poll every source, archive what is new, retry what is due; one run per archive at once."""
+    store = Store(settings.archive_dir)
+    store.ensure()
+    with run_lock(settings.archive_dir) as busy:
+        if busy is not None:
+            return RunReport(busy_pid=busy)
+        return _run(settings, store, retry_failed, progress)
+
+
+def _run(
+    settings: Settings, store: Store, retry_failed: bool, progress: Progress | None
+) -> RunReport:
+    index = Index(settings.archive_dir / INDEX_NAME)
+    try:
+        errors: list[str] = []
+        new = 0
+        all_sources = sources.all_sources(index)
+        with Net(settings) as net:
+            for source in all_sources:
+                count, error = sources.poll(net, index, source)
+                new += count
+                if error:
+                    errors.append(f"{source.location}: {error}")
+        inputs: list[Input] = []
+        items: list[sources.Item | None] = []
+        for item in sources.pending(index):
+            try:
+                inputs.append(_item_input(item, settings.max_article_size))
+                items.append(item)
+            except InputError as e:
+                sources.reject(index, item, str(e))
+                errors.append(str(e))
+        due = RetryBook(index, settings).due(include_permanent=retry_failed)
+        seen = {i.label for i in inputs}
+        retried = 0
+        for entry in due:
+            retry = _retry_input(store, entry.folder)
+            if retry is not None and retry.label not in seen:
+                inputs.append(retry)
+                items.append(None)
+                retried += 1
+    finally:
+        index.close()
+    reports = (
+        archive(inputs=inputs, settings=settings, progress=progress, retry_failed=retry_failed)
+        if inputs
+        else []
+    )
+    index = Index(settings.archive_dir / INDEX_NAME)
+    try:
+        for maybe, report in zip(items, reports, strict=True):
+            if maybe is not None:
+                sources.settle(index, maybe, article_id=report.article_id, error=report.error)
+    finally:
+        index.close()
+    return RunReport(
+        polled=len(all_sources),
+        new_items=new,
+        retried=retried,
+        source_errors=tuple(errors),
+        reports=tuple(reports),
+    )
+
+
+def wayback_keys(env: dict[str, str] | None = None) -> tuple[str, str]:
+    """Save Page Now keys from EMBEDARC_IA_ACCESS / EMBEDARC_IA_SECRET, or a usage error."""
+    env = dict(os.environ) if env is None else env
+    access, secret = env.get("EMBEDARC_IA_ACCESS", ""), env.get("EMBEDARC_IA_SECRET", "")
+    if not access or not secret:
+        raise UsageError(
+            "--wayback-save needs your archive.org keys in EMBEDARC_IA_ACCESS and"
+            " EMBEDARC_IA_SECRET (https://archive.org/account/s3.php)"
+        )
+    return access, secret
+
+
+def submit_to_wayback(
+    settings: Settings, reports: Iterable[Report], keys: tuple[str, str]
+) -> list[wayback.SaveResult]:
+    """Ask the Wayback Machine to capture newly archived articles; never fails the run.
+
+    Save Page Now allows a few captures a minute: once it says so, the rest wait for the next run.
+    """
+    results: list[wayback.SaveResult] = []
+    urls = [r.canonical_url for r in reports if r.created and r.canonical_url and not r.error]
+    with Net(settings) as net:
+        for url in urls:
+            result = wayback.save_page(net, url, access=keys[0], secret=keys[1])
+            results.append(result)
+            log.info("Wayback Machine: %s %s %s", result.status, url, result.message or "")
+            if result.status == wayback.SaveStatus.RATE_LIMITED:
+                break
+    return results
+
+
+def run_loop(
+    settings: Settings,
+    *,
+    every: float,
+    runs: int | None = None,
+    on_report: Callable[[RunReport], None],
+    retry_failed: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """`run` again and again, `every` seconds apart (start to start), `runs` times or forever."""
+    done = 0
+    while runs is None or done < runs:
+        started = time.monotonic()
+        on_report(run_once(settings, retry_failed=retry_failed and done == 0))
+        done += 1
+        if runs is None or done < runs:
+            sleep(max(0.0, every - (time.monotonic() - started)))

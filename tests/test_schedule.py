@@ -1,0 +1,392 @@
+"""The scheduled job: sources, `run`, retries, the run lock, `status`, `check`, `doctor`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner, Result
+
+from embedarc.cli import cli
+from embedarc.links import normalise
+from tests.conftest import EMBEDARC, embedarc_env, run_embedarc
+from tests.simweb import Photo, Request, Response, SimWeb, snowflake
+
+WHEN = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+FEED_URL = "https://feeds.example.com/world.xml"
+
+
+def embedarc(archive_dir: Path, *args: str) -> Result:
+    """The CLI in-process on the test's archive; `simweb` has pointed the environment at it."""
+    return CliRunner().invoke(
+        cli,
+        [*args, "--archive-dir", str(archive_dir)],
+        catch_exceptions=False,
+        env={"EMBEDARC_RETRY_PAUSE": "0"},
+    )
+
+
+def rss(items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid></item>"
+        for title, link in items
+    )
+    channel = f"<channel><title>World</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+def serve_feed(web: SimWeb, body: str, etag: str = '"v1"') -> None:
+    """A feed that answers conditional GETs as real servers do."""
+
+    def answer(request: Request) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(304, {"ETag": etag})
+        return Response(200, {"Content-Type": "application/rss+xml", "ETag": etag}, body.encode())
+
+    web.route(FEED_URL, answer)
+
+
+def article_world(web: SimWeb, count: int) -> list[Any]:
+    """`count` articles, each behind an ift.tt link, each embedding a photo tweet."""
+    tweets = []
+    for n in range(count):
+        tweet = web.tweet(
+            snowflake(WHEN, seq=n),
+            f"src{n}",
+            f"Source {n}",
+            f"photo {n}",
+            WHEN,
+            media=[Photo(120, 90)],
+        )
+        page = (
+            f"<html><head><title>Story {n}</title>"
+            f"<link rel=canonical href='https://news.example.org/{n}'></head>"
+            f"<body><article><p>Story {n}</p><a href='{tweet.status_url}'>tweet</a></article>"
+            "</body></html>"
+        )
+        web.page(f"https://news.example.org/{n}", page)
+        web.ift_tt(f"story{n}", f"https://news.example.org/{n}")
+        tweets.append(tweet)
+    return tweets
+
+
+def photo_url(tweet: Any) -> str:
+    """The URL embedarc asks for a tweet's photo: its name=orig form."""
+    return normalise(tweet.files[0].url)
+
+
+def db(archive_dir: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(archive_dir / "index.db")
+
+
+def media_hits(web: SimWeb) -> int:
+    return len(web.requests_to("pbs.twimg.com")) + len(web.requests_to("video.twimg.com"))
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+def test_sources_add_list_remove(simweb: SimWeb, archive_dir: Path, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    links = tmp_path / "links.txt"
+    links.write_text("https://news.example.org/1\n")
+
+    for location in (FEED_URL, str(inbox), str(links)):
+        assert embedarc(archive_dir, "sources", "add", location).exit_code == 0
+    listed = json.loads(embedarc(archive_dir, "sources", "list", "--json").output)
+    assert [(s["kind"], s["location"]) for s in listed] == [
+        ("feed", FEED_URL),
+        ("folder", str(inbox.resolve())),
+        ("list", str(links.resolve())),
+    ]
+    assert embedarc(archive_dir, "sources", "remove", str(links)).exit_code == 0
+    assert len(json.loads(embedarc(archive_dir, "sources", "list", "--json").output)) == 2
+
+
+def test_adding_a_source_twice_is_a_usage_error(simweb: SimWeb, archive_dir: Path) -> None:
+    embedarc(archive_dir, "sources", "add", FEED_URL)
+    again = embedarc(archive_dir, "sources", "add", FEED_URL)
+    assert again.exit_code == 2 and "already a source" in again.output
+
+
+def test_run_archives_a_feeds_articles_and_their_footage(simweb: SimWeb, archive_dir: Path) -> None:
+    tweets = article_world(simweb, 3)
+    serve_feed(simweb, rss([(f"Story {n}", f"https://ift.tt/story{n}") for n in range(3)]))
+    embedarc(archive_dir, "sources", "add", FEED_URL)
+
+    done = embedarc(archive_dir, "run", "--json")
+
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    assert report["new_items"] == 3
+    assert sorted(a["canonical_url"] for a in report["articles"]) == [
+        f"https://news.example.org/{n}" for n in range(3)
+    ]
+    stored = {row["sha256"] for row in db(archive_dir)["media"].rows}
+    assert stored == {t.files[0].sha256 for t in tweets}
+
+
+def test_second_run_fetches_nothing_new(simweb: SimWeb, archive_dir: Path) -> None:
+    article_world(simweb, 3)
+    serve_feed(simweb, rss([(f"Story {n}", f"https://ift.tt/story{n}") for n in range(3)]))
+    embedarc(archive_dir, "sources", "add", FEED_URL)
+    embedarc(archive_dir, "run")
+    simweb.clear_requests()
+
+    done = embedarc(archive_dir, "run", "--json")
+
+    assert done.exit_code == 0
+    assert json.loads(done.output)["new_items"] == 0
+    [feed_request] = simweb.requests_to("feeds.example.com")
+    assert feed_request.status == 304 and feed_request.headers["if-none-match"] == '"v1"'
+    assert media_hits(simweb) == 0
+    assert simweb.requests_to("ift.tt") == []
+
+
+def test_folder_source_archives_each_dropped_file_once(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "one.txt").write_text(f"Dropped\n{tweet.status_url}\n")
+    embedarc(archive_dir, "sources", "add", str(inbox))
+
+    first = json.loads(embedarc(archive_dir, "run", "--json").output)
+    (inbox / "two.txt").write_text("Second drop\nno links\n")
+    second = json.loads(embedarc(archive_dir, "run", "--json").output)
+
+    assert [a["title"] for a in first["articles"]] == ["Dropped"]
+    assert [a["title"] for a in second["articles"]] == ["Second drop"]
+
+
+def test_list_source_archives_article_urls(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    article_world(simweb, 2)
+    links = tmp_path / "links.txt"
+    links.write_text("# to archive\nhttps://news.example.org/0\n\nhttps://news.example.org/1\n")
+    embedarc(archive_dir, "sources", "add", str(links))
+
+    report = json.loads(embedarc(archive_dir, "run", "--json").output)
+
+    assert sorted(a["title"] for a in report["articles"]) == ["Story 0", "Story 1"]
+
+
+def test_run_quiet_prints_nothing_on_success(simweb: SimWeb, archive_dir: Path) -> None:
+    done = embedarc(archive_dir, "run", "--quiet")
+    assert done.exit_code == 0 and done.output == ""
+
+
+# -- retries ---------------------------------------------------------------------------------
+
+
+def test_transient_503_on_media_succeeds_on_a_later_run(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    simweb.fail(photo_url(tweet), 503, times=4)  # the first try and 3 retries within the run
+    (tmp_path / "a.txt").write_text(f"Busy CDN\n{tweet.status_url}\n")
+    embedarc(archive_dir, "sources", "add", str(tmp_path))  # a folder source
+
+    first = embedarc(archive_dir, "run", "--json", "--retry-base", "0")
+    [row] = list(db(archive_dir)["retries"].rows)
+    second = embedarc(archive_dir, "run", "--json", "--retry-base", "0")
+
+    assert first.exit_code == 1
+    assert row["state"] == "pending" and row["attempts"] == 1 and row["failure"] == "server_error"
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.output)["articles_retried"] == 1
+    assert list(db(archive_dir)["retries"].rows) == []
+    assert db(archive_dir)["media"].count == 1
+
+
+def test_retry_waits_for_its_time(simweb: SimWeb, archive_dir: Path, tmp_path: Path) -> None:
+    [tweet] = article_world(simweb, 1)
+    simweb.fail(photo_url(tweet), 503)
+    (tmp_path / "a.txt").write_text(f"Busy\n{tweet.status_url}\n")
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"), "--retry-base", "1h")
+    simweb.clear_requests()
+
+    done = json.loads(embedarc(archive_dir, "run", "--json").output)
+
+    assert done["articles_retried"] == 0
+    assert media_hits(simweb) == 0
+
+
+def test_429_retry_after_sets_the_next_attempt(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    simweb.fail(photo_url(tweet), 429, headers={"Retry-After": "7200"})
+    (tmp_path / "a.txt").write_text(f"Limited\n{tweet.status_url}\n")
+    before = datetime.now(UTC)
+
+    done = embedarc(archive_dir, "archive", str(tmp_path / "a.txt"), "--retries", "0")
+
+    [row] = list(db(archive_dir)["retries"].rows)
+    assert done.exit_code == 1
+    assert row["failure"] == "rate_limited"
+    next_attempt = datetime.fromisoformat(row["next_attempt"].replace("Z", "+00:00"))
+    assert before + timedelta(seconds=7100) < next_attempt < before + timedelta(seconds=7300)
+
+
+def test_429_within_a_run_is_retried_after_its_retry_after(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    simweb.fail(photo_url(tweet), 429, headers={"Retry-After": "0"}, times=1)
+    (tmp_path / "a.txt").write_text(f"Limited once\n{tweet.status_url}\n")
+
+    done = embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+
+    assert done.exit_code == 0, done.output
+    assert [r.status for r in simweb.requests_to("pbs.twimg.com")] == [429, 200]
+
+
+def test_links_failing_too_often_become_failed_permanently(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    simweb.fail(photo_url(tweet), 503)
+    (tmp_path / "a.txt").write_text(f"Always busy\n{tweet.status_url}\n")
+    args = ("--retry-base", "0", "--max-attempts", "2", "--retries", "0")
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"), *args)
+
+    second = embedarc(archive_dir, "run", *args)
+    status = embedarc(archive_dir, "status", "--json")
+    third = json.loads(embedarc(archive_dir, "run", "--json", *args).output)
+
+    assert second.exit_code == 0  # failed_permanently is final
+    assert status.exit_code == 1
+    [permanent] = json.loads(status.output)["failed_permanently"]
+    assert permanent["url"] == tweet.status_url and permanent["attempts"] == 2
+    assert third["articles_retried"] == 0  # not retried without --retry-failed
+    retried = json.loads(embedarc(archive_dir, "run", "--json", "--retry-failed", *args).output)
+    assert retried["articles_retried"] == 1
+
+
+# -- the lock --------------------------------------------------------------------------------
+
+
+def test_a_second_concurrent_run_exits_at_once(simweb: SimWeb, tmp_path: Path) -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    def slow_feed(request: Request) -> Response:
+        entered.set()
+        release.wait(60)
+        return Response(200, {"Content-Type": "application/rss+xml"}, rss([]).encode())
+
+    simweb.route(FEED_URL, slow_feed)
+    run_embedarc("sources", "add", FEED_URL, web=simweb, cwd=tmp_path)
+    first = subprocess.Popen(
+        [EMBEDARC, "run"],
+        cwd=tmp_path,
+        env=embedarc_env(simweb),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert entered.wait(60), "the first run never asked for the feed"
+        second = run_embedarc("run", web=simweb, cwd=tmp_path)
+    finally:
+        release.set()
+        _, err = first.communicate(timeout=120)
+    assert second.returncode == 0
+    assert "another run is in progress" in second.stderr
+    assert first.returncode == 0, err
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(simweb: SimWeb, tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "run.lock").write_text(str(gone.pid))
+
+    done = run_embedarc("run", "-v", web=simweb, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "another run" not in done.stderr
+
+
+def test_run_loop_runs_the_given_number_of_times(simweb: SimWeb, archive_dir: Path) -> None:
+    done = embedarc(archive_dir, "run", "--loop", "--every", "0s", "--runs", "2", "--json")
+    assert done.exit_code == 0
+    assert len(done.output.strip().splitlines()) == 2
+
+
+# -- status, check, doctor -------------------------------------------------------------------
+
+
+def test_status_counts_what_is_archived(simweb: SimWeb, archive_dir: Path, tmp_path: Path) -> None:
+    [tweet] = article_world(simweb, 1)
+    (tmp_path / "a.txt").write_text(
+        f"Counted\n{tweet.status_url}\nhttps://news.example.org/nothing-here\n"
+    )
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+
+    done = embedarc(archive_dir, "status", "--json")
+
+    report = json.loads(done.output)
+    assert done.exit_code == 0
+    assert report["articles"] == 1 and report["media_files"] == 1
+    assert report["links"] == {"archived": 1, "gone": 1}
+
+
+def test_check_records_links_that_died_and_status_alerts(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    (tmp_path / "a.txt").write_text(f"Will rot\n{tweet.status_url}\n")
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+    alive = embedarc(archive_dir, "check", "--json")
+    simweb.fail(photo_url(tweet), 404)
+
+    dead = embedarc(archive_dir, "check", "--json")
+    status = embedarc(archive_dir, "status", "--json")
+
+    assert alive.exit_code == 0 and json.loads(alive.output)["alive"] == 1
+    assert dead.exit_code == 1 and json.loads(dead.output)["newly_dead"] == [tweet.status_url]
+    report = json.loads(status.output)
+    assert status.exit_code == 1 and report["dead"] == 1
+    [row] = list(db(archive_dir)["link_checks"].rows)
+    assert row["last_alive"] and row["first_dead"] and row["alive"] == 0
+    assert json.loads(row["detail"])["tweet"] == "alive"
+
+
+def test_check_asks_each_tweet_once(simweb: SimWeb, archive_dir: Path, tmp_path: Path) -> None:
+    [tweet] = article_world(simweb, 1)
+    (tmp_path / "a.txt").write_text(f"Twice\n{tweet.status_url}\nhttps://{tweet.pic_text}\n")
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+    simweb.clear_requests()
+
+    embedarc(archive_dir, "check")
+
+    assert len(simweb.requests_to("cdn.syndication.twimg.com")) == 1
+
+
+def test_doctor_reports_a_ready_machine(simweb: SimWeb, archive_dir: Path) -> None:
+    done = embedarc(archive_dir, "doctor", "--json")
+    findings = {f["name"]: f for f in json.loads(done.output)}
+    assert done.exit_code == 0, done.output
+    assert findings["ffmpeg"]["ok"] and findings["fxtwitter"]["ok"]
+    assert simweb.proxy_url in findings["proxy"]["detail"]
+
+
+def test_doctor_reports_an_unreachable_proxy(
+    simweb: SimWeb, archive_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    done = embedarc(archive_dir, "doctor")
+    assert done.exit_code == 1
+    assert "FAIL t.co" in done.output
