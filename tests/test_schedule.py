@@ -390,3 +390,18 @@ def test_doctor_reports_an_unreachable_proxy(
     done = embedarc(archive_dir, "doctor")
     assert done.exit_code == 1
     assert "FAIL t.co" in done.output
+
+
+def test_x_rate_limit_reset_sets_the_next_attempt(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    reset = int((datetime.now(UTC) + timedelta(hours=3)).timestamp())
+    simweb.fail(photo_url(tweet), 429, headers={"x-rate-limit-reset": str(reset)})
+    (tmp_path / "a.txt").write_text(f"Limited\n{tweet.status_url}\n")
+
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"), "--retries", "0")
+
+    [row] = list(db(archive_dir)["retries"].rows)
+    expected = datetime.fromtimestamp(reset, UTC).isoformat().replace("+00:00", "Z")
+    assert row["next_attempt"] == expected

@@ -57,6 +57,11 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";", 1)[0].strip().lower()
 
 
+def retry_hint(headers: Mapping[str, str]) -> str | None:
+    """When the server asked to be asked again: Retry-After, or Twitter's x-rate-limit-reset."""
+    return headers.get("retry-after") or headers.get("x-rate-limit-reset")
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 

@@ -211,6 +211,8 @@ class _Run:
             result.resolution.retry_after if result.resolution else None
         )
         delay = pause(self.settings, tries, hint)
+        if delay is None:
+            return False
         log.info("retrying in %.1f s: %s (%s)", delay, link.url, result.reason)
         self.pending[self.pool.submit(self._link_after, link, delay)] = (job, link)
         return True

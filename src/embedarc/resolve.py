@@ -11,8 +11,9 @@ from urllib.parse import urljoin
 import httpx
 
 from .links import html_meta_refresh, tweet_ref, unwrap
+from .media import is_media_type
 from .model import Hop, Resolution, Stop
-from .net import Net, NetworkError, Refused, media_type, read_limited
+from .net import Net, NetworkError, Refused, media_type, read_limited, retry_hint
 
 T = TypeVar("T")
 
@@ -89,7 +90,7 @@ def resolve(
                             Stop.HTTP_ERROR,
                             status=status,
                             content_type=ctype,
-                            retry_after=response.headers.get("retry-after"),
+                            retry_after=retry_hint(response.headers),
                         )
                     )
                 if ctype in HTML_TYPES or not ctype:
@@ -103,7 +104,8 @@ def resolve(
                     return Followed(done(Stop.FINAL, status=status, content_type=ctype), page=page)
                 hops.append(Hop(current, status, None, started))
                 final = done(Stop.FINAL, status=status, content_type=ctype)
-                media = on_media(response) if on_media is not None else None
+                footage = is_media_type(ctype) or ctype == "application/octet-stream"
+                media = on_media(response) if on_media is not None and footage else None
                 return Followed(final, media=media)
         except Refused as e:
             hops.append(Hop(current, None, None, started))

@@ -19,7 +19,7 @@ from .config import Settings
 from .index import Index
 from .model import Outcome
 
-IN_RUN_CAP = 30.0  # seconds: the longest a run waits for one retry, whatever the server asks
+IN_RUN_CAP = 30.0  # seconds: the longest a run waits before one retry
 STATUS_RE = re.compile(r"HTTP(?: Error)? (\d{3})")
 
 
@@ -62,12 +62,17 @@ def hint_time(value: str | None, now: datetime) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def pause(settings: Settings, tries: int, hint: str | None) -> float:
-    """Seconds to wait before try number `tries + 1` within a run."""
+def pause(settings: Settings, tries: int, hint: str | None) -> float | None:
+    """Seconds to wait before try number `tries + 1` within a run; None: not within this run.
+
+    A server asking for more than IN_RUN_CAP seconds is asked again by a later run, on time,
+    rather than early.
+    """
     now = utcnow()
     hinted = hint_time(hint, now)
     if hinted is not None:
-        return max(0.0, min((hinted - now).total_seconds(), IN_RUN_CAP))
+        wait = (hinted - now).total_seconds()
+        return max(0.0, wait) if wait <= IN_RUN_CAP else None
     return float(min(settings.retry_pause * 2**tries, IN_RUN_CAP))
 
 

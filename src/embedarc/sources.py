@@ -149,7 +149,7 @@ def _poll_feed(net: Net, source: Source) -> tuple[list[tuple[str, str]], dict[st
             "last_modified": response.headers.get("last-modified"),
         }
     feed = feedparser.parse(body)
-    if feed.bozo and not feed.entries:
+    if feed.bozo and not any(entry.get("link") for entry in feed.entries):
         raise NetworkError(f"{source.location}: not a feed ({feed.bozo_exception})")
     offered = []
     for entry in feed.entries:

@@ -195,11 +195,17 @@ class Store:
         return Received(path, digest.hexdigest(), path.stat().st_size)
 
     def commit(self, received: Received, ext: str) -> Path:
-        """Move a received file to its content address; a copy already there wins."""
+        """Move a received file to its content address; a copy already there wins.
+
+        The address is the hash alone: the same bytes served under another type (so another
+        extension) are the file already stored.
+        """
         target = self.media_path(received.sha256, ext)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
+            existing = next(target.parent.glob(f"{received.sha256}.*"), None)
+            if existing is not None and not existing.name.endswith(".part"):
+                target = existing
                 received.tmp_path.unlink(missing_ok=True)
             else:
                 os.replace(received.tmp_path, target)

@@ -15,7 +15,7 @@ import httpx
 from ..errors import FetchFailed, NetworkError, TooLarge
 from ..media import DEFAULT_MAX_PIXELS, extension_for, is_media_type, probe
 from ..model import MediaFile
-from ..net import Net, media_type
+from ..net import Net, media_type, retry_hint
 from ..resolve import now
 from ..store import Store
 
@@ -138,7 +138,7 @@ def _check_answer(url: str, response: httpx.Response) -> None:
         raise FetchFailed(
             f"{url}: HTTP {response.status_code}",
             status=response.status_code,
-            retry_after=response.headers.get("retry-after"),
+            retry_after=retry_hint(response.headers),
         )
     mime = media_type(response.headers.get("content-type"))
     if mime and not is_media_type(mime) and mime != "application/octet-stream":

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..links import normalise
 from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
-from ..net import Net, NetworkError
+from ..net import Net, NetworkError, retry_hint
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 FXTWITTER_URL = "https://api.fxtwitter.com"
@@ -214,7 +214,7 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
             verdict=verdict,
             reason=f"syndication: HTTP {got.status}",
             evidence=evidence,
-            retry_after=got.headers.get("retry-after"),
+            retry_after=retry_hint(got.headers),
         )
     try:
         data = json.loads(got.content)
@@ -273,7 +273,7 @@ def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
         verdict=Outcome.FAILED,
         reason=f"fxtwitter: HTTP {got.status} {data.get('message') or ''}".strip(),
         evidence=evidence,
-        retry_after=got.headers.get("retry-after"),
+        retry_after=retry_hint(got.headers),
     )
 
 

@@ -1,0 +1,8 @@
+"""The command line: parse, build settings, make one library call, print."""
+
+from __future__ import annotations
+
+from . import archive, job, maintenance  # noqa: F401  (each registers its commands)
+from .main import cli
+
+__all__ = ["cli"]

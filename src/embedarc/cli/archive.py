@@ -1,0 +1,109 @@
+"""`embedarc archive`: articles in, footage kept."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import articles, schedule
+from ..config import Settings, load_settings
+from ..pipeline import Input, Report, archive
+from .main import cli
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Progress,
+    archive_options,
+    handle_errors,
+    network_options,
+    output_options,
+    retry_options,
+    setup_logging,
+    wayback_save_option,
+)
+
+
+def read_inputs(sources: tuple[str, ...], max_size: int) -> list[Input]:
+    found: list[Input] = []
+    for source in sources:
+        if source == "-":
+            raw = sys.stdin.buffer.read(max_size + 1)
+            found.append(Input("-", article=articles.read_stdin(raw, max_size=max_size)))
+        elif source.lower().startswith(("http://", "https://")):
+            found.append(Input(source, url=source))
+        else:
+            article = articles.read_path(Path(source), max_size=max_size)
+            found.append(Input(source, article=article))
+    return found
+
+
+def save_to_wayback(
+    settings: Settings, reports: list[Report], keys: tuple[str, str] | None
+) -> None:
+    if keys is None:
+        return
+    for result in schedule.submit_to_wayback(settings, reports, keys):
+        if result.status not in ("success", "pending"):
+            click.echo(
+                f"Wayback Machine: {result.status} for {result.url}: {result.message}", err=True
+            )
+
+
+@cli.command(name="archive")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@archive_options
+@network_options
+@retry_options
+@output_options
+@wayback_save_option
+@handle_errors
+def archive_command(
+    sources: tuple[str, ...],
+    as_json: bool,
+    quiet: bool,
+    verbose: int,
+    wayback_save: bool,
+    **flags: Any,
+) -> None:
+    """Archive the footage of articles: text or HTML files, article URLs, or - for stdin.
+
+    Every link is resolved and recorded in the article's folder and the index; footage
+    (tweet videos, GIFs, photos at original size, yt-dlp sites, direct media files) is
+    downloaded once and stored by its SHA-256.
+
+    Exit status: 0 when every link reached a final outcome, 1 when something failed
+    in a way a later run may fix, 2 for bad usage or an unreadable input.
+
+    \b
+    Examples:
+      embedarc archive examples/zerohedge-syria-strike.txt
+      embedarc archive saved-page.html https://example.org/story
+      cat post.txt | embedarc archive -
+      embedarc archive --json --archive-dir ~/footage article.txt
+    """
+    setup_logging(verbose, quiet or as_json)
+    settings = load_settings(flags)
+    keys = schedule.wayback_keys() if wayback_save else None
+    inputs = read_inputs(sources, settings.max_article_size)
+    progress = Progress(enabled=not quiet and not as_json)
+    try:
+        reports = archive(inputs=inputs, settings=settings, progress=progress)
+    finally:
+        progress.stop()
+    print_reports(reports, as_json=as_json, quiet=quiet)
+    save_to_wayback(settings, reports, keys)
+    sys.exit(EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK)
+
+
+def print_reports(reports: list[Report], *, as_json: bool, quiet: bool) -> None:
+    for report in reports:
+        if as_json:
+            click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        elif report.error:
+            click.echo(report.summary(), err=True)
+        elif not quiet:
+            click.echo(report.summary())

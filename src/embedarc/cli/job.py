@@ -1,0 +1,285 @@
+"""The scheduled job: `sources`, `run`, `status`, `check`, `doctor`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import schedule, sources
+from ..config import load_settings
+from .archive import print_reports, save_to_wayback
+from .main import cli
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Duration,
+    Progress,
+    archive_options,
+    handle_errors,
+    network_options,
+    open_index,
+    output_options,
+    retry_options,
+    setup_logging,
+    wayback_save_option,
+)
+
+
+@cli.group(name="sources")
+def sources_group() -> None:
+    """The feeds, folders and URL lists `embedarc run` polls.
+
+    \b
+    Examples:
+      embedarc sources add https://feeds.example.com/world.xml
+      embedarc sources add ~/inbox/
+      embedarc sources add links.txt
+      embedarc sources list --json
+      embedarc sources remove https://feeds.example.com/world.xml
+    """
+
+
+@sources_group.command(name="add")
+@click.argument("location")
+@archive_options
+@handle_errors
+def sources_add(location: str, archive_dir: Path | None) -> None:
+    """Add an RSS/Atom feed URL, a folder of article files, or a file of article URLs.
+
+    \b
+    Example:
+      embedarc sources add https://feeds.example.com/world.xml
+    """
+    settings = load_settings({"archive_dir": archive_dir})
+    with open_index(settings) as index:
+        source = sources.add(index, location)
+    click.echo(f"added {source.kind} #{source.id}: {source.location}")
+
+
+@sources_group.command(name="list")
+@archive_options
+@click.option("--json", "as_json", is_flag=True, help="A JSON array on stdout.")
+@handle_errors
+def sources_list(archive_dir: Path | None, as_json: bool) -> None:
+    """List the sources with when each was last polled.
+
+    \b
+    Example:
+      embedarc sources list
+    """
+    settings = load_settings({"archive_dir": archive_dir})
+    with open_index(settings) as index:
+        found = sources.all_sources(index)
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in found], ensure_ascii=False))
+        return
+    for s in found:
+        state = (
+            f"last polled {s.last_polled} ({s.last_status})" if s.last_polled else "never polled"
+        )
+        error = f" error: {s.last_error}" if s.last_error else ""
+        click.echo(f"#{s.id} {s.kind:6} {s.location}  {state}{error}")
+
+
+@sources_group.command(name="remove")
+@click.argument("location")
+@archive_options
+@handle_errors
+def sources_remove(location: str, archive_dir: Path | None) -> None:
+    """Stop polling a source (by location or #id); what it brought stays archived.
+
+    \b
+    Example:
+      embedarc sources remove links.txt
+    """
+    settings = load_settings({"archive_dir": archive_dir})
+    with open_index(settings) as index:
+        source = sources.remove(index, location)
+    click.echo(f"removed {source.kind} #{source.id}: {source.location}")
+
+
+@cli.command(name="run")
+@archive_options
+@network_options
+@retry_options
+@output_options
+@click.option(
+    "--retry-failed", is_flag=True, help="Also try links that failed permanently, afresh."
+)
+@click.option("--loop", is_flag=True, help="Keep running, one run every --every.")
+@click.option(
+    "--every",
+    type=Duration(),
+    default="15m",
+    show_default=True,
+    help="Time between runs with --loop.",
+)
+@click.option("--runs", type=click.IntRange(min=1), help="With --loop: stop after this many runs.")
+@wayback_save_option
+@handle_errors
+def run_command(
+    as_json: bool, quiet: bool, verbose: int, retry_failed: bool, loop: bool, every: float,
+    runs: int | None, wayback_save: bool, **flags: Any,
+) -> None:  # fmt: skip
+    """Poll every source once, archive new articles, retry what is due, exit.
+
+    Safe to schedule: one run at a time per archive (a second one exits 0 at once),
+    quiet with --quiet unless something needs attention. Exit status as for `archive`.
+
+    \b
+    Examples:
+      embedarc run
+      embedarc run --quiet                 # from cron or a systemd timer
+      embedarc run --loop --every 15m      # without cron
+      embedarc run --retry-failed
+    """
+    setup_logging(verbose, quiet or as_json)
+    settings = load_settings(flags)
+    keys = schedule.wayback_keys() if wayback_save else None
+    failed = False
+
+    def show(report: schedule.RunReport) -> None:
+        nonlocal failed
+        failed = failed or report.failed
+        if report.busy_pid is not None:
+            if not quiet:
+                click.echo(
+                    f"another run is in progress (pid {report.busy_pid}); nothing to do", err=True
+                )
+            return
+        if as_json:
+            click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            for error in report.source_errors:
+                click.echo(f"source error: {error}", err=True)
+            print_reports(list(report.reports), as_json=False, quiet=quiet)
+            if not quiet:
+                click.echo(
+                    f"run: {report.polled} sources polled, {report.new_items} new items, "
+                    f"{len(report.reports)} articles archived or retried"
+                )
+        save_to_wayback(settings, list(report.reports), keys)
+
+    if loop:
+        with contextlib.suppress(KeyboardInterrupt):
+            schedule.run_loop(
+                settings, every=every, runs=runs, on_report=show, retry_failed=retry_failed
+            )
+    else:
+        show(
+            schedule.run_once(
+                settings, retry_failed=retry_failed, progress=Progress(not quiet and not as_json)
+            )
+        )
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command(name="status")
+@archive_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option(
+    "--since",
+    type=Duration(),
+    default="1d",
+    show_default=True,
+    help="How recent a death counts as new.",
+)
+@handle_errors
+def status_command(archive_dir: Path | None, as_json: bool, since: float) -> None:
+    """What is archived, pending, failed and gone; when each source was last polled.
+
+    Exits 1 when links need attention (failed permanently, or newly dead on the web), so
+    monitoring can alert on it.
+
+    \b
+    Example:
+      embedarc status --json
+    """
+    from datetime import timedelta
+
+    from ..status import status
+
+    settings = load_settings({"archive_dir": archive_dir})
+    with open_index(settings) as index:
+        found = status(index, since=timedelta(seconds=since))
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), ensure_ascii=False))
+    else:
+        outcomes = ", ".join(f"{n} {name}" for name, n in sorted(found.links.items())) or "none"
+        click.echo(f"{found.articles} articles, links: {outcomes}")
+        click.echo(f"{found.media_files} media files, {found.media_bytes / 1e6:.1f} MB")
+        click.echo(
+            f"retries: {found.retry_due} due now, {found.retry_later} later"
+            + (f" (next {found.next_retry})" if found.next_retry else "")
+        )
+        last = found.last_check or "never"
+        click.echo(f"gone from the web since archived: {found.dead} (last check {last})")
+        for row in found.newly_dead:
+            click.echo(f"  newly dead: {row['url']} (first seen dead {row['first_dead']})")
+        for row in found.failed_permanently:
+            click.echo(f"  failed permanently: {row['url']}: {row['last_reason']}")
+        for s in found.sources:
+            click.echo(
+                f"source #{s['id']} {s['location']}: last polled {s['last_polled'] or 'never'}"
+            )
+    sys.exit(EXIT_FAILED if found.needs_attention else EXIT_OK)
+
+
+@cli.command(name="check")
+@archive_options
+@network_options
+@output_options
+@handle_errors
+def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
+    """Re-test archived links: record which originals have since died (link rot).
+
+    Cheap: one request per short link, one tweet lookup per tweet, a HEAD per media URL.
+
+    \b
+    Example:
+      embedarc check && embedarc status
+    """
+    from ..linkrot import check
+
+    setup_logging(verbose, quiet or as_json)
+    settings = load_settings(flags)
+    with open_index(settings) as index:
+        report = check(index, settings)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    elif not quiet:
+        click.echo(
+            f"checked {report.checked} links: {report.alive} alive, {report.dead} dead, "
+            f"{report.unknown} unknown"
+        )
+        for url in report.newly_dead:
+            click.echo(f"  newly dead: {url}")
+    sys.exit(EXIT_FAILED if report.newly_dead else EXIT_OK)
+
+
+@cli.command(name="doctor")
+@archive_options
+@network_options
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of findings on stdout.")
+@handle_errors
+def doctor_command(as_json: bool, **flags: Any) -> None:
+    """Is this machine ready: proxy, CA, archive folder, ffmpeg, yt-dlp, each service reachable.
+
+    \b
+    Example:
+      embedarc doctor
+    """
+    from ..doctor import diagnose
+
+    findings = diagnose(load_settings(flags))
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False))
+    else:
+        for f in findings:
+            click.echo(f"{'ok  ' if f.ok else 'FAIL'} {f.name}: {f.detail}")
+    sys.exit(EXIT_OK if all(f.ok for f in findings) else EXIT_FAILED)

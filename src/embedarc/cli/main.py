@@ -1,0 +1,23 @@
+"""The `embedarc` command group; each command lives in the module for its job."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="embedarc")
+def cli() -> None:
+    """Keep the footage news articles point at before it disappears.
+
+    embedarc reads articles (text, HTML, URLs), resolves every short link hop by hop,
+    downloads the footage they lead to (tweet videos, GIFs, original photos, anything
+    yt-dlp can extract, direct media) and stores each file with its SHA-256 beside a copy
+    of the article, indexed in SQLite.
+
+    \b
+    Example:
+      embedarc archive examples/zerohedge-syria-strike.txt
+    """

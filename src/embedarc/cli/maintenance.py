@@ -1,0 +1,141 @@
+"""`verify`, `rebuild-index`, `remove`: looking after an archive."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..config import load_settings
+from .main import cli
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    archive_options,
+    handle_errors,
+    output_options,
+    setup_logging,
+)
+
+
+@cli.command(name="verify")
+@archive_options
+@output_options
+@handle_errors
+def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
+    """Check that the archive's files, sidecars and index still agree.
+
+    Every file in media/ is hashed again (one whose SHA-256 is not its name is altered),
+    each article folder is checked against its article.json, and the index against both.
+    Problems are listed as missing, altered or unindexed (nothing refers to it).
+
+    Exit status: 0 when the archive is sound, 1 otherwise.
+
+    \b
+    Examples:
+      embedarc verify
+      embedarc verify --json --archive-dir ~/footage
+    """
+    from ..verify import verify
+
+    setup_logging(verbose, quiet or as_json)
+    settings = load_settings(flags)
+    bar: Any = None
+    if not quiet and not as_json and sys.stderr.isatty():
+        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+        bar = Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn())
+        task = bar.add_task("verifying", total=None)
+        bar.start()
+
+    def on_progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.update(task, completed=done, total=total)
+
+    try:
+        report = verify(settings.archive_dir, on_progress=on_progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for kind in ("missing", "altered", "unindexed"):
+            for problem in getattr(report, kind):
+                click.echo(f"{kind}: {problem.path}: {problem.reason}", err=not quiet)
+        if not quiet:
+            click.echo(report.summary())
+    sys.exit(EXIT_OK if report.sound else EXIT_FAILED)
+
+
+@cli.command(name="rebuild-index")
+@archive_options
+@output_options
+@handle_errors
+def rebuild_index_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
+    """Rebuild the index's article, link, media and tweet tables from the sidecars.
+
+    Tables that do not come from sidecars (sources, retries, ...) are kept. A sidecar that
+    cannot be read is reported and skipped.
+
+    Exit status: 0 when every sidecar was indexed, 1 when one was skipped.
+
+    \b
+    Example:
+      embedarc rebuild-index --archive-dir ~/footage
+    """
+    from ..maintenance import rebuild_index
+
+    setup_logging(verbose, quiet or as_json)
+    settings = load_settings(flags)
+    skipped: list[tuple[Path, str]] = []
+    count = rebuild_index(
+        settings.archive_dir, on_skipped=lambda path, why: skipped.append((path, why))
+    )
+    if as_json:
+        gaps = [{"path": str(path), "reason": why} for path, why in skipped]
+        click.echo(json.dumps({"articles": count, "skipped": gaps}, ensure_ascii=False))
+    else:
+        for path, why in skipped:
+            click.echo(f"skipped {path}: {why}", err=True)
+        if not quiet:
+            click.echo(f"indexed {count} articles, skipped {len(skipped)}")
+    sys.exit(EXIT_FAILED if skipped else EXIT_OK)
+
+
+@cli.command(name="remove")
+@click.argument("article", metavar="ARTICLE")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
+@archive_options
+@output_options
+@handle_errors
+def remove_command(
+    article: str, dry_run: bool, as_json: bool, quiet: bool, verbose: int, **flags: Any
+) -> None:
+    """Take an article out of the archive: its folder, its index rows, and its media files
+    that no other article refers to.
+
+    ARTICLE is the article's id, its folder name, or its canonical URL.
+
+    \b
+    Examples:
+      embedarc remove 2022-01-04-us-launches-preemptive-strike-1a2b3c4d
+      embedarc remove --dry-run https://www.zerohedge.com/geopolitical/some-story
+    """
+    from ..maintenance import remove_article
+
+    setup_logging(verbose, quiet or as_json)
+    settings = load_settings(flags)
+    removal = remove_article(settings.archive_dir, article, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(removal.as_dict(), ensure_ascii=False))
+    elif not quiet:
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"{verb} {removal.folder} ({removal.title!r})")
+        for path in removal.removed_media:
+            click.echo(f"{verb} {path}")
+        for path in removal.kept_media:
+            click.echo(f"kept {path} (another article refers to it)")
