@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import ipaddress
 import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +122,37 @@ def run_embedarc(
         env=embedarc_env(web, env),
         timeout=120,
     )
+
+
+@dataclass
+class LoopbackServer:
+    """A real server on 127.0.0.1, outside the simulated web, that counts what reaches it."""
+
+    port: int
+    hits: list[dict[str, str]] = field(default_factory=list)
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[LoopbackServer]:
+    """A plain HTTP server on loopback, outside the simulated web, serving one small GIF."""
+    hits: list[dict[str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append({k.lower(): v for k, v in self.headers.items()})
+            body = b"GIF89a" + b"\x00" * 20
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LoopbackServer(server.server_address[1], hits)
+    server.shutdown()
+    server.server_close()

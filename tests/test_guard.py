@@ -11,7 +11,6 @@ import json
 import ssl
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from embedarc.model import Link, LinkKind, Outcome, Stop
 from embedarc.net import Net
 from embedarc.resolve import resolve
 from embedarc.store import Store
-from tests.conftest import run_embedarc
+from tests.conftest import LoopbackServer, run_embedarc
 from tests.simweb import SimWeb
 from tests.test_archive import link_entry, run, sidecar_of, text_input
 
@@ -43,39 +42,6 @@ def resolving_to(*addresses: str) -> tuple[list[str], Resolver]:
         return list(addresses)
 
     return asked, resolver
-
-
-@dataclass
-class LoopbackServer:
-    """A real server on 127.0.0.1, outside the simulated web, that counts what reaches it."""
-
-    port: int
-    hits: list[dict[str, str]] = field(default_factory=list)
-
-
-@pytest.fixture
-def loopback_server() -> Iterator[LoopbackServer]:
-    hits: list[dict[str, str]] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append({k.lower(): v for k, v in self.headers.items()})
-            body = b"GIF89a" + b"\x00" * 20
-            self.send_response(200)
-            self.send_header("Content-Type", "image/gif")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LoopbackServer(server.server_address[1], hits)
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from embedarc.config import Settings
 from embedarc.net import USER_AGENT, Net, NetworkError
-from tests.conftest import run_embedarc
+from tests.conftest import LoopbackServer, run_embedarc
 from tests.simweb import SimWeb, Video
 from tests.test_archive import make_tweet
-
-
-@pytest.fixture
-def local_file_server() -> Iterator[str]:
-    """A plain HTTP server on loopback, outside the simulated web, serving one small file."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"GIF89a" + b"\x00" * 20
-            self.send_response(200)
-            self.send_header("Content-Type", "image/gif")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/clip.gif"
-    server.shutdown()
-    server.server_close()
 
 
 def test_requests_carry_an_honest_user_agent(simweb: SimWeb, settings: Settings) -> None:
@@ -50,14 +23,18 @@ def test_requests_carry_an_honest_user_agent(simweb: SimWeb, settings: Settings)
 
 
 def test_no_proxy_hosts_are_reached_directly(
-    simweb: SimWeb, settings: Settings, local_file_server: str, monkeypatch: pytest.MonkeyPatch
+    simweb: SimWeb,
+    settings: Settings,
+    loopback_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     with Net(settings.with_updates(allow_private=True)) as net:  # loopback: the guard allows
-        got = net.fetch(local_file_server)
+        got = net.fetch(f"http://127.0.0.1:{loopback_server.port}/clip.gif")
     assert got.status == 200 and got.content.startswith(b"GIF89a")
     assert simweb.requests == []  # the proxy never saw it
+    assert len(loopback_server.hits) == 1
 
 
 def test_proxy_flag_overrides_environment(
