@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from embedarc.config import Settings
 from tests.simweb import Photo, SimWeb, Video
 from tests.simweb.media import make_mp4
@@ -20,7 +18,7 @@ def syndication_answer(web: SimWeb, tweet_id: str) -> dict[str, Any]:
     """What the simulated syndication API says about a tweet, fetched like any client would."""
     from embedarc.footage.twitter import syndication_token
 
-    with httpx.Client(proxy=web.proxy_url, verify=str(web.ca_file)) as client:
+    with web.client() as client:
         url = "https://cdn.syndication.twimg.com/tweet-result"
         got = client.get(url, params={"id": tweet_id, "token": syndication_token(tweet_id)})
     data: dict[str, Any] = got.json()

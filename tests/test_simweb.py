@@ -451,9 +451,7 @@ def test_truncate_fault_sends_less_than_content_length(web: SimWeb, client: http
 def quick_client(web: SimWeb, read: float = 5.0) -> httpx.Client:
     """A client that gives up on a silent server after `read` seconds."""
     timeout = httpx.Timeout(5.0, read=read)
-    return httpx.Client(
-        proxy=web.proxy_url, verify=str(web.ca_file), trust_env=False, timeout=timeout
-    )
+    return web.client(timeout=timeout)
 
 
 def stream_raw(

@@ -2,7 +2,7 @@
 
     with SimWeb() as web:
         spec = web.tweet("1478...", "user", "User", "text", created_at, media=[Video()])
-        client = httpx.Client(proxy=web.proxy_url, verify=str(web.ca_file))
+        client = web.client()
 
 Subprocesses get the same world through web.env() (proxy variables and the test CA).
 """

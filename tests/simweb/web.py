@@ -13,6 +13,7 @@ import html
 import itertools
 import json
 import shutil
+import ssl
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+import httpx
 import trustme
 
 from . import twitter
@@ -156,6 +158,11 @@ class SimWeb:
     @property
     def proxy_url(self) -> str:
         return self._server.url
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An httpx client that reaches this web through its proxy and trusts only its CA."""
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        return httpx.Client(proxy=self.proxy_url, verify=context, trust_env=False, **kwargs)
 
     def env(self) -> dict[str, str]:
         """Environment for a client process: everything through the proxy, trusting only our CA."""

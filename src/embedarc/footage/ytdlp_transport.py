@@ -38,6 +38,16 @@ class _Chunks(io.RawIOBase):
         return n
 
 
+class _CookieSource:
+    """What http.cookiejar reads Set-Cookie from: an object whose info() gives the headers."""
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def info(self) -> Any:
+        return self._headers
+
+
 class _Items:
     """Lets yt-dlp's Response keep repeated headers (several Set-Cookie lines)."""
 
@@ -140,7 +150,7 @@ def youtube_dl_class() -> Any:
                 stack.close()
                 raise
             result = NetResponse(response, stack)
-            jar.extract_cookies(result, probe)
+            jar.extract_cookies(_CookieSource(result.headers), probe)
             if not 200 <= result.status < 300:
                 raise HTTPError(result)
             return result
