@@ -361,3 +361,23 @@ def test_folder_name_from_a_tampered_index_is_not_trusted(
 
     assert second.folder == first.folder
     assert not (settings.archive_dir.parent.parent / "escaped").exists()
+
+
+def test_article_keeps_its_id_when_its_canonical_url_is_found_later(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    simweb.page("https://news.example.org/original", "<html><title>Original</title></html>")
+    simweb.fail("https://ift.tt/later01", 503, times=1)  # the first run cannot resolve it
+    text = "Later\nvia News https://ift.tt/later01\n"
+    simweb.ift_tt("later01", "https://news.example.org/original")
+
+    [first] = run(settings, text_input(text))
+    [second] = run(settings, text_input(text))
+
+    assert (
+        first.canonical_url is None and second.canonical_url == "https://news.example.org/original"
+    )
+    assert second.article_id == first.article_id and second.folder == first.folder
+    db = sqlite_utils.Database(settings.archive_dir / "index.db")
+    assert db["articles"].count == 1
+    db.close()

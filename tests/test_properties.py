@@ -1,11 +1,13 @@
 """Properties of link discovery and the article readers, for any text, bytes or HTML-ish input.
 
-Inputs tried per run: 1,800 (TOTAL_EXAMPLES = EXAMPLES 150 per property x TESTS 12 properties).
+Inputs tried per run: 1,800 (TOTAL_EXAMPLES = DEFAULT_EXAMPLES 150 per property x TESTS 12
+properties); EMBEDARC_FUZZ_EXAMPLES raises the count per property for a longer soak.
 """
 
 from __future__ import annotations
 
 import encodings.aliases
+import os
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,9 +25,10 @@ from embedarc.links import html_meta_refresh, links_in_html, links_in_text, orig
 from embedarc.model import Article, Link
 from embedarc.urls import normalise, tweet_ref, unwrap
 
-EXAMPLES = 150
+DEFAULT_EXAMPLES = 150  # per property in a suite run; EMBEDARC_FUZZ_EXAMPLES=2000 for a soak
+EXAMPLES = int(os.environ.get("EMBEDARC_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
 TESTS = 12
-TOTAL_EXAMPLES = EXAMPLES * TESTS
+TOTAL_EXAMPLES = DEFAULT_EXAMPLES * TESTS
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,

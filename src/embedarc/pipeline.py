@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from . import articles, sidecar
 from .config import Settings
 from .footage import ytdlp
-from .footage.collect import Collector
+from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
 from .links import links_in_html, normalise
 from .model import Article, Link, LinkKind, LinkResult, MediaFile, Outcome, Stop
@@ -53,7 +53,6 @@ class Report:
     media: int = 0
     new_media: int = 0
     error: str | None = None
-    error_outcome: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -308,8 +307,6 @@ class _Run:
         elif res.stop is Stop.FINAL:
             job.origin = LinkResult(link, Outcome.NO_MEDIA, res, f"not a page: {res.content_type}")
         else:
-            from .footage.collect import stop_outcome
-
             outcome, reason = stop_outcome(res)
             job.origin = LinkResult(link, outcome, res, reason)
 
@@ -356,6 +353,10 @@ class _Run:
         content_sha = hashlib.sha256(article.raw).hexdigest()
         identity = article.canonical_url or f"sha256:{content_sha}"
         article_id = sidecar.short_hash(identity)
+        known_as = (job.previous or {}).get("article", {})
+        if known_as.get("id") and known_as.get("identity"):
+            # Archived before: it keeps its id, even if a canonical URL is only known now.
+            article_id, identity = known_as["id"], known_as["identity"]
         folder_name = job.previous_folder or _folder_name(article, article_id)
         if not self.store.is_article_folder(folder_name):  # never trust a path from the index
             folder_name = _folder_name(article, article_id)
@@ -415,7 +416,7 @@ class _Run:
             links=entries,
             media=list(media.values()),
             tweets=list(tweets.values()),
-            ytdlp_version=ytdlp.version(),
+            ytdlp_version=ytdlp.version(),  # from the package metadata: no import
         )
         self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
         self.index.write_article(data)

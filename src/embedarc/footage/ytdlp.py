@@ -46,10 +46,10 @@ def has_dedicated_extractor(url: str) -> bool:
 
 
 def version() -> str:
-    load_ytdlp()
-    from yt_dlp.version import __version__
+    """yt-dlp's version, read from its package metadata, without importing it."""
+    from importlib.metadata import version as installed
 
-    return str(__version__)
+    return installed("yt-dlp")
 
 
 @dataclass(frozen=True)
