@@ -201,3 +201,19 @@ def test_long_redirect_chain_stops_at_the_hop_limit(simweb: SimWeb, settings: Se
     assert entry["resolution"]["stop"] == "hop_limit"
     assert len(entry["resolution"]["hops"]) == 5
     assert len(simweb.requests_to("chain.example.org")) == 5
+
+
+def test_direct_hls_playlist_link_is_fetched_by_ytdlp_and_not_stored_itself(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    from embedarc.verify import verify
+
+    tweet = make_tweet(simweb, 26, [Video(320, 180)])
+    [master] = [f.url for f in tweet.all_files if f.role == "hls" and "master.m3u8" in f.url]
+    [report] = run(settings, text_input(f"Stream\n{master}\n"))
+
+    data = sidecar_of(settings.archive_dir, report)
+    assert link_entry(data, master)["outcome"] == "archived"
+    [media] = data["media"]
+    assert media["method"] == "hls" and media["mime"].startswith("video/")
+    assert verify(settings.archive_dir).sound

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import httpx
 
 from .links import html_meta_refresh, tweet_ref, unwrap
-from .media import is_media_type
+from .media import HLS_TYPES, is_media_type
 from .model import Hop, Resolution, Stop
 from .net import Net, NetworkError, Refused, media_type, read_limited, retry_hint
 
@@ -104,7 +104,10 @@ def resolve(
                     return Followed(done(Stop.FINAL, status=status, content_type=ctype), page=page)
                 hops.append(Hop(current, status, None, started))
                 final = done(Stop.FINAL, status=status, content_type=ctype)
-                footage = is_media_type(ctype) or ctype == "application/octet-stream"
+                # A playlist is not the footage: yt-dlp fetches what it lists.
+                footage = ctype not in HLS_TYPES and (
+                    is_media_type(ctype) or ctype == "application/octet-stream"
+                )
                 media = on_media(response) if on_media is not None and footage else None
                 return Followed(final, media=media)
         except Refused as e:

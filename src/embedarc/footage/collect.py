@@ -13,6 +13,7 @@ import httpx
 
 from ..config import Settings
 from ..errors import FetchFailed, Refused, TooLarge
+from ..links import tweet_ref
 from ..media import HLS_TYPES, extension_for, mime_for, probe
 from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
 from ..net import Net, NetworkError
@@ -295,8 +296,6 @@ class Collector:
             return LinkResult(link, Outcome.FAILED, reason=str(e))
         res = followed.resolution
         if res.stop is Stop.TWEET and res.tweet_id:
-            from ..links import tweet_ref
-
             ref = tweet_ref(res.final_url)
             got = self.tweet(res.tweet_id, ref[0] if ref else None)
             return LinkResult(
