@@ -119,3 +119,16 @@ def test_unreachable_proxy_is_a_transient_failure(simweb: SimWeb, tmp_path: Path
     [summary] = [json.loads(line) for line in done.stdout.splitlines()]
     assert summary["outcomes"] == {"failed": 1}
     assert "Traceback" not in done.stderr
+
+
+def test_failed_links_are_listed_with_their_reason(simweb: SimWeb, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Offline\nhttps://t.co/abcdefghij\n")
+
+    done = run_embedarc(
+        "archive", "a.txt", web=simweb, cwd=tmp_path,
+        env={"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"},
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert "1 failed" in done.stdout
+    assert "  failed: https://t.co/abcdefghij: [Errno 111] Connection refused" in done.stderr

@@ -53,6 +53,7 @@ class Report:
     media: int = 0
     new_media: int = 0
     error: str | None = None
+    failures: tuple[tuple[str, str], ...] = ()  # (url, reason) of links that failed for now
 
     @property
     def failed(self) -> bool:
@@ -71,6 +72,7 @@ class Report:
             "media": self.media,
             "new_media": self.new_media,
             "error": self.error,
+            "failures": [{"url": url, "reason": reason} for url, reason in self.failures],
         }
 
     def summary(self) -> str:
@@ -431,6 +433,9 @@ class _Run:
             outcomes=dict(outcomes),
             media=len(media),
             new_media=sum(1 for sha in media if sha in self.collector.downloaded),
+            failures=tuple(
+                (e["url"], e.get("reason") or "") for e in entries if e["outcome"] == Outcome.FAILED
+            ),
         )
 
 

@@ -107,3 +107,6 @@ def print_reports(reports: list[Report], *, as_json: bool, quiet: bool) -> None:
             click.echo(report.summary(), err=True)
         elif not quiet:
             click.echo(report.summary())
+        if not as_json:
+            for url, reason in report.failures:  # what a later run will try again, and why
+                click.echo(f"  failed: {url}: {reason.removeprefix(url + ': ')}", err=True)
