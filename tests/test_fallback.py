@@ -98,16 +98,17 @@ def test_no_wayback_never_asks_the_wayback_machine(simweb: SimWeb, settings: Set
     assert simweb.requests_to("archive.org") == [] and simweb.requests_to("web.archive.org") == []
 
 
-def test_wayback_rate_limit_leaves_the_link_gone_with_the_reason(
+def test_wayback_rate_limit_leaves_the_dead_link_for_a_later_run(
     simweb: SimWeb, settings: Settings
 ) -> None:
     sim = wayback.install(simweb)
-    sim.rate_limit(times=None)
+    sim.rate_limit(times=None, retry_after="600")
 
     [report] = run(settings, text_input("x\nhttps://news.example.org/deleted\n"))
 
     entry = link_entry(sidecar_of(settings.archive_dir, report), "https://news.example.org/deleted")
-    assert entry["outcome"] == "gone" and "Wayback Machine" in entry["reason"]
+    assert entry["outcome"] == "failed" and "Wayback Machine" in entry["reason"]
+    assert entry["retry_after"] == "600"
 
 
 def test_wayback_save_submits_new_articles_and_keeps_the_secret(

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from embedarc.config import Settings
 from tests.simweb import Photo, SimWeb, Video
 from tests.simweb.media import make_mp4
@@ -217,3 +219,39 @@ def test_direct_hls_playlist_link_is_fetched_by_ytdlp_and_not_stored_itself(
     [media] = data["media"]
     assert media["method"] == "hls" and media["mime"].startswith("video/")
     assert verify(settings.archive_dir).sound
+
+
+def test_syndication_answer_of_an_unexpected_shape_falls_back_to_fxtwitter(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    tweet = make_tweet(simweb, 27, [Photo(120, 80)])
+    simweb.json("https://cdn.syndication.twimg.com/tweet-result", {"id_str": tweet.id, "user": "x"})
+
+    [report] = run(settings, text_input(f"Odd\n{tweet.status_url}\n"))
+
+    data = sidecar_of(settings.archive_dir, report)
+    assert link_entry(data, tweet.status_url)["outcome"] == "archived"
+    assert data["tweets"][0]["source"] == "fxtwitter"
+
+
+def test_a_bug_in_one_link_costs_that_link_not_the_batch(
+    simweb: SimWeb, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from embedarc.footage.collect import Collector
+
+    simweb.page("https://news.example.org/fine", "<html><title>Fine</title></html>")
+    real = Collector.link
+
+    def broken(self: Collector, link: Any) -> Any:  # a fault no server can cause
+        if "boom" in link.url:
+            raise RuntimeError("unexpected")
+        return real(self, link)
+
+    monkeypatch.setattr(Collector, "link", broken)
+    [report] = run(
+        settings, text_input("x\nhttps://news.example.org/boom\nhttps://news.example.org/fine\n")
+    )
+
+    data = sidecar_of(settings.archive_dir, report)
+    assert link_entry(data, "https://news.example.org/boom")["reason"].startswith("internal error")
+    assert link_entry(data, "https://news.example.org/fine")["outcome"] == "no_media"

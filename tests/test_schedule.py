@@ -405,3 +405,27 @@ def test_x_rate_limit_reset_sets_the_next_attempt(
     [row] = list(db(archive_dir)["retries"].rows)
     expected = datetime.fromtimestamp(reset, UTC).isoformat().replace("+00:00", "Z")
     assert row["next_attempt"] == expected
+
+
+def test_retrying_an_article_from_a_url_keeps_its_archived_links(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    from tests.simweb.media import make_mp4
+
+    clip = make_mp4(160, 90, 0.5, 401, cache_dir=simweb.media_dir)
+    simweb.file("https://news.example.org/media/a.mp4", clip, "video/mp4")
+    simweb.fail("https://news.example.org/b.mp4", 503)
+    page = "<html><title>Relative</title><article><video src='/media/a.mp4'></video>"
+    simweb.page("https://news.example.org/story", page + "<video src='b.mp4'></video></article>")
+    (tmp_path / "links.txt").write_text("https://news.example.org/story\n")
+    embedarc(archive_dir, "sources", "add", str(tmp_path / "links.txt"))
+    args = ("--retry-base", "0", "--retries", "0")
+
+    first = json.loads(embedarc(archive_dir, "run", "--json", *args).output)
+    second = json.loads(embedarc(archive_dir, "run", "--json", *args).output)
+
+    assert first["articles"][0]["outcomes"] == {"archived": 1, "failed": 1}
+    assert second["articles_retried"] == 1
+    assert second["articles"][0]["outcomes"] == {"archived": 1, "failed": 1}
+    urls = {row["url"] for row in db(archive_dir)["links"].rows}
+    assert urls == {"https://news.example.org/media/a.mp4", "https://news.example.org/b.mp4"}

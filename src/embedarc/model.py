@@ -28,6 +28,15 @@ class Outcome(enum.StrEnum):
         """Whether trying again later could change the answer."""
         return self is not Outcome.FAILED
 
+    @classmethod
+    def for_http_status(cls, status: int) -> Outcome:
+        """What an error status for a page or file says: gone, login required, or try later."""
+        if status in (401, 403, 407):
+            return cls.LOGIN_REQUIRED
+        if status in (408, 425, 429) or status >= 500:
+            return cls.FAILED
+        return cls.GONE  # 404, 410, 451 and the other client errors
+
 
 class LinkKind(enum.StrEnum):
     """Where and how a link was found."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from . import articles, sidecar
 from .config import Settings
+from .errors import ArchiveError
 from .footage import ytdlp
 from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
@@ -215,13 +216,20 @@ class _Run:
         if delay is None:
             return False
         log.info("retrying in %.1f s: %s (%s)", delay, link.url, result.reason)
-        self.pending[self.pool.submit(self._link_after, link, delay)] = (job, link)
+        self.pending[self.pool.submit(self._link, link, delay)] = (job, link)
         return True
 
-    def _link_after(self, link: Link, delay: float) -> LinkResult:
+    def _link(self, link: Link, delay: float = 0.0) -> LinkResult:
+        """One link's work on a worker; a bug here costs this link, not the batch."""
         if delay > 0:
             time.sleep(delay)
-        return self.collector.link(link)
+        try:
+            return self.collector.link(link)
+        except ArchiveError:
+            raise  # the archive itself cannot be written: the whole run stops, with that message
+        except Exception as e:
+            log.exception("unexpected error archiving %s", link.url)
+            return LinkResult(link, Outcome.FAILED, reason=f"internal error: {e!r}")
 
     # -- worker side -----------------------------------------------------------------------
 
@@ -339,7 +347,7 @@ class _Run:
                 self.book.forget_permanent([prior["id"]])
             job.waiting += 1
             self.progress.add(1)
-            self.pending[self.pool.submit(self.collector.link, link)] = (job, link)
+            self.pending[self.pool.submit(self._link, link)] = (job, link)
 
     def _finish(self, job: _Job) -> Report:
         if job.error is not None or job.article is None:
@@ -385,6 +393,9 @@ class _Run:
         entries = [
             fresh.get(url) or job.reused[url] for url in order if url in fresh or url in job.reused
         ]
+        # Links recorded before but not found this time stay on record: a re-read must not
+        # forget what was archived.
+        entries += [e for e in (job.previous or {}).get("links", []) if e["url"] not in order]
         self.book.settle(entries, article_id=article_id, fresh={e["id"] for e in fresh.values()})
 
         media: dict[str, dict[str, Any]] = {}

@@ -100,17 +100,17 @@ def _item_input(item: sources.Item, max_size: int) -> Input:
 
 def _retry_input(store: Store, folder: str) -> Input | None:
     """An article to retry, read back from the original bytes kept in its folder."""
+    known = (sidecar.read(store.root / folder) or {}).get("article", {})
+    source = known.get("source") or folder
     for name in ("article.html", "article.txt"):
         path = store.root / folder / name
         if path.is_file():
-            data = path.read_bytes()
             kind = "text/html" if name.endswith(".html") else "text/plain"
-            source = (sidecar.read(store.root / folder) or {}).get("article", {}).get(
-                "source"
-            ) or folder
-            return Input(
-                source, article=articles.read_article(data, source=source, content_type=kind)
+            # Its URL resolves the page's relative links as they were resolved the first time.
+            article = articles.read_article(
+                path.read_bytes(), source=source, content_type=kind, url=known.get("canonical_url")
             )
+            return Input(source, article=article)
     return None
 
 

@@ -101,6 +101,11 @@ class Store:
         """Where the ETag of a partial download is kept, for `If-Range` when it resumes."""
         return partial.with_name(partial.name + ".etag")
 
+    def has_partial(self, url: str) -> bool:
+        """Whether an earlier attempt left part of this URL's file to resume."""
+        part = self.partial_path(url)
+        return part.is_file() and part.stat().st_size > 0
+
     def partial_path(self, url: str) -> Path:
         """Where a download of `url` is kept between attempts, so it can resume."""
         return self.tmp_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.part"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +16,7 @@ import httpx
 from ..config import Settings
 from ..errors import FetchFailed, Refused, TooLarge
 from ..links import tweet_ref
-from ..media import HLS_TYPES, extension_for, mime_for, probe
+from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
 from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
 from ..net import Net, NetworkError
 from ..once import Once
@@ -33,6 +35,25 @@ class TweetFootage:
     media: tuple[MediaFile, ...]
     evidence: tuple[Evidence, ...]
     retry_after: str | None = None
+
+
+@dataclass
+class Rescue:
+    """What the Wayback Machine gave for dead URLs."""
+
+    files: list[MediaFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unavailable: wayback.WaybackUnavailable | None = None  # it could not answer: try later
+
+    def outcome(self, dead: Outcome) -> Outcome:
+        """Archived from a capture; else `dead`, unless the archive could not be asked now."""
+        if self.files:
+            return Outcome.ARCHIVED_FROM_WAYBACK
+        return Outcome.FAILED if self.unavailable is not None else dead
+
+    @property
+    def retry_after(self) -> str | None:
+        return self.unavailable.retry_after if self.unavailable is not None else None
 
 
 @dataclass
@@ -57,75 +78,78 @@ class Collector:
             self.downloaded.add(media.sha256)
         return media
 
+    def _known(self, url: str) -> MediaFile | None:
+        """A file archived from this URL before, if it is still in the store."""
+        with self._lock:
+            media = self.known.get(url)
+            if media is not None and not (self.store.root / media.path).is_file():
+                del self.known[url]  # lost from the store: fetch it again
+                media = None
+        return media
+
+    def _stored(self, url: str, produce: Callable[[], MediaFile]) -> MediaFile:
+        """The file for a URL: known already, or produced now, once per run however asked."""
+        return self._media(url, lambda: self._known(url) or self._remember(produce()))
+
     def media(self, url: str, **meta: Any) -> MediaFile:
         """The archived file for a media URL: from an earlier run, or downloaded now."""
-
-        def fetch() -> MediaFile:
-            if url in self.known:
-                return self.known[url]
-            got = direct.download(
+        got = self._stored(
+            url,
+            lambda: direct.download(
                 self.net,
                 self.store,
                 url,
                 max_size=self.settings.max_file_size,
                 max_pixels=self.settings.max_image_pixels,
-            )
-            return self._remember(got)
+            ),
+        )
+        return replace(got, **meta)
 
-        return replace(self._media(url, fetch), **meta)
-
-    def _save_open(self, response: httpx.Response) -> MediaFile:
+    def _save_open(self, response: httpx.Response) -> MediaFile | None:
+        """Store the file resolution found open; None when a partial file waits to be resumed
+        (by `media`, once resolution has let go of its connection slot)."""
         url = str(response.url)
-        return self._media(
+        if self.store.has_partial(url) and self._known(url) is None:
+            return None
+        return self._stored(
             url,
-            lambda: (
-                self.known.get(url)
-                or self._remember(
-                    direct.save_open(
-                        self.net,
-                        self.store,
-                        response,
-                        max_size=self.settings.max_file_size,
-                        max_pixels=self.settings.max_image_pixels,
-                    )
-                )
+            lambda: direct.save_open(
+                self.store,
+                response,
+                max_size=self.settings.max_file_size,
+                max_pixels=self.settings.max_image_pixels,
             ),
         )
 
-    def from_wayback(
-        self, urls: list[str], *, pages: bool = False, **meta: Any
-    ) -> tuple[list[MediaFile], list[str]]:
+    def from_wayback(self, urls: list[str], *, pages: bool = False, **meta: Any) -> Rescue:
         """Captures of dead URLs from the Wayback Machine: the files, and a note per URL."""
-        files: list[MediaFile] = []
-        notes: list[str] = []
+        rescue = Rescue()
         if not self.settings.wayback:
-            return files, notes
+            return rescue
         for url in urls:
             try:
                 capture = wayback.find_capture(self.net, url, media_only=not pages)
                 if capture is None:
-                    notes.append(f"no Wayback Machine capture of {url}")
+                    rescue.notes.append(f"no Wayback Machine capture of {url}")
                     continue
-                got = self._media(
-                    capture.raw_url,
-                    lambda c=capture: (
-                        self.known.get(c.raw_url)  # type: ignore[misc]
-                        or self._remember(
-                            wayback.fetch_capture(
-                                self.net,
-                                self.store,
-                                c,
-                                max_size=self.settings.max_file_size,
-                                pages=pages,
-                            )
-                        )
-                    ),
+                fetch = functools.partial(
+                    wayback.fetch_capture,
+                    self.net,
+                    self.store,
+                    capture,
+                    max_size=self.settings.max_file_size,
+                    max_pixels=self.settings.max_image_pixels,
+                    pages=pages,
                 )
-                files.append(replace(got, **meta))
-                notes.append(f"Wayback Machine capture of {url} from {capture.captured_at}")
+                got = self._stored(capture.raw_url, fetch)
+                rescue.files.append(replace(got, **meta))
+                rescue.notes.append(f"Wayback Machine capture of {url} from {capture.captured_at}")
+            except wayback.WaybackUnavailable as e:
+                rescue.notes.append(f"Wayback Machine: {e}")
+                rescue.unavailable = rescue.unavailable or e
             except (FetchFailed, NetworkError, TooLarge) as e:
-                notes.append(f"Wayback Machine: {e}")
-        return files, notes
+                rescue.notes.append(f"Wayback Machine: {e}")
+        return rescue
 
     def with_ytdlp(
         self, url: str, *, api: str | None = None, **meta: Any
@@ -216,70 +240,69 @@ class Collector:
         retry_after = next((a.retry_after for a in answers if a.retry_after), None)
         if outcome is Outcome.GONE and self.tweet_media.get(tweet_id):
             # The tweet is gone; the files an earlier lookup found may have been captured.
-            saved, notes = self.from_wayback(self.tweet_media[tweet_id], tweet_id=tweet_id)
-            reason = "; ".join([reason, *notes])
-            if saved:
-                return TweetFootage(
-                    Outcome.ARCHIVED_FROM_WAYBACK, reason, None, tuple(saved), evidence
-                )
+            rescue = self.from_wayback(self.tweet_media[tweet_id], tweet_id=tweet_id)
+            reason = "; ".join([reason, *rescue.notes])
+            outcome = rescue.outcome(outcome)
+            files = tuple(rescue.files)
+            return TweetFootage(outcome, reason, None, files, evidence, rescue.retry_after)
         return TweetFootage(outcome, reason, None, (), evidence, retry_after)
 
     def _tweet_media(self, tweet: Tweet, evidence: tuple[Evidence, ...]) -> TweetFootage:
         files: list[MediaFile] = []
         problems: list[tuple[Outcome, str]] = []
         retry_after: str | None = None
-        wayback_used = False
+        rescued_any = False
         for owner, item in tweet.all_media():
             meta: dict[str, Any] = {
                 "tweet_id": owner.id,
                 "author": f"@{owner.screen_name}" if owner.screen_name else None,
                 "kind": str(item.kind),
             }
+            if item.url.split("?", 1)[0].endswith(".m3u8"):
+                # No progressive file exists: the HLS stream is all there is.
+                result, got = self.with_ytdlp(item.url, **meta)
+                if result.outcome is not Outcome.ARCHIVED:
+                    problems.append((result.outcome, f"{item.url}: {result.reason}"))
+                files.extend(got)
+                continue
             try:
-                if item.url.split("?", 1)[0].endswith(".m3u8"):
-                    # No progressive file exists: the HLS stream is all there is.
-                    result, got = self.with_ytdlp(item.url, **meta)
-                    if result.outcome is not Outcome.ARCHIVED:
-                        problems.append((result.outcome, f"{item.url}: {result.reason}"))
-                    files.extend(got)
+                files.append(self.media(item.url, **meta))
+            except (FetchFailed, NetworkError, TooLarge) as e:
+                outcome, hint = failure_outcome(e)
+                if outcome is Outcome.GONE:
+                    rescue = self.from_wayback([item.url], **meta)
+                    files.extend(rescue.files)
+                    rescued_any = rescued_any or bool(rescue.files)
+                    outcome, hint = rescue.outcome(outcome), hint or rescue.retry_after
+                    if rescue.files:
+                        continue
+                    problems.append((outcome, "; ".join([str(e), *rescue.notes])))
                 else:
-                    files.append(self.media(item.url, **meta))
-            except TooLarge as e:
-                problems.append((Outcome.TOO_LARGE, str(e)))
-            except Refused as e:
-                problems.append((Outcome.REFUSED, str(e)))
-            except FetchFailed as e:
-                gone = e.status in (404, 410)
-                rescued, notes = self.from_wayback([item.url], **meta) if gone else ([], [])
-                files.extend(rescued)
-                wayback_used = wayback_used or bool(rescued)
-                if not rescued:
-                    problems.append(
-                        (Outcome.GONE if gone else Outcome.FAILED, "; ".join([str(e), *notes]))
-                    )
-                retry_after = retry_after or e.retry_after
-            except NetworkError as e:
-                problems.append((Outcome.FAILED, str(e)))
+                    problems.append((outcome, str(e)))
+                retry_after = retry_after or hint
+        reason = "; ".join(p[1] for p in problems) or None
         if problems:
             worst = _worst([p[0] for p in problems])
             if worst is Outcome.FAILED or not files:
-                reason = "; ".join(p[1] for p in problems)
                 return TweetFootage(worst, reason, tweet, tuple(files), evidence, retry_after)
         if not files:
             return TweetFootage(Outcome.NO_MEDIA, "the tweet carries no media", tweet, (), evidence)
-        if wayback_used:
-            note = "some media only from the Wayback Machine"
-            return TweetFootage(Outcome.ARCHIVED_FROM_WAYBACK, note, tweet, tuple(files), evidence)
-        return TweetFootage(Outcome.ARCHIVED, None, tweet, tuple(files), evidence)
+        if rescued_any:
+            reason = "; ".join(filter(None, ["some media only from the Wayback Machine", reason]))
+            return TweetFootage(
+                Outcome.ARCHIVED_FROM_WAYBACK, reason, tweet, tuple(files), evidence
+            )
+        # Some media may be gone or too large while the rest is kept: the reason says which.
+        return TweetFootage(Outcome.ARCHIVED, reason, tweet, tuple(files), evidence)
 
     # -- one link --------------------------------------------------------------------------
 
     def link(self, link: Link) -> LinkResult:
         """Resolve a link and archive the footage it leads to; never raises for network trouble."""
-        if link.url in self.known:
-            media = self.known[link.url]
+        known = self._known(link.url)
+        if known is not None:
             resolution = Resolution(link.url, (), link.url, Stop.FINAL)
-            return LinkResult(link, Outcome.ARCHIVED, resolution, media=(media,))
+            return LinkResult(link, Outcome.ARCHIVED, resolution, media=(known,))
         try:
             followed = resolve(
                 self.net,
@@ -288,12 +311,8 @@ class Collector:
                 stop_at=ytdlp.has_dedicated_extractor,
                 on_media=self._save_open,
             )
-        except TooLarge as e:
-            return LinkResult(link, Outcome.TOO_LARGE, reason=str(e))
-        except Refused as e:
-            return LinkResult(link, Outcome.REFUSED, reason=str(e))
-        except (FetchFailed, NetworkError) as e:
-            return LinkResult(link, Outcome.FAILED, reason=str(e))
+        except (FetchFailed, NetworkError, TooLarge) as e:
+            return _failed(link, None, e)
         res = followed.resolution
         if res.stop is Stop.TWEET and res.tweet_id:
             ref = tweet_ref(res.final_url)
@@ -321,26 +340,50 @@ class Collector:
         if res.stop is Stop.FINAL:
             if followed.media is not None:
                 return LinkResult(link, Outcome.ARCHIVED, res, media=(followed.media,))
+            if is_media_type(res.content_type or "") or self.store.has_partial(res.final_url):
+                # A file cut off earlier: resumed now that resolution let go of its connection.
+                try:
+                    return LinkResult(
+                        link, Outcome.ARCHIVED, res, media=(self.media(res.final_url),)
+                    )
+                except (FetchFailed, NetworkError, TooLarge) as e:
+                    return _failed(link, res, e)
             return LinkResult(
                 link, Outcome.NO_MEDIA, res, f"a {res.content_type or 'page'} without footage"
             )
         outcome, reason = stop_outcome(res)
-        if res.stop is Stop.HTTP_ERROR and res.status in (404, 410):
+        if outcome is Outcome.GONE and res.stop is Stop.HTTP_ERROR:
             # Dead already: a capture of what it was is the next best thing.
-            saved, notes = self.from_wayback([res.final_url], pages=True)
-            reason = "; ".join([reason, *notes])
-            if saved:
-                return LinkResult(link, Outcome.ARCHIVED_FROM_WAYBACK, res, reason, tuple(saved))
+            rescue = self.from_wayback([res.final_url], pages=True)
+            reason = "; ".join([reason, *rescue.notes])
+            extra = {"retry_after": rescue.retry_after} if rescue.retry_after else {}
+            return LinkResult(
+                link, rescue.outcome(outcome), res, reason, tuple(rescue.files), extra=extra
+            )
         return LinkResult(link, outcome, res, reason)
+
+
+def failure_outcome(error: Exception) -> tuple[Outcome, str | None]:
+    """The outcome a download error means, and the server's hint about when to ask again."""
+    if isinstance(error, TooLarge):
+        return Outcome.TOO_LARGE, None
+    if isinstance(error, Refused):
+        return Outcome.REFUSED, None
+    if isinstance(error, FetchFailed):
+        said = Outcome.for_http_status(error.status) if error.status else Outcome.FAILED
+        return said, error.retry_after
+    return Outcome.FAILED, None
+
+
+def _failed(link: Link, res: Resolution | None, error: Exception) -> LinkResult:
+    outcome, hint = failure_outcome(error)
+    extra = {"retry_after": hint} if hint else {}
+    return LinkResult(link, outcome, res, str(error), extra=extra)
 
 
 def stop_outcome(res: Resolution) -> tuple[Outcome, str]:
     if res.stop is Stop.HTTP_ERROR and res.status is not None:
-        if res.status == 429 or res.status >= 500:
-            return Outcome.FAILED, f"HTTP {res.status}"
-        if res.status in (401, 403):
-            return Outcome.LOGIN_REQUIRED, f"HTTP {res.status}: access denied"
-        return Outcome.GONE, f"HTTP {res.status}"
+        return Outcome.for_http_status(res.status), f"HTTP {res.status}"
     if res.stop is Stop.REFUSED:
         return Outcome.REFUSED, res.error or "refused"
     if res.stop in (Stop.LOOP, Stop.HOP_LIMIT):

@@ -50,6 +50,7 @@ def save_response(
     response: httpx.Response,
     *,
     max_size: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     fetched_at: str | None = None,
     **meta: object,
 ) -> MediaFile:
@@ -58,7 +59,7 @@ def save_response(
         store,
         response,
         max_size=max_size,
-        max_pixels=DEFAULT_MAX_PIXELS,
+        max_pixels=max_pixels,
         fetched_at=fetched_at,
         partial=None,
         meta=meta,
@@ -187,19 +188,14 @@ def download(
 
 
 def save_open(
-    net: Net,
     store: Store,
     response: httpx.Response,
     *,
     max_size: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> MediaFile:
-    """Store a media answer resolution already opened; resume instead if a part is waiting."""
+    """Store a media answer resolution already opened (the caller resumes partial files)."""
     url = str(response.url)
-    part = store.partial_path(url)
-    if part.is_file() and part.stat().st_size > 0:
-        # The open answer starts at byte 0; a Range request fetches only what is missing.
-        return download(net, store, url, max_size=max_size, max_pixels=max_pixels)
     with store.partial(url) as partial:
         return _save(
             store,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -196,6 +197,20 @@ def _transient(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def _parsed(
+    service: str,
+    parse: Callable[[dict[str, Any]], Tweet],
+    data: dict[str, Any],
+    evidence: Evidence,
+) -> Answer:
+    """A tweet from a service's answer; an answer of an unexpected shape is a failure to retry."""
+    try:
+        return Answer(service, tweet=parse(data), evidence=evidence)
+    except (AttributeError, TypeError, ValueError, KeyError) as e:
+        reason = f"{service}: unexpected answer ({type(e).__name__}: {e})"
+        return Answer(service, verdict=Outcome.FAILED, reason=reason, evidence=evidence)
+
+
 def ask_syndication(net: Net, tweet_id: str) -> Answer:
     url = f"{SYNDICATION_URL}?id={tweet_id}&token={syndication_token(tweet_id)}"
     try:
@@ -234,7 +249,7 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
         return Answer(
             "syndication", verdict=Outcome.GONE, reason=f"syndication: {text}", evidence=evidence
         )
-    return Answer("syndication", tweet=parse_syndication(data), evidence=evidence)
+    return _parsed("syndication", parse_syndication, data, evidence)
 
 
 def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
@@ -256,7 +271,7 @@ def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
         data = {}
     code = data.get("code", got.status)
     if got.status == 200 and code == 200 and isinstance(data.get("tweet"), dict):
-        return Answer("fxtwitter", tweet=parse_fxtwitter(data["tweet"]), evidence=evidence)
+        return _parsed("fxtwitter", parse_fxtwitter, data["tweet"], evidence)
     if got.status == 404 or code == 404:
         return Answer(
             "fxtwitter", verdict=Outcome.GONE, reason="fxtwitter: NOT_FOUND", evidence=evidence

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urljoin
 
 from ..errors import FetchFailed
-from ..media import is_media_type
+from ..media import DEFAULT_MAX_PIXELS, is_media_type
 from ..model import MediaFile
 from ..net import Fetched, Net, NetworkError, media_type, redact
 from ..resolve import now
@@ -181,6 +181,7 @@ def fetch_capture(
     capture: Capture,
     *,
     max_size: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     pages: bool = False,
     **meta: object,
 ) -> MediaFile:
@@ -201,7 +202,13 @@ def fetch_capture(
                     continue
                 _check_replay(url, status, response.headers, pages=pages)
                 return save_response(
-                    store, response, max_size=max_size, fetched_at=started, method="wayback", **meta
+                    store,
+                    response,
+                    max_size=max_size,
+                    max_pixels=max_pixels,
+                    fetched_at=started,
+                    method="wayback",
+                    **meta,
                 )
         except NetworkError as e:
             raise WaybackUnavailable(f"Wayback Machine unreachable: {e}") from e
