@@ -381,3 +381,16 @@ def test_article_keeps_its_id_when_its_canonical_url_is_found_later(
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
     assert db["articles"].count == 1
     db.close()
+
+
+def test_media_lost_from_the_store_is_fetched_again(simweb: SimWeb, settings: Settings) -> None:
+    tweet = make_tweet(simweb, 12, [Photo(100, 80)])
+    run(settings, text_input(f"One\n{tweet.status_url}\n", "one.txt"))
+    [stored] = [p for p in (settings.archive_dir / "media").rglob("*") if p.is_file()]
+    stored.unlink()
+
+    [second] = run(settings, text_input(f"Two\n{tweet.status_url}\n", "two.txt"))
+
+    assert second.outcomes == {"archived": 1} and second.error is None
+    assert stored.is_file()
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == tweet.files[0].sha256

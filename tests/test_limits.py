@@ -302,3 +302,27 @@ def test_read_only_archive_is_a_one_line_error(simweb: SimWeb, tmp_path: Path) -
     assert done.stderr.strip().count("\n") == 0 and "read-only" in done.stderr
     assert simweb.requests == []  # found out before anything was fetched
     assert files_in(archive) == []
+
+
+def test_resume_with_one_connection_per_host_does_not_wait_on_itself(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    import threading
+
+    from tests.simweb.media import make_mp4
+    from tests.test_archive import run, text_input
+
+    clip = make_mp4(160, 90, 0.5, 501, cache_dir=simweb.media_dir)
+    url = "https://media.example.org/cut.mp4"
+    simweb.file(url, clip, "video/mp4")
+    simweb.fault(url, "truncate", times=1)
+    reports: list[object] = []
+    one = settings.with_updates(per_host=1, concurrency=1, retries=1)
+    worker = threading.Thread(target=lambda: reports.extend(run(one, text_input(f"x\n{url}\n"))))
+    worker.start()
+    worker.join(120)  # only bounds a regression: a deadlock would otherwise hang the suite
+
+    assert not worker.is_alive(), "the run waited on its own connection slot"
+    assert reports[0].outcomes == {"archived": 1}
+    ranged = [r for r in simweb.requests_to("media.example.org") if "range" in r.headers]
+    assert ranged and ranged[-1].headers["range"].startswith("bytes=")

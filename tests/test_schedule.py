@@ -429,3 +429,34 @@ def test_retrying_an_article_from_a_url_keeps_its_archived_links(
     assert second["articles"][0]["outcomes"] == {"archived": 1, "failed": 1}
     urls = {row["url"] for row in db(archive_dir)["links"].rows}
     assert urls == {"https://news.example.org/media/a.mp4", "https://news.example.org/b.mp4"}
+
+
+def test_an_item_whose_article_is_gone_is_not_fetched_every_run(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "links.txt").write_text("https://news.example.org/never-existed\n")
+    embedarc(archive_dir, "sources", "add", str(tmp_path / "links.txt"))
+
+    first = embedarc(archive_dir, "run", "--json")
+    simweb.clear_requests()
+    second = json.loads(embedarc(archive_dir, "run", "--json").output)
+
+    assert first.exit_code == 1  # worth a look once
+    assert second["articles"] == [] and simweb.requests_to("news.example.org") == []
+    [item] = list(db(archive_dir)["source_items"].rows)
+    assert item["state"] == "rejected" and "404" in item["last_error"]
+
+
+def test_check_leaves_links_archived_from_the_wayback_machine_alone(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    from tests.simweb import wayback
+
+    wayback.install(simweb).capture("https://news.example.org/gone", b"<p>was</p>", "text/html")
+    (tmp_path / "a.txt").write_text("Dead\nhttps://news.example.org/gone\n")
+    embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+
+    done = embedarc(archive_dir, "check", "--json")
+
+    assert done.exit_code == 0
+    assert json.loads(done.output)["checked"] == 0

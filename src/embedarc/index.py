@@ -204,6 +204,18 @@ class Index:
         except sqlite3.DatabaseError as e:
             raise ArchiveError(f"cannot open the index {path}: {e}") from e
 
+    @classmethod
+    def reader(cls, path: Path) -> Index:
+        """A read-only view for worker threads: no migrations, no locks taken for writing."""
+        index = cls.__new__(cls)
+        index.path = path
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            index.db = sqlite_utils.Database(conn)
+        except sqlite3.DatabaseError as e:
+            raise ArchiveError(f"cannot read the index {path}: {e}") from e
+        return index
+
     def close(self) -> None:
         self.db.close()
 
@@ -217,14 +229,17 @@ class Index:
             with self.db.atomic():
                 yield
             return
-        self.db.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield
-        except BaseException:
-            if self.db.conn.in_transaction:
-                self.db.conn.execute("ROLLBACK")
-            raise
-        self.db.conn.execute("COMMIT")
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:  # busy past the timeout, locked, disk I/O
+            raise ArchiveError(f"cannot write the index {self.path}: {e}") from e
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded, each with its record in one transaction."""

@@ -22,7 +22,8 @@ from .once import Once
 from .retries import iso, utcnow
 
 ALIVE, DEAD, UNKNOWN = "alive", "dead", "unknown"
-CHECKED = (str(Outcome.ARCHIVED), str(Outcome.ARCHIVED_FROM_WAYBACK))
+# Links archived from the Wayback Machine were dead already: there is nothing to lose since.
+CHECKED = (str(Outcome.ARCHIVED),)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _targets(index: Index) -> list[dict[str, Any]]:
                  where h.link_id = l.id and h.n = 0) first_hop,
                (select json_group_array(s.url) from link_media lm join media_sources s
                  on s.sha256 = lm.sha256 where lm.link_id = l.id) media
-        from links l where l.outcome in {CHECKED!r}
+        from links l where l.outcome in ({", ".join(repr(o) for o in CHECKED)})
         """
     )
     return list(rows)

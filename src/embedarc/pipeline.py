@@ -55,10 +55,11 @@ class Report:
     new_media: int = 0
     error: str | None = None
     failures: tuple[tuple[str, str], ...] = ()  # (url, reason) of links that failed for now
+    error_final: bool = False  # the error will not change on a later run (404, not a page)
 
     @property
     def failed(self) -> bool:
-        """Whether something here may succeed on a later run (exit status 1)."""
+        """Whether something here went wrong that needs a later run or a look (exit status 1)."""
         return self.error is not None or self.outcomes.get(str(Outcome.FAILED), 0) > 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -112,6 +113,7 @@ class _Job:
     reused: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: int = 0
     error: str | None = None
+    error_final: bool = False
 
 
 def archive(
@@ -268,6 +270,8 @@ class _Run:
                 f"HTTP {res.status}" if res.status else f"not an article ({res.content_type})"
             )
             job.error = f"cannot fetch the article: {reason}"
+            outcome = Outcome.NO_MEDIA if res.stop is Stop.FINAL else stop_outcome(res)[0]
+            job.error_final = outcome.is_final
             return None
         article = articles.read_article(
             followed.page, source=url, content_type=res.content_type, url=res.final_url
@@ -278,7 +282,7 @@ class _Run:
 
     def _previous(self, **where: str) -> tuple[str | None, dict[str, Any] | None]:
         # Reads from a worker: a private connection, never the writer's.
-        reader = Index(self.index.path)
+        reader = Index.reader(self.index.path)
         try:
             row = reader.find_article(**where)
         finally:
@@ -351,7 +355,11 @@ class _Run:
 
     def _finish(self, job: _Job) -> Report:
         if job.error is not None or job.article is None:
-            return Report(job.input.label, error=job.error or "nothing to archive")
+            return Report(
+                job.input.label,
+                error=job.error or "nothing to archive",
+                error_final=job.error_final,
+            )
         try:
             return self._write(job)
         except OSError as e:
@@ -396,43 +404,47 @@ class _Run:
         # Links recorded before but not found this time stay on record: a re-read must not
         # forget what was archived.
         entries += [e for e in (job.previous or {}).get("links", []) if e["url"] not in order]
-        self.book.settle(entries, article_id=article_id, fresh={e["id"] for e in fresh.values()})
+        # The retry schedule, the files and the index rows change together or not at all.
+        with self.index.write():
+            self.book.settle(
+                entries, article_id=article_id, fresh={e["id"] for e in fresh.values()}
+            )
 
-        media: dict[str, dict[str, Any]] = {}
-        prior_media = {m["sha256"]: m for m in (job.previous or {}).get("media", [])}
-        tweets: dict[str, dict[str, Any]] = {
-            t["id"]: t for t in (job.previous or {}).get("tweets", [])
-        }
-        for result in results:
-            for evidence in result.evidence:
-                self.store.write_file(folder / "evidence" / evidence.name, evidence.data)
-            for item in result.media:
-                media[item.sha256] = sidecar.media_entry(item)
-            for tweet in sidecar.tweet_entries(result.tweet):
-                tweets[tweet["id"]] = tweet
-        for entry in entries:
-            for ref in entry["media"]:
-                if ref["sha256"] not in media and ref["sha256"] in prior_media:
-                    media[ref["sha256"]] = prior_media[ref["sha256"]]
-        for entry_media in media.values():
-            linked = self.store.link_media(folder, self.store.root / entry_media["path"])
-            entry_media["article_path"] = self.store.relative(linked)
+            media: dict[str, dict[str, Any]] = {}
+            prior_media = {m["sha256"]: m for m in (job.previous or {}).get("media", [])}
+            tweets: dict[str, dict[str, Any]] = {
+                t["id"]: t for t in (job.previous or {}).get("tweets", [])
+            }
+            for result in results:
+                for evidence in result.evidence:
+                    self.store.write_file(folder / "evidence" / evidence.name, evidence.data)
+                for item in result.media:
+                    media[item.sha256] = sidecar.media_entry(item)
+                for tweet in sidecar.tweet_entries(result.tweet):
+                    tweets[tweet["id"]] = tweet
+            for entry in entries:
+                for ref in entry["media"]:
+                    if ref["sha256"] not in media and ref["sha256"] in prior_media:
+                        media[ref["sha256"]] = prior_media[ref["sha256"]]
+            for entry_media in media.values():
+                linked = self.store.link_media(folder, self.store.root / entry_media["path"])
+                entry_media["article_path"] = self.store.relative(linked)
 
-        data = sidecar.build(
-            article,
-            article_id=article_id,
-            identity=identity,
-            folder=folder_name,
-            original=original,
-            origin_page=origin_page,
-            archived_at=stamp,
-            links=entries,
-            media=list(media.values()),
-            tweets=list(tweets.values()),
-            ytdlp_version=ytdlp.version(),  # from the package metadata: no import
-        )
-        self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
-        self.index.write_article(data)
+            data = sidecar.build(
+                article,
+                article_id=article_id,
+                identity=identity,
+                folder=folder_name,
+                original=original,
+                origin_page=origin_page,
+                archived_at=stamp,
+                links=entries,
+                media=list(media.values()),
+                tweets=list(tweets.values()),
+                ytdlp_version=ytdlp.version(),  # from the package metadata: no import
+            )
+            self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
+            self.index.write_article(data)
         outcomes = Counter(entry["outcome"] for entry in entries)
         return Report(
             source=job.input.label,

@@ -169,7 +169,13 @@ def _run(
     try:
         for maybe, report in zip(items, reports, strict=True):
             if maybe is not None:
-                sources.settle(index, maybe, article_id=report.article_id, error=report.error)
+                sources.settle(
+                    index,
+                    maybe,
+                    article_id=report.article_id,
+                    error=report.error,
+                    final=report.error_final,
+                )
     finally:
         index.close()
     return RunReport(

@@ -194,9 +194,12 @@ def pending(index: Index) -> list[Item]:
     return [Item(row["source_id"], row["key"], row["target"]) for row in rows]
 
 
-def settle(index: Index, item: Item, *, article_id: str | None, error: str | None) -> None:
-    """An item is done once its article is archived; until then it stays pending."""
-    state = "archived" if error is None else "pending"
+def settle(
+    index: Index, item: Item, *, article_id: str | None, error: str | None, final: bool = False
+) -> None:
+    """An item is done once its article is archived; until then it stays pending, unless its
+    error will never change (a 404, not a page): then it is rejected and not asked again."""
+    state = "archived" if error is None else ("rejected" if final else "pending")
     with index.write():
         index.db.table("source_items").update(
             (item.source_id, item.key),

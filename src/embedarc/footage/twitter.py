@@ -193,10 +193,6 @@ def parse_fxtwitter(data: dict[str, Any]) -> Tweet:
     )
 
 
-def _transient(status: int) -> bool:
-    return status == 429 or status >= 500
-
-
 def _parsed(
     service: str,
     parse: Callable[[dict[str, Any]], Tweet],
@@ -223,10 +219,10 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
             "syndication", verdict=Outcome.GONE, reason="syndication: 404", evidence=evidence
         )
     if got.status != 200:
-        verdict = Outcome.FAILED if _transient(got.status) else Outcome.GONE
+        # Only a 404 speaks of the tweet; any other status is the service's own trouble.
         return Answer(
             "syndication",
-            verdict=verdict,
+            verdict=Outcome.FAILED,
             reason=f"syndication: HTTP {got.status}",
             evidence=evidence,
             retry_after=retry_hint(got.headers),

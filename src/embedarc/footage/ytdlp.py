@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Outcome
-from ..net import Net
+from ..net import Net, retry_hint
 from .ytdlp_transport import load_ytdlp, youtube_dl_class
 
 log = logging.getLogger(__name__)
@@ -109,16 +109,9 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
             break
         cause = cause.cause
     if isinstance(cause, HTTPError):
-        status = cause.status
-        retry_after = cause.response.get_header("retry-after") if cause.response else None
-        if status in (404, 410):
-            return Outcome.GONE, message, None
-        if status in (401, 403) and ("login" in message.lower() or "cookies" in message.lower()):
-            return Outcome.LOGIN_REQUIRED, message, None
-        if status == 429 or status >= 500:
-            reset = cause.response.get_header("x-rate-limit-reset") if cause.response else None
-            return Outcome.FAILED, message, retry_after or reset
-        return Outcome.GONE, message, None
+        outcome = Outcome.for_http_status(cause.status)
+        hint = retry_hint(cause.response.headers) if cause.response is not None else None
+        return outcome, message, hint if outcome is Outcome.FAILED else None
     if isinstance(cause, TransportError):
         return Outcome.FAILED, message, None
     lowered = message.lower()
@@ -131,8 +124,6 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
         return Outcome.LOGIN_REQUIRED, message, None
     if "no video could be found" in lowered or "no video formats" in lowered:
         return Outcome.NO_MEDIA, message, None
-    if "file is larger than max-filesize" in lowered:
-        return Outcome.TOO_LARGE, message, None
     if isinstance(cause, ExtractorError) and cause.expected:
         return Outcome.GONE, message, None
     return Outcome.FAILED, message, None

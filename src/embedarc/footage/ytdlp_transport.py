@@ -15,6 +15,8 @@ import httpx
 
 from ..net import Net, NetworkError, Refused
 
+ERROR_BODY_LIMIT = 1024 * 1024  # of an error page kept for yt-dlp to read
+
 
 class _Chunks(io.RawIOBase):
     """A file-like view of an httpx body stream."""
@@ -152,7 +154,14 @@ def youtube_dl_class() -> Any:
             result = NetResponse(response, stack)
             jar.extract_cookies(_CookieSource(result.headers), probe)
             if not 200 <= result.status < 300:
-                raise HTTPError(result)
+                # Read the (small) error page and let go of the connection slot now: yt-dlp
+                # does not always close the responses it gets inside an HTTPError.
+                try:
+                    body = result.read(ERROR_BODY_LIMIT)
+                finally:
+                    result.close()
+                headers = _Items(list(response.headers.multi_items()))
+                raise HTTPError(Response(io.BytesIO(body), result.url, headers, result.status))
             return result
 
     class EmbedarcYoutubeDL(YoutubeDL):  # type: ignore[misc]
