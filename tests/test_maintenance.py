@@ -231,3 +231,20 @@ def test_remove_command_for_an_unknown_article_exits_2_without_traceback(tmp_pat
 
     assert code == 2
     assert "no article" in output and "Traceback" not in output
+
+
+def test_remove_and_rebuild_refuse_while_a_run_holds_the_archive(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    from embedarc.errors import ArchiveError
+    from embedarc.lock import run_lock
+
+    [report] = run(settings, text_input("Kept\nno links\n"))
+    with run_lock(settings.archive_dir) as busy:
+        assert busy is None  # this test holds it, as a running `run` would
+        with pytest.raises(ArchiveError, match="try later"):
+            remove_article(settings.archive_dir, report.article_id or "")
+        with pytest.raises(ArchiveError, match="try later"):
+            rebuild_index(settings.archive_dir)
+
+    assert (settings.archive_dir / (report.folder or "")).is_dir()

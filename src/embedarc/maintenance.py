@@ -15,6 +15,7 @@ from typing import Any
 from .errors import ArchiveError, UsageError
 from .index import INDEX_NAME, Index
 from .links import normalise
+from .lock import exclusive
 from .sidecar import SIDECAR
 from .verify import HASHED_NAME, article_folders, inside, read_sidecar
 
@@ -50,10 +51,15 @@ def rebuild_index(root: Path, *, on_skipped: Skipped | None = None) -> int:
 
     Tables not derived from sidecars (sources, retries, ...) are kept as they are. A sidecar
     that cannot be read or used is reported through `on_skipped` (and the log) and left out.
+    Waits for no one: while a run holds the archive, it refuses.
     """
     if not (root / "articles").is_dir() and not (root / INDEX_NAME).is_file():
         raise ArchiveError(f"there is no archive at {root}")
+    with exclusive(root, "rebuild the index"):
+        return _rebuild_index(root, on_skipped)
 
+
+def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
     def skip(path: Path, why: str) -> None:
         if on_skipped is not None:
             on_skipped(path, why)
@@ -174,6 +180,13 @@ def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Remova
     """
     if not (root / "articles").is_dir():
         raise ArchiveError(f"there is no archive at {root}")
+    if dry_run:
+        return _remove_article(root, article, dry_run=True)
+    with exclusive(root, "remove an article"):
+        return _remove_article(root, article, dry_run=False)
+
+
+def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
     target = _find(root, article)
     data = target.data
     article_id = str((data or {}).get("article", {}).get("id") or "")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,14 +14,13 @@ from .config import Settings
 from .errors import InputError, UsageError
 from .footage import wayback
 from .index import INDEX_NAME, Index
+from .lock import run_lock
 from .net import Net
 from .pipeline import Input, Progress, Report, archive
 from .retries import RetryBook
 from .store import Store
 
 log = logging.getLogger(__name__)
-
-LOCK_NAME = "run.lock"
 
 
 @dataclass(frozen=True)
@@ -50,46 +47,6 @@ class RunReport:
             "source_errors": list(self.source_errors),
             "articles": [r.as_dict() for r in self.reports],
         }
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def run_lock(root: Path) -> Iterator[int | None]:
-    """Hold the archive's run lock; yield None when taken, else the pid of the run holding it.
-
-    The kernel drops the lock when its process dies, so a lock left by a killed run is free
-    and is simply taken over.
-    """
-    path = root / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            yield int(holder) if holder.isdigit() else -1
-            return
-        previous = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        if previous.isdigit() and int(previous) != os.getpid() and not _pid_alive(int(previous)):
-            log.info("taking over the lock left by run %s, which is gone", previous)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        try:
-            yield None
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def _item_input(item: sources.Item, max_size: int) -> Input:
