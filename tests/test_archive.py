@@ -367,7 +367,7 @@ def test_article_keeps_its_id_when_its_canonical_url_is_found_later(
     simweb: SimWeb, settings: Settings
 ) -> None:
     simweb.page("https://news.example.org/original", "<html><title>Original</title></html>")
-    simweb.fail("https://ift.tt/later01", 503, times=1)  # the first run cannot resolve it
+    simweb.fail("https://ift.tt/later01", 503, times=4)  # the first run, retries and all, fails
     text = "Later\nvia News https://ift.tt/later01\n"
     simweb.ift_tt("later01", "https://news.example.org/original")
 
@@ -394,3 +394,15 @@ def test_media_lost_from_the_store_is_fetched_again(simweb: SimWeb, settings: Se
     assert second.outcomes == {"archived": 1} and second.error is None
     assert stored.is_file()
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == tweet.files[0].sha256
+
+
+def test_article_url_answering_503_once_is_tried_again_within_the_run(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    simweb.page("https://news.example.org/flaky", "<html><title>Flaky</title></html>")
+    simweb.fail("https://news.example.org/flaky", 503, times=1)
+
+    [report] = run(settings, Input("flaky", url="https://news.example.org/flaky"))
+
+    assert report.error is None and report.title == "Flaky"
+    assert [r.status for r in simweb.requests_to("news.example.org")] == [503, 200]

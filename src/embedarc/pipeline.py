@@ -263,7 +263,7 @@ class _Run:
 
     def _fetch_article(self, job: _Job) -> Article | None:
         url = job.input.url or ""
-        followed: Followed[None] = resolve(self.collector.net, url, max_hops=self.settings.max_hops)
+        followed = self._page(url)
         res = followed.resolution
         if followed.page is None:
             reason = res.error or (
@@ -279,6 +279,25 @@ class _Run:
         if article.canonical_url is None:
             article = replace(article, canonical_url=normalise(res.final_url))
         return article
+
+    def _page(self, url: str) -> Followed[None]:
+        """Follow a link to a page, trying again within the run after a transient failure."""
+        tries = 0
+        while True:
+            followed: Followed[None] = resolve(
+                self.collector.net, url, max_hops=self.settings.max_hops
+            )
+            res = followed.resolution
+            transient = res.stop not in (Stop.FINAL, Stop.TWEET, Stop.EXTRACTOR) and (
+                stop_outcome(res)[0] is Outcome.FAILED
+            )
+            if not transient or tries >= self.settings.retries:
+                return followed
+            delay = pause(self.settings, tries, res.retry_after)
+            if delay is None:
+                return followed
+            tries += 1
+            time.sleep(delay)
 
     def _previous(self, **where: str) -> tuple[str | None, dict[str, Any] | None]:
         # Reads from a worker: a private connection, never the writer's.
@@ -306,9 +325,7 @@ class _Run:
                     canonical = (job.previous or {}).get("article", {}).get("canonical_url")
                     job.article = replace(article, canonical_url=canonical)
                     return
-        followed: Followed[None] = resolve(
-            self.collector.net, link.url, max_hops=self.settings.max_hops
-        )
+        followed = self._page(link.url)
         res = followed.resolution
         if followed.page is not None:
             page_article = articles.read_html(
