@@ -132,3 +132,26 @@ def test_failed_links_are_listed_with_their_reason(simweb: SimWeb, tmp_path: Pat
     assert done.returncode == 1
     assert "1 failed" in done.stdout
     assert "  failed: https://t.co/abcdefghij: [Errno 111] Connection refused" in done.stderr
+
+
+def test_archiving_tweets_behind_short_links_never_loads_ytdlp(
+    simweb: SimWeb, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import embedarc_env
+
+    scenarios.example(simweb)
+    script = (
+        "import sys; from embedarc.cli import cli\n"
+        "try:\n    cli(['archive', sys.argv[1], '-q'])\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('yt_dlp' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLE)],
+        cwd=tmp_path, env=embedarc_env(simweb), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert done.stdout.strip() == "False", done.stderr
