@@ -255,3 +255,16 @@ def test_a_bug_in_one_link_costs_that_link_not_the_batch(
     data = sidecar_of(settings.archive_dir, report)
     assert link_entry(data, "https://news.example.org/boom")["reason"].startswith("internal error")
     assert link_entry(data, "https://news.example.org/fine")["outcome"] == "no_media"
+
+
+def test_a_web_page_where_tweet_media_was_expected_is_retried_not_gone(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    from embedarc.links import normalise
+
+    tweet = make_tweet(simweb, 28, [Photo(120, 80)])
+    simweb.fault(normalise(tweet.files[0].url), "html_instead")
+
+    [report] = run(settings.with_updates(retries=0), text_input(f"Wall\n{tweet.status_url}\n"))
+
+    assert report.outcomes == {"failed": 1}

@@ -460,3 +460,24 @@ def test_check_leaves_links_archived_from_the_wayback_machine_alone(
 
     assert done.exit_code == 0
     assert json.loads(done.output)["checked"] == 0
+
+
+def test_a_failed_link_the_article_no_longer_has_is_not_waited_for(
+    simweb: SimWeb, archive_dir: Path
+) -> None:
+    simweb.fail("https://media.example.org/busy.mp4", 503)
+    simweb.page("https://news.example.org/v1", "<html><title>V</title></html>")
+    first = (
+        "<html><head><link rel=canonical href='https://news.example.org/v1'></head><title>V</title>"
+    )
+    (archive_dir.parent / "v1.html").write_text(
+        first + "<a href='https://media.example.org/busy.mp4'>x</a>"
+    )
+    (archive_dir.parent / "v2.html").write_text(first + "<p>updated: the clip is gone</p>")
+
+    embedarc(archive_dir, "archive", str(archive_dir.parent / "v1.html"), "--retries", "0")
+    done = embedarc(archive_dir, "archive", str(archive_dir.parent / "v2.html"))
+
+    assert done.exit_code == 0, done.output
+    assert list(db(archive_dir)["retries"].rows) == []
+    assert [row["url"] for row in db(archive_dir)["links"].rows] == []

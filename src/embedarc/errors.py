@@ -46,3 +46,8 @@ class FetchFailed(EmbedarcError):
 
 class TooLarge(EmbedarcError):
     """A file is larger than the configured maximum."""
+
+
+class AnswerTooLarge(NetworkError, TooLarge):
+    """An answer read into memory (a page, an API answer) is larger than allowed: a network
+    error to those who only catch those, and final to those who ask."""

@@ -103,6 +103,7 @@ class Stop(enum.StrEnum):
     HTTP_ERROR = "http_error"  # the chain ended on a 4xx/5xx
     NETWORK_ERROR = "network_error"
     REFUSED = "refused"
+    TOO_LARGE = "too_large"  # a page or file over the limits
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import httpx
 
 from . import __version__
 from .config import Settings
+from .errors import AnswerTooLarge
 from .errors import NetworkError as NetworkError
 from .errors import Refused as Refused
 from .guard import GuardedBackend, Policy, Resolver, check_target, system_resolver
@@ -273,7 +274,7 @@ def read_limited(response: httpx.Response, max_bytes: int, *, hint: str = "") ->
         size += len(chunk)
         if size > max_bytes:
             url = redact(str(response.url))
-            raise NetworkError(f"{url}: answer larger than {max_bytes} bytes{hint}")
+            raise AnswerTooLarge(f"{url}: answer larger than {max_bytes} bytes{hint}")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -270,8 +270,11 @@ class _Run:
                 f"HTTP {res.status}" if res.status else f"not an article ({res.content_type})"
             )
             job.error = f"cannot fetch the article: {reason}"
+            # Not worth asking again: gone (404, 410) or no page at all, or too large.
             outcome = Outcome.NO_MEDIA if res.stop is Stop.FINAL else stop_outcome(res)[0]
-            job.error_final = outcome.is_final
+            job.error_final = outcome in (Outcome.GONE, Outcome.NO_MEDIA, Outcome.TOO_LARGE) and (
+                res.stop is not Stop.LOOP and res.stop is not Stop.HOP_LIMIT
+            )
             return None
         article = articles.read_article(
             followed.page, source=url, content_type=res.content_type, url=res.final_url
@@ -418,9 +421,13 @@ class _Run:
         entries = [
             fresh.get(url) or job.reused[url] for url in order if url in fresh or url in job.reused
         ]
-        # Links recorded before but not found this time stay on record: a re-read must not
-        # forget what was archived.
-        entries += [e for e in (job.previous or {}).get("links", []) if e["url"] not in order]
+        # Links recorded with a final outcome but not found this time stay on record: a re-read
+        # must not forget what was archived. A failed one no longer in the article is dropped.
+        entries += [
+            e
+            for e in (job.previous or {}).get("links", [])
+            if e["url"] not in order and Outcome(e["outcome"]).is_final
+        ]
         # The retry schedule, the files and the index rows change together or not at all.
         with self.index.write():
             self.book.settle(

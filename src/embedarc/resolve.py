@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from .errors import TooLarge
 from .links import html_meta_refresh, tweet_ref, unwrap
 from .media import HLS_TYPES, is_media_type
 from .model import Hop, Resolution, Stop
@@ -113,6 +114,9 @@ def resolve(
         except Refused as e:
             hops.append(Hop(current, None, None, started))
             return Followed(done(Stop.REFUSED, error=str(e)))
+        except TooLarge as e:
+            hops.append(Hop(current, None, None, started))
+            return Followed(done(Stop.TOO_LARGE, error=str(e)))
         except NetworkError as e:
             hops.append(Hop(current, None, None, started))
             return Followed(done(Stop.NETWORK_ERROR, error=str(e)))

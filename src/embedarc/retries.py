@@ -107,18 +107,28 @@ class RetryBook:
         Entries in `fresh` were tried in this run; the others were carried over unchanged.
         """
         now = utcnow()
+        entries = list(entries)
         with self.index.write():
             for entry in entries:
                 self._settle_one(entry, article_id=article_id, fresh=fresh, now=now)
+            # Links the article no longer has are not waited for.
+            kept = [e["id"] for e in entries]
+            marks = ", ".join("?" for _ in kept)
+            self.db.execute(
+                f"delete from retries where article_id = ? and link_id not in ({marks})",
+                [article_id, *kept],
+            )
 
     def _settle_one(
         self, entry: dict[str, Any], *, article_id: str, fresh: set[str], now: datetime
     ) -> None:
         link_id = entry["id"]
-        if link_id not in fresh:
-            return
         if entry["outcome"] != Outcome.FAILED:
-            self.table.delete_where("link_id = ?", [link_id])
+            # Final now, whenever it became so: nothing to wait for (even if an earlier write
+            # of this row was lost).
+            self.table.delete_where("link_id = ? and state = 'pending'", [link_id])
+            return
+        if link_id not in fresh:
             return
         attempts = self.attempts(link_id) + 1
         hinted = hint_time(entry_hint(entry), now)

@@ -370,7 +370,10 @@ def failure_outcome(error: Exception) -> tuple[Outcome, str | None]:
     if isinstance(error, Refused):
         return Outcome.REFUSED, None
     if isinstance(error, FetchFailed):
-        said = Outcome.for_http_status(error.status) if error.status else Outcome.FAILED
+        # Only an error status speaks of the file; anything else (a web page where media was
+        # expected, a size that does not add up) may be different next time.
+        status = error.status or 0
+        said = Outcome.for_http_status(status) if status >= 400 else Outcome.FAILED
         return said, error.retry_after
     return Outcome.FAILED, None
 
@@ -386,6 +389,8 @@ def stop_outcome(res: Resolution) -> tuple[Outcome, str]:
         return Outcome.for_http_status(res.status), f"HTTP {res.status}"
     if res.stop is Stop.REFUSED:
         return Outcome.REFUSED, res.error or "refused"
+    if res.stop is Stop.TOO_LARGE:
+        return Outcome.TOO_LARGE, res.error or "too large"
     if res.stop in (Stop.LOOP, Stop.HOP_LIMIT):
         return Outcome.GONE, res.error or str(res.stop)
     return Outcome.FAILED, res.error or str(res.stop)
