@@ -136,7 +136,12 @@ def archive(
         known = {url: _media_from_row(url, row) for url, row in index.known_media().items()}
         with Net(settings) as net, ThreadPoolExecutor(settings.concurrency) as pool:
             run = _Run(Collector(net, store, settings, known), index, pool, progress, retry_failed)
-            return run.go(inputs)
+            try:
+                return run.go(inputs)
+            except BaseException:
+                # The archive cannot be written (or the user pressed Ctrl-C): start nothing new.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     finally:
         index.close()
 
