@@ -10,12 +10,12 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from .clock import iso, utcnow
 from .errors import ArchiveError
 
 INDEX_NAME = "index.db"
@@ -186,10 +186,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_
 DERIVED_TABLES = ["link_media", "hops", "links", "media_sources", "media", "tweets", "articles"]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class Index:
     """The archive's SQLite index; open it from one thread and write through it alone."""
 
@@ -253,7 +249,7 @@ class Index:
                 if list(table.rows_where("name = ?", [migration.__name__])):
                     continue
                 migration(self.db)
-                table.insert({"name": migration.__name__, "applied_at": _now()})
+                table.insert({"name": migration.__name__, "applied_at": iso(utcnow())})
             applied.append(migration.__name__)
         return applied
 

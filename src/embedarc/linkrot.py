@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .clock import iso, utcnow
 from .config import Settings
 from .footage import twitter
 from .index import Index
 from .model import Outcome
 from .net import Net, NetworkError
 from .once import Once
-from .retries import iso, utcnow
 
 ALIVE, DEAD, UNKNOWN = "alive", "dead", "unknown"
 # Links archived from the Wayback Machine were dead already: there is nothing to lose since.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import articles, sidecar
+from .clock import now
 from .config import Settings
 from .errors import ArchiveError
 from .footage import ytdlp
@@ -24,7 +25,7 @@ from .index import INDEX_NAME, Index
 from .links import links_in_html, normalise
 from .model import Article, Link, LinkKind, LinkResult, MediaFile, Outcome, Stop
 from .net import Net
-from .resolve import Followed, now, resolve
+from .resolve import Followed, resolve
 from .retries import RetryBook, pause
 from .store import Store, slugify
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Generic, TypeVar
 from urllib.parse import urljoin
 
 import httpx
 
+from .clock import now
 from .errors import TooLarge
 from .links import html_meta_refresh, tweet_ref, unwrap
 from .media import HLS_TYPES, is_media_type
@@ -28,10 +28,6 @@ class Followed(Generic[T]):
     resolution: Resolution
     page: bytes | None = None
     media: T | None = None
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def resolve(

@@ -15,20 +15,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from .clock import iso, utcnow
 from .config import Settings
 from .index import Index
 from .model import Outcome
 
 IN_RUN_CAP = 30.0  # seconds: the longest a run waits before one retry
 STATUS_RE = re.compile(r"HTTP(?: Error)? (\d{3})")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def failure_class(reason: str | None) -> str:

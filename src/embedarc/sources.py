@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .clock import iso, utcnow
 from .errors import UsageError
 from .index import Index
 from .net import Net, NetworkError, read_limited
-from .retries import iso, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .clock import iso, utcnow
 from .index import Index
-from .retries import iso, utcnow
 from .sources import all_sources
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ..clock import from_epoch, now
 from ..config import Settings
 from ..errors import FetchFailed, Refused, TooLarge
 from ..links import tweet_ref
@@ -20,7 +21,7 @@ from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
 from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
 from ..net import Net, NetworkError
 from ..once import Once
-from ..resolve import now, resolve
+from ..resolve import resolve
 from ..store import Store
 from . import direct, twitter, wayback, ytdlp
 
@@ -423,14 +424,8 @@ def _safe_name(url: str) -> str:
 
 
 def _tweet_from_info(tweet_id: str, info: dict[str, Any]) -> Tweet:
-    from datetime import UTC, datetime
-
     stamp = info.get("timestamp")
-    created = (
-        datetime.fromtimestamp(int(stamp), UTC).isoformat().replace("+00:00", "Z")
-        if stamp
-        else None
-    )
+    created = from_epoch(int(stamp)) if stamp else None
     return Tweet(
         id=tweet_id,
         screen_name=info.get("uploader_id"),

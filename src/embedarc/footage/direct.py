@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from ..clock import now
 from ..errors import FetchFailed, NetworkError, TooLarge
 from ..media import DEFAULT_MAX_PIXELS, extension_for, is_media_type, probe
 from ..model import MediaFile
 from ..net import Net, media_type, retry_hint
-from ..resolve import now
 from ..store import Store
 
 # Headers that say nothing about the file and may carry state about the client.

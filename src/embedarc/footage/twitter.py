@@ -10,9 +10,10 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ..clock import from_epoch, iso
 from ..links import normalise
 from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
 from ..net import Net, NetworkError, retry_hint
@@ -103,9 +104,7 @@ def _iso(created: str | None) -> str | None:
             parsed = datetime.strptime(created, fmt)
         except ValueError:
             continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return iso(parsed)
     return created
 
 
@@ -178,8 +177,7 @@ def parse_fxtwitter(data: dict[str, Any]) -> Tweet:
     author = data.get("author") or {}
     created = data.get("created_at")
     if data.get("created_timestamp"):
-        stamp = datetime.fromtimestamp(int(data["created_timestamp"]), UTC)
-        created = stamp.isoformat().replace("+00:00", "Z")
+        created = from_epoch(int(data["created_timestamp"]))
     quoted = data.get("quote")
     return Tweet(
         id=str(data.get("id") or ""),

@@ -13,14 +13,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote, urlencode, urljoin
 
+from ..clock import iso, now
 from ..errors import FetchFailed
 from ..media import DEFAULT_MAX_PIXELS, is_media_type
 from ..model import MediaFile
 from ..net import Fetched, Net, NetworkError, media_type, redact
-from ..resolve import now
 from ..store import Store
 from .direct import save_response
 
@@ -70,8 +70,7 @@ class Capture:
     @property
     def captured_at(self) -> str:
         """The capture time, ISO 8601 UTC."""
-        moment = datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-        return moment.isoformat().replace("+00:00", "Z")
+        return iso(datetime.strptime(self.timestamp, "%Y%m%d%H%M%S"))
 
 
 def find_capture(net: Net, url: str, *, media_only: bool = False) -> Capture | None:
