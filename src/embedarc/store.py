@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 from .errors import ArchiveError, TooLarge
 
@@ -60,6 +61,30 @@ def slugify(text: str, limit: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:limit].rstrip("-") or "article"
+
+
+BLOCK = 1024 * 1024
+
+
+def hash_into(digest: Any, f: io.RawIOBase | io.BufferedIOBase) -> int:
+    """Feed what is left of an open file to `digest`, 1 MiB at a time into one buffer."""
+    buffer = bytearray(BLOCK)
+    view = memoryview(buffer)
+    size = 0
+    while n := f.readinto(buffer):
+        digest.update(view[:n])
+        size += n
+    return size
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file, streamed (constant memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb", buffering=0) as f:
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        size = hash_into(digest, f)
+    return digest.hexdigest(), size
 
 
 class Store:
@@ -152,7 +177,7 @@ class Store:
         """
         digest = hashlib.sha256()
         size = 0
-        out: BinaryIO
+        out: io.BufferedIOBase
         try:
             if partial is None:
                 fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
@@ -160,15 +185,13 @@ class Store:
                 out = os.fdopen(fd, "wb")
             else:
                 tmp = partial
-                out = tmp.open("r+b" if resume else "wb")
+                out = tmp.open("r+b") if resume else tmp.open("wb")
         except OSError as e:
             raise write_error(self.tmp_dir, e) from None
         try:
             with out:
                 if resume:
-                    for block in iter(lambda: out.read(1024 * 1024), b""):
-                        digest.update(block)
-                        size += len(block)
+                    size = hash_into(digest, out)  # the part kept from the last attempt
                     out.seek(size)
                 for chunk in chunks:
                     size += len(chunk)
@@ -193,11 +216,8 @@ class Store:
 
     def adopt(self, path: Path) -> Received:
         """Hash a file another tool wrote (yt-dlp) so it can be committed like a download."""
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1024 * 1024), b""):
-                digest.update(block)
-        return Received(path, digest.hexdigest(), path.stat().st_size)
+        sha256, size = file_sha256(path)
+        return Received(path, sha256, size)
 
     def commit(self, received: Received, ext: str) -> Path:
         """Move a received file to its content address; a copy already there wins.
@@ -209,7 +229,7 @@ class Store:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             existing = next(target.parent.glob(f"{received.sha256}.*"), None)
-            if existing is not None and not existing.name.endswith(".part"):
+            if existing is not None:
                 target = existing
                 received.tmp_path.unlink(missing_ok=True)
             else:

@@ -8,7 +8,6 @@ keeps up with the disk, and each inode once: hard links in article folders cost 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,8 +22,8 @@ from typing import Any
 from .errors import ArchiveError
 from .index import INDEX_NAME
 from .sidecar import SIDECAR
+from .store import file_sha256
 
-BLOCK = 1024 * 1024
 HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
 
 Progress = Callable[[int, int], None]
@@ -75,21 +74,6 @@ class VerifyReport:
             f"({self.bytes_checked / 1e6:.1f} MB) checked; {len(self.missing)} missing, "
             f"{len(self.altered)} altered, {len(self.unindexed)} unindexed"
         )
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file, read in 1 MiB blocks into one reused buffer."""
-    digest = hashlib.sha256()
-    buffer = bytearray(BLOCK)
-    view = memoryview(buffer)
-    size = 0
-    with path.open("rb", buffering=0) as f:
-        if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        while n := f.readinto(buffer):
-            digest.update(view[:n])
-            size += n
-    return digest.hexdigest(), size
 
 
 def inside(root: Path, relative: object) -> Path | None:
