@@ -17,6 +17,7 @@ import sqlite_utils
 
 from .clock import iso, utcnow
 from .errors import ArchiveError
+from .model import MediaFile
 
 INDEX_NAME = "index.db"
 
@@ -265,22 +266,20 @@ class Index:
                     return rows[0]
         return None
 
-    def known_media(self) -> dict[str, dict[str, Any]]:
-        """Every source URL already archived, with what the sidecar needs to cite it again."""
+    def known_media(self) -> dict[str, MediaFile]:
+        """Every source URL already archived, as the sidecar needs to cite it again."""
         sql = """
-            select s.url, s.sha256, s.fetched_at, s.method, s.remuxed, s.tool, s.headers,
-                   m.path, m.size, m.mime, m.width, m.height, m.duration
+            select s.url as source_url, s.sha256, s.fetched_at, s.method, s.remuxed, s.tool,
+                   s.headers, m.path, m.size, m.mime, m.width, m.height, m.duration
             from media_sources s join media m on m.sha256 = s.sha256
         """
-        known: dict[str, dict[str, Any]] = {}
+        known: dict[str, MediaFile] = {}
         for row in self.db.query(sql):
             row["headers"] = json.loads(row["headers"] or "{}")
             row["remuxed"] = bool(row["remuxed"])
-            known[row.pop("url")] = row
+            row["method"] = row["method"] or "http"
+            known[row["source_url"]] = MediaFile(**row)
         return known
-
-    def articles(self) -> Iterator[dict[str, Any]]:
-        yield from self.db.table("articles").rows_where(order_by="last_archived desc")
 
     # -- writes ------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from .footage import ytdlp
 from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
 from .links import links_in_html, normalise
-from .model import Article, Link, LinkKind, LinkResult, MediaFile, Outcome, Stop
+from .model import Article, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
@@ -134,7 +134,7 @@ def archive(
     store.ensure()
     index = Index(settings.archive_dir / INDEX_NAME)
     try:
-        known = {url: _media_from_row(url, row) for url, row in index.known_media().items()}
+        known = index.known_media()
         with Net(settings) as net, ThreadPoolExecutor(settings.concurrency) as pool:
             run = _Run(Collector(net, store, settings, known), index, pool, progress, retry_failed)
             try:
@@ -145,24 +145,6 @@ def archive(
                 raise
     finally:
         index.close()
-
-
-def _media_from_row(url: str, row: dict[str, Any]) -> MediaFile:
-    return MediaFile(
-        sha256=row["sha256"],
-        size=row["size"],
-        mime=row["mime"],
-        path=row["path"],
-        source_url=url,
-        fetched_at=row["fetched_at"],
-        method=row["method"] or "http",
-        width=row["width"],
-        height=row["height"],
-        duration=row["duration"],
-        headers=row["headers"],
-        remuxed=row["remuxed"],
-        tool=row["tool"],
-    )
 
 
 class _Run:
