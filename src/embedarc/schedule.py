@@ -56,19 +56,21 @@ def _item_input(item: sources.Item, max_size: int) -> Input:
 
 
 def _retry_input(store: Store, folder: str) -> Input | None:
-    """An article to retry, read back from the original bytes kept in its folder."""
+    """An article to retry, read back from the original bytes its sidecar names."""
     known = (sidecar.read(store.root / folder) or {}).get("article", {})
+    name = str(known.get("original") or "")
+    original = store.root / folder / name
+    if not name or Path(name).name != name or not original.is_file():  # a plain name only
+        return None
     source = known.get("source") or folder
-    for name in ("article.html", "article.txt"):
-        path = store.root / folder / name
-        if path.is_file():
-            kind = "text/html" if name.endswith(".html") else "text/plain"
-            # Its URL resolves the page's relative links as they were resolved the first time.
-            article = articles.read_article(
-                path.read_bytes(), source=source, content_type=kind, url=known.get("canonical_url")
-            )
-            return Input(source, article=article)
-    return None
+    # Its URL resolves the page's relative links as they were resolved the first time.
+    article = articles.read_article(
+        original.read_bytes(),
+        source=source,
+        content_type=known.get("media_type"),
+        url=known.get("canonical_url"),
+    )
+    return Input(source, article=article)
 
 
 def run_once(
