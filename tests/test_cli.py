@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -155,3 +156,45 @@ def test_archiving_tweets_behind_short_links_never_loads_ytdlp(
     )  # fmt: skip
 
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_sidecar_names_the_tool_versions(simweb: SimWeb, tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    (tmp_path / "a.txt").write_text("Versions\nno links\n")
+    run_embedarc("archive", "a.txt", web=simweb, cwd=tmp_path)
+
+    [sidecar] = list((tmp_path / "archive" / "articles").glob("*/article.json"))
+    data = json.loads(sidecar.read_text())
+    assert data["embedarc"] == version("embedarc") and data["yt_dlp"] == version("yt-dlp")
+
+
+def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(
+    simweb: SimWeb, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import EMBEDARC, embedarc_env
+
+    (tmp_path / "a.txt").write_text("Progress\nhttps://t.co/progress01\n")
+    simweb.tco("progress01", "https://news.example.org/p")
+    piped = run_embedarc("archive", "a.txt", web=simweb, cwd=tmp_path)
+    leader, follower = pty.openpty()
+    on_tty = subprocess.run(
+        [EMBEDARC, "archive", "a.txt", "--archive-dir", "tty"],
+        cwd=tmp_path, env=embedarc_env(simweb), stderr=follower, stdout=subprocess.PIPE,
+        timeout=120,
+    )  # fmt: skip
+    os.close(follower)
+    screen = b""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(leader, 65536):
+            screen += chunk
+    os.close(leader)
+
+    assert "INFO read a.txt" in piped.stderr  # plain log lines when stderr is not a terminal
+    assert on_tty.returncode == piped.returncode == 0
+    assert b"archiving" in screen and b"INFO" not in screen
+    assert b"\x1b" not in on_tty.stdout  # the summary on stdout stays plain

@@ -18,6 +18,7 @@ from .options import (
     handle_errors,
     output_options,
     setup_logging,
+    terminal_bar,
 )
 
 
@@ -43,13 +44,12 @@ def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> No
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
-    bar: Any = None
-    if not quiet and not as_json and sys.stderr.isatty():
-        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 
-        bar = Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn())
+    columns = (*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn())
+    bar = terminal_bar(not quiet and not as_json, *columns)
+    if bar is not None:
         task = bar.add_task("verifying", total=None)
-        bar.start()
 
     def on_progress(done: int, total: int) -> None:
         if bar is not None:

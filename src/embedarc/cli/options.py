@@ -232,24 +232,30 @@ def wayback_save_option(f: F) -> F:
     )(f)
 
 
+def terminal_bar(enabled: bool, *columns: Any) -> Any:
+    """A started rich progress bar on stderr when it is a terminal (and `enabled`), else None."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+
+    # stderr: stdout is for the summaries and --json.
+    bar = Bar(*columns, transient=True, console=Console(stderr=True))
+    bar.start()
+    return bar
+
+
 class Progress:
     """A progress bar on a terminal, log lines otherwise."""
 
     def __init__(self, enabled: bool) -> None:
-        self.log = logging.getLogger("embedarc.progress")
-        self.bar: Any = None
-        if enabled and sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
-            self.bar = Progress(
-                TextColumn("[bold]archiving"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                transient=True,
-            )
+        self.log = logging.getLogger("embedarc.progress")
+        columns = (TextColumn("[bold]archiving"), BarColumn(), MofNCompleteColumn())
+        self.bar = terminal_bar(enabled, *columns, TextColumn("{task.description}"))
+        if self.bar is not None:
             self.task = self.bar.add_task("", total=0)
-            self.bar.start()
 
     def add(self, count: int) -> None:
         if self.bar is not None:
