@@ -42,6 +42,11 @@ def is_media_type(mime: str) -> bool:
     return mime.startswith(MEDIA_PREFIXES) or mime in HLS_TYPES
 
 
+def may_be_media(mime: str) -> bool:
+    """Whether an answer of this type can be footage: a media type, or a generic binary."""
+    return is_media_type(mime) or mime == "application/octet-stream"
+
+
 def extension_for(mime: str, url: str = "") -> str:
     """A short, safe file extension for a MIME type (falls back to the URL's, then 'bin')."""
     if mime in EXTENSIONS:

@@ -12,7 +12,7 @@ import httpx
 from .clock import now
 from .errors import TooLarge
 from .links import html_meta_refresh, tweet_ref, unwrap
-from .media import HLS_TYPES, is_media_type
+from .media import HLS_TYPES, may_be_media
 from .model import Hop, Resolution, Stop
 from .net import Net, NetworkError, Refused, media_type, read_limited, retry_hint
 
@@ -102,9 +102,7 @@ def resolve(
                 hops.append(Hop(current, status, None, started))
                 final = done(Stop.FINAL, status=status, content_type=ctype)
                 # A playlist is not the footage: yt-dlp fetches what it lists.
-                footage = ctype not in HLS_TYPES and (
-                    is_media_type(ctype) or ctype == "application/octet-stream"
-                )
+                footage = ctype not in HLS_TYPES and may_be_media(ctype)
                 media = on_media(response) if on_media is not None and footage else None
                 return Followed(final, media=media)
         except Refused as e:

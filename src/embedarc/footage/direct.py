@@ -14,7 +14,7 @@ import httpx
 
 from ..clock import now
 from ..errors import FetchFailed, NetworkError, TooLarge
-from ..media import DEFAULT_MAX_PIXELS, extension_for, is_media_type, probe
+from ..media import DEFAULT_MAX_PIXELS, extension_for, may_be_media, probe
 from ..model import MediaFile
 from ..net import Net, media_type, retry_hint
 from ..store import Store
@@ -142,7 +142,7 @@ def _check_answer(url: str, response: httpx.Response) -> None:
             retry_after=retry_hint(response.headers),
         )
     mime = media_type(response.headers.get("content-type"))
-    if mime and not is_media_type(mime) and mime != "application/octet-stream":
+    if mime and not may_be_media(mime):
         raise FetchFailed(f"{url}: expected media, got {mime}", status=response.status_code)
 
 

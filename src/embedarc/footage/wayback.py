@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urljoin
 
 from ..clock import iso, now
 from ..errors import FetchFailed
-from ..media import DEFAULT_MAX_PIXELS, is_media_type
+from ..media import DEFAULT_MAX_PIXELS, may_be_media
 from ..model import MediaFile
 from ..net import Fetched, Net, NetworkError, media_type, redact
 from ..store import Store
@@ -228,7 +228,7 @@ def _check_replay(url: str, status: int, headers: Mapping[str, str], *, pages: b
     if not 200 <= status < 300:
         raise FetchFailed(f"{url}: HTTP {status}", status=status, retry_after=retry_after)
     mime = media_type(headers.get("content-type"))
-    if not pages and mime and not is_media_type(mime) and mime != "application/octet-stream":
+    if not pages and mime and not may_be_media(mime):
         raise FetchFailed(f"{url}: expected media, got {mime}", status=status)
 
 
