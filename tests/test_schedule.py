@@ -481,3 +481,20 @@ def test_a_failed_link_the_article_no_longer_has_is_not_waited_for(
     assert done.exit_code == 0, done.output
     assert list(db(archive_dir)["retries"].rows) == []
     assert [row["url"] for row in db(archive_dir)["links"].rows] == []
+
+
+def test_an_unreadable_dropped_file_is_reported_once_then_left_alone(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.txt").write_bytes(b"")
+    embedarc(archive_dir, "sources", "add", str(inbox))
+
+    first = embedarc(archive_dir, "run")
+    second = embedarc(archive_dir, "run")
+
+    assert first.exit_code == 1 and "empty" in first.output
+    assert second.exit_code == 0
+    [item] = list(db(archive_dir)["source_items"].rows)
+    assert item["state"] == "rejected"

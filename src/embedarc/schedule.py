@@ -106,7 +106,7 @@ def _run(
                 inputs.append(_item_input(item, settings.max_article_size))
                 items.append(item)
             except InputError as e:
-                sources.reject(index, item, str(e))
+                sources.settle(index, item, article_id=None, error=str(e), final=True)
                 errors.append(str(e))
         due = RetryBook(index, settings).due(include_permanent=retry_failed)
         seen = {i.label for i in inputs}

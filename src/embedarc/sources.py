@@ -198,18 +198,11 @@ def settle(
     index: Index, item: Item, *, article_id: str | None, error: str | None, final: bool = False
 ) -> None:
     """An item is done once its article is archived; until then it stays pending, unless its
-    error will never change (a 404, not a page): then it is rejected and not asked again."""
+    error will never change (a 404, not a page, an empty or binary file): then it is rejected
+    and not asked again."""
     state = "archived" if error is None else ("rejected" if final else "pending")
     with index.write():
         index.db.table("source_items").update(
             (item.source_id, item.key),
             {"state": state, "article_id": article_id, "last_error": error},
-        )
-
-
-def reject(index: Index, item: Item, error: str) -> None:
-    """An item that can never be read (an empty or binary file) is not offered again."""
-    with index.write():
-        index.db.table("source_items").update(
-            (item.source_id, item.key), {"state": "rejected", "last_error": error}
         )
