@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,29 +48,16 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-# name in Settings -> how to read it from a string (env or toml)
+def _kind(hint: Any) -> type:
+    """`Path | None` -> Path, `tuple[str, ...]` -> tuple: what a string is read as."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return typing.get_origin(hint) or hint  # type: ignore[no-any-return]
+
+
+# Setting name -> how to read it from a string (env or toml), derived from Settings itself.
 _FIELDS: dict[str, type] = {
-    "archive_dir": Path,
-    "proxy": str,
-    "ca_bundle": Path,
-    "cookies": Path,
-    "fxtwitter": bool,
-    "timeout": float,
-    "max_hops": int,
-    "max_file_size": int,
-    "concurrency": int,
-    "per_host": int,
-    "host_delay": float,
-    "retries": int,
-    "retry_pause": float,
-    "retry_base": float,
-    "max_attempts": int,
-    "wayback": bool,
-    "allow_private": bool,
-    "allow_hosts": tuple,
-    "max_download_time": float,
-    "max_article_size": int,
-    "max_image_pixels": int,
+    name: _kind(hint) for name, hint in typing.get_type_hints(Settings).items()
 }
 
 
