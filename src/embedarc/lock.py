@@ -1,4 +1,14 @@
-"""One writer-job at a time per archive: `run`, `remove` and `rebuild-index` take this lock."""
+"""Locks that let several `embedarc` processes share one archive.
+
+- `run.lock`: one `run` at a time per archive (a second one has nothing to do).
+- `write.lock`: every command that adds to the archive (`archive`, `run`) holds it shared;
+  commands that take things out or rewrite what others rely on (`remove`, `rebuild-index`)
+  hold it exclusively. So `remove` never deletes a file that an article being written right
+  now refers to before its rows reach the index.
+
+Both are flock(2) locks: the kernel drops them when their process dies, so a lock left by a
+killed process is free at once.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +24,7 @@ from .errors import ArchiveError
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "run.lock"
+WRITE_LOCK_NAME = "write.lock"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -26,6 +37,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _open(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+        raise ArchiveError(f"cannot open the archive's lock {path}: {e.strerror}") from None
+
+
 @contextlib.contextmanager
 def run_lock(root: Path) -> Iterator[int | None]:
     """Hold the archive's run lock; yield None when taken, else the pid of the run holding it.
@@ -34,7 +52,7 @@ def run_lock(root: Path) -> Iterator[int | None]:
     and is simply taken over.
     """
     path = root / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -57,9 +75,48 @@ def run_lock(root: Path) -> Iterator[int | None]:
 
 
 @contextlib.contextmanager
+def writing(root: Path) -> Iterator[None]:
+    """Hold the write lock shared, as every command that adds to the archive does.
+
+    Many writers at once are fine (SQLite and the store cope); while `remove` or
+    `rebuild-index` holds the lock, wait for it: they are short.
+    """
+    fd = _open(root / WRITE_LOCK_NAME)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for a remove or rebuild-index on %s to finish", root)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
 def exclusive(root: Path, doing: str) -> Iterator[None]:
-    """Hold the archive's lock for `doing`, or say which run holds it (an ArchiveError)."""
+    """Hold the write lock alone for `doing`, or say who is writing (an ArchiveError).
+
+    Refuses rather than waits: a run may take minutes, and a person is waiting for an answer.
+    """
     with run_lock(root) as busy:
         if busy is not None:
             raise ArchiveError(f"cannot {doing}: run {busy} is working on {root}; try later")
-        yield
+        fd = _open(root / WRITE_LOCK_NAME)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ArchiveError(
+                    f"cannot {doing}: an `embedarc archive` is writing to {root}; try when it"
+                    " has finished"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)

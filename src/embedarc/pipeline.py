@@ -23,6 +23,7 @@ from .footage import ytdlp
 from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
 from .links import links_in_html, normalise
+from .lock import writing
 from .model import Article, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
 from .resolve import Followed, resolve
@@ -132,6 +133,17 @@ def archive(
     progress = progress or _Silent()
     store = Store(settings.archive_dir)
     store.ensure()
+    with writing(settings.archive_dir):
+        return _archive(inputs, settings, store, progress, retry_failed)
+
+
+def _archive(
+    inputs: list[Input],
+    settings: Settings,
+    store: Store,
+    progress: Progress,
+    retry_failed: bool,
+) -> list[Report]:
     index = Index(settings.archive_dir / INDEX_NAME)
     try:
         known = index.known_media()

@@ -14,7 +14,7 @@ from .config import Settings
 from .errors import InputError, UsageError
 from .footage import wayback
 from .index import INDEX_NAME, Index
-from .lock import run_lock
+from .lock import run_lock, writing
 from .net import Net
 from .pipeline import Input, Progress, Report, archive
 from .retries import RetryBook
@@ -82,7 +82,8 @@ def run_once(
     with run_lock(settings.archive_dir) as busy:
         if busy is not None:
             return RunReport(busy_pid=busy)
-        return _run(settings, store, retry_failed, progress)
+        with writing(settings.archive_dir):
+            return _run(settings, store, retry_failed, progress)
 
 
 def _run(
