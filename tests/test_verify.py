@@ -232,8 +232,8 @@ def test_verify_command_json_lists_problems_and_exits_1(simweb: SimWeb, settings
     }
 
 
-def test_verify_command_on_a_folder_that_is_no_archive_exits_1(tmp_path: Path) -> None:
+def test_verify_command_on_a_folder_that_is_no_archive_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["verify", "--archive-dir", str(tmp_path / "nothing")])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "there is no archive" in result.output

@@ -60,8 +60,15 @@ def _ca(settings: Settings) -> Finding:
 
 def _archive(settings: Settings) -> Finding:
     root = settings.archive_dir
+    if not root.exists():
+        # Not made here: a mistyped --archive-dir must not become an archive.
+        parent = next((p for p in root.absolute().parents if p.exists()), None)
+        if parent is None or not os.access(parent, os.W_OK):
+            return Finding("archive folder", False, f"{root} does not exist and cannot be made")
+        return Finding(
+            "archive folder", True, f"{root} does not exist yet; `embedarc archive` will make it"
+        )
     try:
-        root.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
             pass
         index = Index(root / INDEX_NAME)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -206,12 +207,30 @@ class Index:
         """A read-only view for worker threads: no migrations, no locks taken for writing."""
         index = cls.__new__(cls)
         index.path = path
+        uri = path.resolve().as_uri()
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+            try:
+                conn.execute("select count(*) from sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                conn.close()
+                # A read-only folder: SQLite cannot make the WAL's shared-memory file there.
+                # Nothing can write such an archive either, so read the file as it stands.
+                conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30)
+                conn.execute("select count(*) from sqlite_master").fetchone()
             index.db = sqlite_utils.Database(conn)
         except sqlite3.DatabaseError as e:
             raise ArchiveError(f"cannot read the index {path}: {e}") from e
         return index
+
+    @classmethod
+    def for_reading(cls, path: Path) -> Index:
+        """The index of a command that only reads: brought up to date (migrated) when the
+        archive can be written, else read as it is (a read-only copy, a mounted snapshot)."""
+        writable = os.access(path.parent, os.W_OK) and (
+            not path.exists() or os.access(path, os.W_OK)
+        )
+        return cls(path) if writable else cls.reader(path)
 
     def close(self) -> None:
         self.db.close()

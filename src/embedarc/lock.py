@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ArchiveError
+from .store import write_error
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _open(path: Path) -> int:
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as e:
-        raise ArchiveError(f"cannot open the archive's lock {path}: {e.strerror}") from None
+        raise write_error(path, e) from None
 
 
 @contextlib.contextmanager

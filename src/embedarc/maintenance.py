@@ -17,6 +17,7 @@ from .index import INDEX_NAME, Index
 from .links import normalise
 from .lock import exclusive
 from .sidecar import SIDECAR
+from .store import require_archive
 from .verify import HASHED_NAME, article_folders, inside, read_sidecar
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,7 @@ def rebuild_index(root: Path, *, on_skipped: Skipped | None = None) -> int:
     that cannot be read or used is reported through `on_skipped` (and the log) and left out.
     Waits for no one: while a run holds the archive, it refuses.
     """
-    if not (root / "articles").is_dir() and not (root / INDEX_NAME).is_file():
-        raise ArchiveError(f"there is no archive at {root}")
+    require_archive(root)
     with exclusive(root, "rebuild the index"):
         return _rebuild_index(root, on_skipped)
 
@@ -178,8 +178,7 @@ def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Remova
     by their sidecars, the files in their folders, and the index's links, so a file any of
     them refers to is kept.
     """
-    if not (root / "articles").is_dir():
-        raise ArchiveError(f"there is no archive at {root}")
+    require_archive(root)
     if dry_run:
         return _remove_article(root, article, dry_run=True)
     with exclusive(root, "remove an article"):
@@ -201,7 +200,7 @@ def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
         other, _ = read_sidecar(folder)
         other_media |= set(_media_of(folder, other))
         other_tweets |= _tweet_ids(other)
-    index = Index(root / INDEX_NAME)
+    index = Index.for_reading(root / INDEX_NAME) if dry_run else Index(root / INDEX_NAME)
     try:
         if not article_id:  # a folder without a usable sidecar may still have index rows
             folder_name = target.folder.relative_to(root).as_posix()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ArchiveError, TooLarge
+from .errors import ArchiveError, TooLarge, UsageError
 
 try:
     import fcntl
@@ -54,6 +54,17 @@ def write_error(path: Path, error: OSError) -> ArchiveError:
     else:
         why = error.strerror or str(error)
     return ArchiveError(f"cannot write to the archive ({path}): {why}")
+
+
+def require_archive(root: Path) -> None:
+    """Raise a usage error unless `root` holds an archive: only commands that archive make one,
+    so a mistyped --archive-dir is reported instead of becoming a new, empty archive."""
+    if (root / "index.db").is_file() or (root / "articles").is_dir():
+        return
+    raise UsageError(
+        f"there is no archive at {root} (`embedarc archive`, `run` or `sources add` makes one);"
+        " check --archive-dir or $EMBEDARC_ARCHIVE"
+    )
 
 
 def slugify(text: str, limit: int = 60) -> str:

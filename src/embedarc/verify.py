@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArchiveError
-from .index import INDEX_NAME
+from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
-from .store import file_sha256
+from .store import file_sha256, require_archive
 
 HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
 
@@ -217,10 +217,8 @@ def _read_index(path: Path) -> tuple[list[tuple[str, str]], dict[str, str], set[
     """(media sha256 and path rows, article id -> folder, sha256s with a media row)."""
     if not path.is_file():
         return [], {}, set()
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    except sqlite3.Error as e:
-        raise ArchiveError(f"cannot open the index {path}: {e}") from e
+    reader = Index.reader(path)  # read-only, also in a read-only folder
+    conn = reader.db.conn
     try:
         media = [(str(s), str(p)) for s, p in conn.execute("select sha256, path from media")]
         articles = {str(i): str(f) for i, f in conn.execute("select id, folder from articles")}
@@ -229,7 +227,7 @@ def _read_index(path: Path) -> tuple[list[tuple[str, str]], dict[str, str], set[
     except sqlite3.DatabaseError as e:
         raise ArchiveError(f"cannot read the index {path}: {e}") from e
     finally:
-        conn.close()
+        reader.close()
     return media, articles, {sha for sha, _ in media}
 
 
@@ -237,8 +235,7 @@ def verify(
     root: Path, *, on_progress: Progress | None = None, workers: int | None = None
 ) -> VerifyReport:
     """Re-hash every stored file and check each article folder and index row against them."""
-    if not root.is_dir():
-        raise ArchiveError(f"there is no archive at {root}")
+    require_archive(root)
     found = _Findings()
     hasher = _Hasher(on_progress, workers or min(4, os.cpu_count() or 1))
 

@@ -24,6 +24,7 @@ from .options import (
     network_options,
     open_index,
     output_options,
+    read_index,
     retry_options,
     setup_logging,
     wayback_save_option,
@@ -56,7 +57,7 @@ def sources_add(location: str, archive_dir: Path | None) -> None:
       embedarc sources add https://feeds.example.com/world.xml
     """
     settings = load_settings({"archive_dir": archive_dir})
-    with open_index(settings) as index:
+    with open_index(settings, create=True) as index:
         source = sources.add(index, location)
     click.echo(f"added {source.kind} #{source.id}: {source.location}")
 
@@ -73,7 +74,7 @@ def sources_list(archive_dir: Path | None, as_json: bool) -> None:
       embedarc sources list
     """
     settings = load_settings({"archive_dir": archive_dir})
-    with open_index(settings) as index:
+    with read_index(settings) as index:
         found = sources.all_sources(index)
     if as_json:
         click.echo(json.dumps([s.as_dict() for s in found], ensure_ascii=False))
@@ -205,7 +206,7 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
     from ..status import status
 
     settings = load_settings({"archive_dir": archive_dir})
-    with open_index(settings) as index:
+    with read_index(settings) as index:
         found = status(index, since=timedelta(seconds=since))
     if as_json:
         click.echo(json.dumps(found.as_dict(), ensure_ascii=False))

@@ -15,7 +15,7 @@ import click
 from ..config import Settings
 from ..errors import EmbedarcError
 from ..index import INDEX_NAME, Index
-from ..store import Store
+from ..store import Store, require_archive
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -273,9 +273,24 @@ class Progress:
 
 
 @contextlib.contextmanager
-def open_index(settings: Settings) -> Iterator[Index]:
-    Store(settings.archive_dir).ensure()
+def open_index(settings: Settings, *, create: bool = False) -> Iterator[Index]:
+    """The archive's index for a command that changes it; only `create` makes a new archive."""
+    if create:
+        Store(settings.archive_dir).ensure()
+    else:
+        require_archive(settings.archive_dir)
     index = Index(settings.archive_dir / INDEX_NAME)
+    try:
+        yield index
+    finally:
+        index.close()
+
+
+@contextlib.contextmanager
+def read_index(settings: Settings) -> Iterator[Index]:
+    """The archive's index for a command that only reads it: a read-only archive is fine."""
+    require_archive(settings.archive_dir)
+    index = Index.for_reading(settings.archive_dir / INDEX_NAME)
     try:
         yield index
     finally:
