@@ -375,6 +375,9 @@ def test_check_asks_each_tweet_once(simweb: SimWeb, archive_dir: Path, tmp_path:
 
 
 def test_doctor_reports_a_ready_machine(simweb: SimWeb, archive_dir: Path) -> None:
+    from tests.simweb import wayback
+
+    wayback.install(simweb)
     done = embedarc(archive_dir, "doctor", "--json")
     findings = {f["name"]: f for f in json.loads(done.output)}
     assert done.exit_code == 0, done.output

@@ -11,18 +11,24 @@ from datetime import date
 
 from .config import Settings
 from .index import INDEX_NAME, Index
+from .model import Outcome
 from .net import Net, NetworkError, redact
 
-SERVICES = [
+# Hosts whose root has no defined answer (a CDN's root is often a 404): any HTTP answer shows
+# the way there is open, except the answers of something in between that blocks it.
+REACHABLE = [
     ("t.co", "https://t.co/"),
     ("ift.tt", "https://ift.tt/"),
-    ("syndication API", "https://cdn.syndication.twimg.com/"),
-    ("fxtwitter", "https://api.fxtwitter.com/"),
     ("x.com (yt-dlp)", "https://api.x.com/"),
     ("photo CDN", "https://pbs.twimg.com/"),
     ("video CDN", "https://video.twimg.com/"),
-    ("Wayback Machine", "https://archive.org/wayback/available"),
 ]
+BLOCKED = {403: "forbidden", 407: "the proxy wants credentials", 451: "blocked for legal reasons"}
+# A tweet that exists (@BarackObama's "Four more years.", among the most shared ever): the tweet
+# services must answer with it, and the Wayback Machine's availability API with JSON; a 404 from
+# them means someone else is answering.
+PROBE_TWEET = "266031293945503744"
+PROBE_PAGE = "https://example.com/"
 STALE_YTDLP_DAYS = 90  # sites change; an older yt-dlp often cannot extract them any more
 
 
@@ -109,18 +115,60 @@ def _ytdlp() -> Finding:
     return Finding("yt-dlp", True, f"{found} ({age} days old)")
 
 
-def _service(net: Net, name: str, url: str) -> Finding:
+def _reachable(net: Net, name: str, url: str) -> Finding:
     try:
         with net.open(url, method="HEAD") as response:
-            return Finding(name, True, f"{url} answered HTTP {response.status_code}")
+            status = response.status_code
     except NetworkError as e:
         return Finding(name, False, str(e))
+    if status >= 500 or status in BLOCKED:
+        why = BLOCKED.get(status, "a server error")
+        return Finding(name, False, f"{url} answered HTTP {status} ({why})")
+    return Finding(name, True, f"{url} reachable (HTTP {status})")
+
+
+def _tweet_service(net: Net, name: str) -> Finding:
+    from .footage import twitter
+
+    if name == "fxtwitter":
+        answer = twitter.ask_fxtwitter(net, PROBE_TWEET, None)
+    else:
+        answer = twitter.ask_syndication(net, PROBE_TWEET)
+    if answer.tweet is not None:
+        return Finding(name, True, f"answered for tweet {PROBE_TWEET}")
+    hint = " (is something else answering in its place?)" if answer.verdict is Outcome.GONE else ""
+    return Finding(
+        name, False, f"no answer for tweet {PROBE_TWEET}, which exists: {answer.reason}{hint}"
+    )
+
+
+def _wayback(net: Net) -> Finding:
+    from urllib.parse import urlencode
+
+    from .footage.wayback import AVAILABILITY_URL
+
+    url = f"{AVAILABILITY_URL}?{urlencode({'url': PROBE_PAGE})}"
+    try:
+        got = net.fetch(url, headers={"Accept": "application/json"})
+        answer = got.json() if got.status == 200 else None
+    except (NetworkError, ValueError) as e:
+        return Finding("Wayback Machine", False, f"{AVAILABILITY_URL}: {e}")
+    if not isinstance(answer, dict) or "archived_snapshots" not in answer:
+        return Finding(
+            "Wayback Machine", False, f"{AVAILABILITY_URL} answered HTTP {got.status}, not its JSON"
+        )
+    return Finding("Wayback Machine", True, f"{AVAILABILITY_URL} answered")
 
 
 def diagnose(settings: Settings) -> list[Finding]:
     """Every check, in a stable order; a finding that is not ok says what to do when it can."""
     findings = [_proxy(settings), _ca(settings), _archive(settings), _ffmpeg(), _ytdlp()]
-    services = [(n, u) for n, u in SERVICES if settings.fxtwitter or n != "fxtwitter"]
-    with Net(settings) as net, ThreadPoolExecutor(len(services)) as pool:
-        findings += list(pool.map(lambda s: _service(net, *s), services))
+    tweet_services = ["syndication API", *(["fxtwitter"] if settings.fxtwitter else [])]
+    with Net(settings) as net, ThreadPoolExecutor(8) as pool:
+        probes = [pool.submit(_reachable, net, name, url) for name, url in REACHABLE[:2]]
+        probes += [pool.submit(_tweet_service, net, name) for name in tweet_services]
+        probes += [pool.submit(_reachable, net, name, url) for name, url in REACHABLE[2:]]
+        if settings.wayback:
+            probes.append(pool.submit(_wayback, net))
+        findings += [probe.result() for probe in probes]
     return findings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .clock import iso, utcnow
@@ -50,6 +50,9 @@ class CheckReport:
     dead: int
     unknown: int
     newly_dead: list[str]
+    # Why some links could not be checked (a network error proves nothing either way): a check
+    # that could not see is reported, so monitoring does not take "unknown" for "fine".
+    unknown_reasons: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,6 +70,11 @@ class _Checker:
     def __init__(self, net: Net) -> None:
         self.net = net
         self._tweets = Once()
+        self.problems: list[str] = []  # list.append is atomic: workers share it
+
+    def _unknown(self, why: str) -> str:
+        self.problems.append(why)
+        return UNKNOWN
 
     def link(self, url: str, first_hop: dict[str, Any] | None) -> str:
         """Does the link still lead where it led (same first redirect), or still answer?"""
@@ -74,9 +82,11 @@ class _Checker:
             with self.net.open(url) as response:
                 status = response.status_code
                 location = response.headers.get("location")
-        except NetworkError:
-            return UNKNOWN
+        except NetworkError as e:
+            return self._unknown(str(e))
         verdict = _by_status(status)
+        if verdict == UNKNOWN:
+            return self._unknown(f"{url}: HTTP {status}")
         if verdict == ALIVE and first_hop and first_hop.get("location") and 300 <= status < 400:
             from urllib.parse import urljoin
 
@@ -91,7 +101,9 @@ class _Checker:
             answer = twitter.ask_syndication(self.net, tweet_id)
             if answer.tweet is not None:
                 return ALIVE
-            return DEAD if answer.verdict is Outcome.GONE else UNKNOWN
+            if answer.verdict is Outcome.GONE:
+                return DEAD
+            return self._unknown(f"tweet {tweet_id}: {answer.reason}")
 
         return self._tweets(tweet_id, ask)
 
@@ -104,9 +116,10 @@ class _Checker:
                     url, headers={"Range": "bytes=0-0"}, follow_redirects=True
                 ) as response:
                     status = response.status_code
-        except NetworkError:
-            return UNKNOWN
-        return _by_status(status)
+        except NetworkError as e:
+            return self._unknown(str(e))
+        verdict = _by_status(status)
+        return self._unknown(f"{url}: HTTP {status}") if verdict == UNKNOWN else verdict
 
 
 def _targets(index: Index) -> list[dict[str, Any]]:
@@ -145,7 +158,8 @@ def check(
             return Check(row["id"], row["article_id"], row["url"], parts)
 
         results = list(pool.map(one, targets))
-    return _record(index, results)
+    report = _record(index, results)
+    return replace(report, unknown_reasons=list(dict.fromkeys(checker.problems)))
 
 
 def _record(index: Index, results: list[Check]) -> CheckReport:

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections import Counter
 
+from . import wayback
 from .scenarios import example
 from .web import SimWeb
 
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with SimWeb() as web:
         world = example(web)
+        wayback.install(web)  # an empty Wayback Machine: it has captured nothing yet
         if args.command:
             result = subprocess.run(args.command, env={**os.environ, **web.env()}, check=False)
             print(_summary(web, args.show), file=sys.stderr)

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
@@ -150,6 +150,9 @@ class SimWeb:
         self._log: list[Request] = []
         self.tweets: dict[str, TweetSpec] = {}
         self.twitter = twitter.TwitterServices(self)
+        # A tweet that exists on the real web too (`embedarc doctor` asks for it).
+        when = datetime(2012, 11, 7, 4, 16, 18, tzinfo=UTC)
+        self.tweet("266031293945503744", "BarackObama", "Barack Obama", "Four more years.", when)
         self._server = ProxyServer(self.handle, self.ca)
         self._server.start()
 

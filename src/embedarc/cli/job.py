@@ -148,7 +148,9 @@ def run_command(
         nonlocal failed
         failed = failed or report.failed
         if report.busy_pid is not None:
-            if not quiet:
+            if as_json:
+                click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+            elif not quiet:
                 click.echo(
                     f"another run is in progress (pid {report.busy_pid}); nothing to do", err=True
                 )
@@ -240,6 +242,8 @@ def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> Non
     """Re-test archived links: record which originals have since died (link rot).
 
     Cheap: one request per short link, one tweet lookup per tweet, a HEAD per media URL.
+    Exit status 1 when a link is newly dead, or when some could not be checked (no network,
+    a server error): the reasons are listed on stderr.
 
     \b
     Example:
@@ -260,7 +264,15 @@ def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> Non
         )
         for url in report.newly_dead:
             click.echo(f"  newly dead: {url}")
-    sys.exit(EXIT_FAILED if report.newly_dead else EXIT_OK)
+    if report.unknown and not as_json:
+        shown = report.unknown_reasons[:5]
+        more = len(report.unknown_reasons) - len(shown)
+        click.echo(f"could not check {report.unknown} links:", err=True)
+        for reason in shown:
+            click.echo(f"  {reason}", err=True)
+        if more:
+            click.echo(f"  ... and {more} more", err=True)
+    sys.exit(EXIT_FAILED if report.newly_dead or report.unknown else EXIT_OK)
 
 
 @cli.command(name="doctor")
