@@ -28,7 +28,7 @@ from .model import Article, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
-from .store import Store, slugify
+from .store import Store, file_sha256, slugify
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class Report:
     error: str | None = None
     failures: tuple[tuple[str, str], ...] = ()  # (url, reason) of links that failed for now
     error_final: bool = False  # the error will not change on a later run (404, not a page)
+    same_as: str | None = None  # an earlier input of this call that was the same article
 
     @property
     def failed(self) -> bool:
@@ -77,15 +78,17 @@ class Report:
             "new_media": self.new_media,
             "error": self.error,
             "failures": [{"url": url, "reason": reason} for url, reason in self.failures],
+            "same_as": self.same_as,
         }
 
     def summary(self) -> str:
         if self.error:
             return f"FAILED {self.source}: {self.error}"
         counts = ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items()))
+        same = f" (the same article as {self.same_as})" if self.same_as else ""
         return (
             f"{self.title!r}: {sum(self.outcomes.values())} links ({counts or 'none'}), "
-            f"{self.media} media ({self.new_media} new) -> {self.folder}"
+            f"{self.media} media ({self.new_media} new) -> {self.folder}{same}"
         )
 
 
@@ -178,6 +181,9 @@ class _Run:
         self.pool = pool
         self.progress = progress
         self.pending: dict[Future[Any], tuple[_Job, Link | None]] = {}
+        # article id -> (the input that first wrote it in this call, its folder)
+        self.written: dict[str, tuple[str, str]] = {}
+        self.counted_new: set[str] = set()  # files already reported new by an earlier article
 
     def go(self, inputs: list[Input]) -> list[Report]:
         jobs = [_Job(i) for i in inputs]
@@ -395,12 +401,22 @@ class _Run:
         if known_as.get("id") and known_as.get("identity"):
             # Archived before: it keeps its id, even if a canonical URL is only known now.
             article_id, identity = known_as["id"], known_as["identity"]
+        same_as = self.written.get(article_id)
+        if same_as is not None:
+            # The same article reached another way in this call (its file, its URL, a short
+            # link to it): add to what was just written rather than write over it.
+            job.previous_folder = same_as[1]
+            job.previous = sidecar.read(self.store.root / same_as[1])
         folder_name = job.previous_folder or _folder_name(article, article_id)
         if not self.store.is_article_folder(folder_name):  # never trust a path from the index
             folder_name = _folder_name(article, article_id)
         folder = self.store.root / folder_name
         original = "article.html" if article.media_type == "text/html" else "article.txt"
         self.store.write_file(folder / original, article.raw)
+        earlier = sidecar.earlier_originals(job.previous, original)
+        for name in {"article.html", "article.txt"} - {original, *(e["name"] for e in earlier)}:
+            if (folder / name).is_file():  # left unnamed by an earlier release: name it now
+                earlier.append({"name": name, "content_sha256": file_sha256(folder / name)[0]})
         origin_page = None
         if job.origin_page is not None:
             origin_page = "origin.html"
@@ -462,6 +478,7 @@ class _Run:
                 original=original,
                 origin_page=origin_page,
                 archived_at=stamp,
+                earlier_originals=earlier,
                 links=entries,
                 media=list(media.values()),
                 tweets=list(tweets.values()),
@@ -470,6 +487,9 @@ class _Run:
             self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
             self.index.write_article(data)
         outcomes = Counter(entry["outcome"] for entry in entries)
+        self.written.setdefault(article_id, (job.input.label, folder_name))
+        new_media = {sha for sha in media if sha in self.collector.downloaded} - self.counted_new
+        self.counted_new |= new_media
         return Report(
             source=job.input.label,
             title=article.title,
@@ -479,7 +499,8 @@ class _Run:
             canonical_url=article.canonical_url,
             outcomes=dict(outcomes),
             media=len(media),
-            new_media=sum(1 for sha in media if sha in self.collector.downloaded),
+            new_media=len(new_media),
+            same_as=same_as[0] if same_as is not None else None,
             failures=tuple(
                 (e["url"], e.get("reason") or "") for e in entries if e["outcome"] == Outcome.FAILED
             ),

@@ -82,6 +82,7 @@ def build(
     original: str,
     origin_page: str | None,
     archived_at: str,
+    earlier_originals: list[dict[str, str]] | None = None,
     links: list[dict[str, Any]],
     media: list[dict[str, Any]],
     tweets: list[dict[str, Any]],
@@ -104,6 +105,9 @@ def build(
             "media_type": article.media_type,
             "content_sha256": hashlib.sha256(article.raw).hexdigest(),
             "original": original,
+            # The article read another way before (a saved page, then its text): those bytes
+            # stay in the folder under their own name.
+            "earlier_originals": earlier_originals or [],
             "origin_page": origin_page,
             "archived_at": archived_at,
         },
@@ -124,3 +128,17 @@ def read(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def earlier_originals(previous: dict[str, Any] | None, original: str) -> list[dict[str, str]]:
+    """The originals an earlier sidecar names that `original` does not replace."""
+    known = (previous or {}).get("article", {})
+    found = [e for e in known.get("earlier_originals") or [] if isinstance(e, dict)]
+    if known.get("original") and known.get("content_sha256"):
+        found.append({"name": known["original"], "content_sha256": known["content_sha256"]})
+    kept: dict[str, dict[str, str]] = {}
+    for entry in found:
+        name = entry.get("name")
+        if isinstance(name, str) and name != original and Path(name).name == name:
+            kept[name] = {"name": name, "content_sha256": str(entry.get("content_sha256") or "")}
+    return list(kept.values())

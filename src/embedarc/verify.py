@@ -341,6 +341,24 @@ def _check_folder(
         sha, _ = file_sha256(original)
         if sha != article.get("content_sha256"):
             found.altered_(rel(original), "does not hash to the sidecar's content_sha256")
+    named = {SIDECAR, str(article.get("original") or ""), str(article.get("origin_page") or "")}
+    for earlier in article.get("earlier_originals") or []:
+        name = str(earlier.get("name") or "") if isinstance(earlier, dict) else ""
+        path = inside(folder, name) if name else None
+        if path is None:
+            found.altered_(rel(folder / SIDECAR), f"earlier original {name!r} is not in the folder")
+            continue
+        named.add(name)
+        if not path.is_file():
+            found.missing_(rel(path), "an earlier original of the article is missing")
+        elif file_sha256(path)[0] != earlier.get("content_sha256"):
+            found.altered_(rel(path), "does not hash to the sidecar's content_sha256 for it")
+    for path in folder.iterdir():
+        # Left alone: media/ and evidence/ (checked on their own) and the hidden temporaries of
+        # an atomic write cut short, which nothing reads.
+        hidden_temporary = path.name.startswith(".") and path.name.endswith(".tmp")
+        if path.is_file() and path.name not in named and not hidden_temporary:
+            found.unindexed_(rel(path), "in the folder but not named by its sidecar")
     for name in [article.get("origin_page"), *_evidence(data)]:
         if name and inside(folder, name) is not None and not (folder / name).is_file():
             found.missing_(rel(folder / name), "listed in the sidecar, not in the folder")
