@@ -12,6 +12,7 @@ import sqlite_utils
 
 from embedarc.articles import read_html, read_text
 from embedarc.config import Settings
+from embedarc.index import MIGRATIONS
 from embedarc.pipeline import Input, Report, archive
 from tests.simweb import Gif, Photo, SimWeb, TweetSpec, Video, scenarios, snowflake
 from tests.simweb.media import make_mp4
@@ -345,7 +346,7 @@ def test_index_tables_hold_the_article(simweb: SimWeb, settings: Settings) -> No
     assert all(
         not Path(p).is_absolute() and (settings.archive_dir / p).is_file() for p in media_paths
     )
-    assert [r["name"] for r in db["_migrations"].rows] == ["m001_initial", "m002_operational_state"]
+    assert [r["name"] for r in db["_migrations"].rows] == [m.__name__ for m in MIGRATIONS]
     db.close()
 
 

@@ -146,7 +146,7 @@ def m002_operational_state(db: sqlite_utils.Database) -> None:
             "key": str,  # feed guid/link, file name, or URL
             "target": str,  # what is archived: a URL or a file path
             "first_seen": str,
-            "state": str,  # pending, archived
+            "state": str,  # pending, archived, rejected, failed_permanently (m003)
             "article_id": str,
             "last_error": str,
         },
@@ -183,7 +183,21 @@ def m002_operational_state(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_operational_state]
+def m003_source_item_retries(db: sqlite_utils.Database) -> None:
+    """Source items get the links' retry schedule: an article that fails for now is asked
+    again on time, not every run, and gives up (`failed_permanently`) after the cap."""
+    items = db.table("source_items")
+    items.add_column("attempts", int)
+    items.add_column("next_attempt", str)
+    items.add_column("last_attempt", str)
+    items.create_index(["state", "next_attempt"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    m001_initial,
+    m002_operational_state,
+    m003_source_item_retries,
+]
 
 DERIVED_TABLES = ["link_media", "hops", "links", "media_sources", "media", "tweets", "articles"]
 

@@ -59,6 +59,7 @@ class Report:
     failures: tuple[tuple[str, str], ...] = ()  # (url, reason) of links that failed for now
     error_final: bool = False  # the error will not change on a later run (404, not a page)
     same_as: str | None = None  # an earlier input of this call that was the same article
+    retry_after: str | None = None  # when the article's server said to come back, if it did
 
     @property
     def failed(self) -> bool:
@@ -119,6 +120,7 @@ class _Job:
     waiting: int = 0
     error: str | None = None
     error_final: bool = False
+    retry_after: str | None = None
 
 
 def archive(
@@ -276,6 +278,7 @@ class _Run:
                 f"HTTP {res.status}" if res.status else f"not an article ({res.content_type})"
             )
             job.error = f"cannot fetch the article: {reason}"
+            job.retry_after = res.retry_after
             # Not worth asking again: gone (404, 410) or no page at all, or too large.
             outcome = Outcome.NO_MEDIA if res.stop is Stop.FINAL else stop_outcome(res)[0]
             job.error_final = outcome in (Outcome.GONE, Outcome.NO_MEDIA, Outcome.TOO_LARGE) and (
@@ -385,6 +388,7 @@ class _Run:
                 job.input.label,
                 error=job.error or "nothing to archive",
                 error_final=job.error_final,
+                retry_after=job.retry_after,
             )
         try:
             return self._write(job)

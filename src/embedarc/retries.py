@@ -69,6 +69,20 @@ def pause(settings: Settings, tries: int, hint: str | None) -> float | None:
     return float(min(settings.retry_pause * 2**tries, IN_RUN_CAP))
 
 
+def next_attempt(
+    settings: Settings, attempts: int, hint: str | None, now: datetime
+) -> datetime | None:
+    """When to try again after `attempts` failed runs, or None: give up (failed permanently).
+
+    The server's own hint wins; else `retry_base` doubled for each failed run. Links and
+    source items share this one policy.
+    """
+    if attempts >= settings.max_attempts:
+        return None
+    hinted = hint_time(hint, now)
+    return hinted or now + timedelta(seconds=settings.retry_base * 2 ** (attempts - 1))
+
+
 def entry_hint(entry: dict[str, Any]) -> str | None:
     return entry.get("retry_after") or (entry.get("resolution") or {}).get("retry_after")
 
@@ -124,15 +138,14 @@ class RetryBook:
         if link_id not in fresh:
             return
         attempts = self.attempts(link_id) + 1
-        hinted = hint_time(entry_hint(entry), now)
-        backoff = now + timedelta(seconds=self.settings.retry_base * 2 ** (attempts - 1))
+        retry_at = next_attempt(self.settings, attempts, entry_hint(entry), now)
         state = "pending"
-        if attempts >= self.settings.max_attempts:
+        if retry_at is None:
             entry["outcome"] = str(Outcome.FAILED_PERMANENTLY)
             state = "failed_permanently"
         entry["attempts"] = attempts
         entry["failure"] = failure_class(entry.get("reason"))
-        entry["next_attempt"] = iso(hinted or backoff) if state == "pending" else None
+        entry["next_attempt"] = iso(retry_at) if retry_at is not None else None
         self.table.upsert(
             {
                 "link_id": link_id,

@@ -33,10 +33,11 @@ class RunReport:
     retried: int = 0
     source_errors: tuple[str, ...] = ()
     reports: tuple[Report, ...] = field(default_factory=tuple)
+    rejected: tuple[sources.Rejected, ...] = ()  # items refused for good by this run
 
     @property
     def failed(self) -> bool:
-        return bool(self.source_errors) or any(r.failed for r in self.reports)
+        return bool(self.source_errors or self.rejected) or any(r.failed for r in self.reports)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,14 +46,16 @@ class RunReport:
             "new_items": self.new_items,
             "articles_retried": self.retried,
             "source_errors": list(self.source_errors),
+            "rejected_items": [r.as_dict() for r in self.rejected],
             "articles": [r.as_dict() for r in self.reports],
         }
 
 
 def _item_input(item: sources.Item, max_size: int) -> Input:
-    if item.is_url:
-        return Input(item.target, url=item.target)
-    return Input(item.target, article=articles.read_path(Path(item.target), max_size=max_size))
+    """What to archive for an item; InputError when its file cannot be read as an article."""
+    if item.is_file:
+        return Input(item.target, article=articles.read_path(Path(item.target), max_size=max_size))
+    return Input(item.target, url=item.target)
 
 
 def _retry_input(store: Store, folder: str) -> Input | None:
@@ -92,23 +95,32 @@ def _run(
     index = Index(settings.archive_dir / INDEX_NAME)
     try:
         errors: list[str] = []
+        rejected: list[sources.Rejected] = []
         new = 0
         all_sources = sources.all_sources(index)
         with Net(settings) as net:
             for source in all_sources:
-                count, error = sources.poll(net, index, source)
-                new += count
-                if error:
-                    errors.append(f"{source.location}: {error}")
+                polled = sources.poll(net, index, source)
+                new += polled.new
+                rejected.extend(polled.rejected)
+                if polled.error:
+                    errors.append(f"{source.location}: {polled.error}")
         inputs: list[Input] = []
         items: list[sources.Item | None] = []
-        for item in sources.pending(index):
-            try:
-                inputs.append(_item_input(item, settings.max_article_size))
-                items.append(item)
-            except InputError as e:
-                sources.settle(index, item, article_id=None, error=str(e), final=True)
-                errors.append(str(e))
+        for item in sources.pending(index, include_permanent=retry_failed):
+            # Checked again here, not only when polled: an older version let bad ones in.
+            reason = sources.problem(item)
+            if reason is None:
+                try:
+                    inputs.append(_item_input(item, settings.max_article_size))
+                    items.append(item)
+                    continue
+                except InputError as e:
+                    reason = str(e)
+            sources.settle(index, item, settings, article_id=None, error=reason, final=True)
+            rejected.append(sources.Rejected(item.location, item.key, reason))
+        # Still listed with the sources' errors, as before, for those who read only those.
+        errors.extend(str(r) for r in rejected)
         due = RetryBook(index, settings).due(include_permanent=retry_failed)
         seen = {i.label for i in inputs}
         retried = 0
@@ -132,9 +144,11 @@ def _run(
                 sources.settle(
                     index,
                     maybe,
+                    settings,
                     article_id=report.article_id,
                     error=report.error,
                     final=report.error_final,
+                    hint=report.retry_after,
                 )
     finally:
         index.close()
@@ -144,6 +158,7 @@ def _run(
         retried=retried,
         source_errors=tuple(errors),
         reports=tuple(reports),
+        rejected=tuple(rejected),
     )
 
 

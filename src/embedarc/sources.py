@@ -10,18 +10,23 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .clock import iso, utcnow
-from .errors import UsageError
+from .config import Settings
+from .errors import InputError, UsageError
 from .index import Index
+from .itemcheck import CONTROL_RE, file_problem, shown, url_problem
 from .net import Net, NetworkError, read_limited
+from .retries import next_attempt
 
 log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".text"}
 MAX_FEED = 32 * 1024 * 1024
+MAX_LIST = 32 * 1024 * 1024  # a file of URLs, read whole at each poll
 
 
 class SourceKind(enum.StrEnum):
@@ -52,15 +57,53 @@ class Source:
 
 @dataclass(frozen=True)
 class Item:
-    """Something a source offered: an article URL or a file, to archive once."""
+    """Something a source offered: an article URL or a file, to archive once.
+
+    Where it came from decides what it may be: a feed's or a list's item is only ever fetched
+    as an http(s) URL, and only a folder's item is a local file (one directly in that folder).
+    """
 
     source_id: int
     key: str
     target: str
+    kind: SourceKind
+    location: str  # the source's: the folder a file item must stay inside
+    attempts: int = 0  # runs that failed on it so far (afresh for `run --retry-failed`)
 
     @property
-    def is_url(self) -> bool:
-        return self.target.lower().startswith(("http://", "https://"))
+    def is_file(self) -> bool:
+        return self.kind is SourceKind.FOLDER
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An item refused for good, with the reason, shown once by the run that refused it."""
+
+    source: str
+    item: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.item}: {self.reason}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "item": self.item, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What one poll of a source found."""
+
+    new: int = 0
+    error: str | None = None
+    rejected: tuple[Rejected, ...] = ()
+
+
+def problem(item: Item) -> str | None:
+    """Why an item must not be archived (then it is rejected), or None."""
+    if item.is_file:
+        return file_problem(item.location, item.target)
+    return url_problem(item.target)
 
 
 def classify(location: str) -> tuple[SourceKind, str]:
@@ -79,8 +122,33 @@ def all_sources(index: Index) -> list[Source]:
     return [Source.from_row(row) for row in index.db.table("sources").rows_where(order_by="id")]
 
 
+def _read_list(path: Path) -> bytes:
+    """A URL list's bytes; InputError when it is too large to be one."""
+    with path.open("rb") as f:
+        raw = f.read(MAX_LIST + 1)
+    if len(raw) > MAX_LIST:
+        raise InputError(f"{path}: larger than {MAX_LIST // 2**20} MB; not a list of URLs")
+    return raw
+
+
+def _check_list(path: Path) -> None:
+    """Refuse, up front, a file that is no text list of URLs (an image, an archive, …)."""
+    try:
+        raw = _read_list(path)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot be read ({e.strerror})") from None
+    if b"\x00" in raw:
+        raise UsageError(f"{path}: a binary file, not a list of URLs (one a line)")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text, not a list of URLs (one a line)") from None
+
+
 def add(index: Index, location: str) -> Source:
     kind, where = classify(location)
+    if kind is SourceKind.LIST:
+        _check_list(Path(where))
     table = index.db.table("sources")
     if list(table.rows_where("location = ?", [where])):
         raise UsageError(f"{where} is already a source")
@@ -109,27 +177,45 @@ def remove(index: Index, location_or_id: str) -> Source:
 
 # -- polling ---------------------------------------------------------------------------------
 
+# What a source offers: (key, target, None) for an item to archive, (key, target, reason) for
+# one to refuse.
+Offer = tuple[str, str, str | None]
 
-def _offered(net: Net, source: Source) -> tuple[list[tuple[str, str]], dict[str, Any]]:
-    """(key, target) pairs a source offers now, and the updates to its poll state."""
+
+def _offered(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
+    """What a source offers now, and the updates to its poll state."""
     if source.kind is SourceKind.FOLDER:
         folder = Path(source.location)
         files = sorted(
             p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES
         )
-        return [(p.name, str(p)) for p in files if not p.name.startswith(".")], {
-            "last_status": "ok"
-        }
-    if source.kind is SourceKind.LIST:
-        lines = Path(source.location).read_text(encoding="utf-8", errors="replace").splitlines()
-        urls = [
-            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+        offers = [
+            (p.name, str(p), file_problem(source.location, str(p)))
+            for p in files
+            if not p.name.startswith(".")
         ]
-        return [(url, url) for url in urls], {"last_status": "ok"}
+        return offers, {"last_status": "ok"}
+    if source.kind is SourceKind.LIST:
+        return _list_offers(_read_list(Path(source.location))), {"last_status": "ok"}
     return _poll_feed(net, source)
 
 
-def _poll_feed(net: Net, source: Source) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+def _list_offers(raw: bytes) -> list[Offer]:
+    """One offer per line that is neither blank nor a `#` comment; a bad line is one refusal."""
+    offers: list[Offer] = []
+    for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").splitlines(), start=1):
+        try:
+            text = line.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            text = line.decode("utf-8", "replace").strip()
+            offers.append((shown(text), text, f"line {number} is not UTF-8 text"))
+            continue
+        if text and not text.startswith("#"):
+            offers.append((text, text, url_problem(text)))
+    return offers
+
+
+def _poll_feed(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
     import feedparser
 
     headers = {}
@@ -151,58 +237,116 @@ def _poll_feed(net: Net, source: Source) -> tuple[list[tuple[str, str]], dict[st
     feed = feedparser.parse(body)
     if feed.bozo and not any(entry.get("link") for entry in feed.entries):
         raise NetworkError(f"{source.location}: not a feed ({feed.bozo_exception})")
-    offered = []
+    offered: list[Offer] = []
     for entry in feed.entries:
         link = entry.get("link")
-        if link:
-            offered.append((entry.get("id") or link, link))
+        if isinstance(link, str) and link:
+            # The feed's own words: a link that is a local path is refused, never read.
+            offered.append((str(entry.get("id") or link), link, url_problem(link)))
     return offered, state
 
 
-def poll(net: Net, index: Index, source: Source) -> tuple[int, str | None]:
-    """Record what is new at a source as pending items; (new items, error or None)."""
+def poll(net: Net, index: Index, source: Source) -> Poll:
+    """Record what is new at a source: pending items, and refused ones with their reason."""
     now = iso(utcnow())
     try:
         offered, state = _offered(net, source)
         error = None
-    except (NetworkError, OSError) as e:
+    except (NetworkError, InputError, OSError) as e:
         offered, state, error = [], {"last_status": "error"}, str(e)
     items = index.db.table("source_items")
     new = 0
+    rejected = []
     with index.write():
-        for key, target in offered:
-            if not list(items.rows_where("source_id = ? and key = ?", [source.id, key], limit=1)):
-                items.insert(
-                    {
-                        "source_id": source.id,
-                        "key": key,
-                        "target": target,
-                        "first_seen": now,
-                        "state": "pending",
-                    }
-                )
+        for raw_key, target, reason in offered:
+            key = shown(raw_key) if reason or CONTROL_RE.search(raw_key) else raw_key
+            if list(items.rows_where("source_id = ? and key = ?", [source.id, key], limit=1)):
+                continue
+            items.insert(
+                {
+                    "source_id": source.id,
+                    "key": key,
+                    "target": shown(target) if reason else target,
+                    "first_seen": now,
+                    "state": "rejected" if reason else "pending",
+                    "last_error": reason,
+                    "attempts": 0,
+                }
+            )
+            if reason:
+                rejected.append(Rejected(source.location, key, reason))
+                log.info("source %s: rejected %s: %s", source.location, key, reason)
+            else:
                 new += 1
         updates = {"last_polled": now, "last_error": error, **state}
         index.db.table("sources").update(source.id, updates)
     if error:
         log.warning("source %s: %s", source.location, error)
-    return new, error
+    return Poll(new, error, tuple(rejected))
 
 
-def pending(index: Index) -> list[Item]:
-    rows = index.db.table("source_items").rows_where("state = 'pending'", order_by="first_seen")
-    return [Item(row["source_id"], row["key"], row["target"]) for row in rows]
+def pending(
+    index: Index, *, include_permanent: bool = False, now: datetime | None = None
+) -> list[Item]:
+    """Items to try in this run: pending ones whose time has come (and, if asked, those that
+    failed permanently, with a fresh count)."""
+    sql = """
+        select i.source_id, i.key, i.target, i.state, i.attempts, s.kind, s.location
+        from source_items i join sources s on s.id = i.source_id
+        where (i.state = 'pending' and (i.next_attempt is null or i.next_attempt <= ?))
+           or (i.state = 'failed_permanently' and ?)
+        order by i.first_seen
+    """
+    rows = index.db.query(sql, [iso(now or utcnow()), int(include_permanent)])
+    return [
+        Item(
+            row["source_id"],
+            row["key"],
+            row["target"],
+            SourceKind(row["kind"]),
+            row["location"],
+            0 if row["state"] == "failed_permanently" else int(row["attempts"] or 0),
+        )
+        for row in rows
+    ]
 
 
 def settle(
-    index: Index, item: Item, *, article_id: str | None, error: str | None, final: bool = False
+    index: Index,
+    item: Item,
+    settings: Settings,
+    *,
+    article_id: str | None,
+    error: str | None,
+    final: bool = False,
+    hint: str | None = None,
 ) -> None:
-    """An item is done once its article is archived; until then it stays pending, unless its
-    error will never change (a 404, not a page, an empty or binary file): then it is rejected
-    and not asked again."""
-    state = "archived" if error is None else ("rejected" if final else "pending")
+    """Record how an item's attempt went.
+
+    Archived: done. An error that will never change (a 404, not a page, an empty or binary
+    file, an address refused): rejected, not asked again. Any other error: tried again on the
+    links' schedule (the server's hint, else backoff), and `failed_permanently` after
+    `--max-attempts` runs.
+    """
+    now = utcnow()
+    attempts = item.attempts + 1
+    retry_at = None
+    if error is None:
+        state = "archived"
+    elif final:
+        state = "rejected"
+    else:
+        retry_at = next_attempt(settings, attempts, hint, now)
+        state = "pending" if retry_at is not None else "failed_permanently"
     with index.write():
         index.db.table("source_items").update(
             (item.source_id, item.key),
-            {"state": state, "article_id": article_id, "last_error": error},
+            {
+                "state": state,
+                "article_id": article_id,
+                "last_error": error,
+                "attempts": attempts,
+                "last_attempt": iso(now),
+                "next_attempt": iso(retry_at) if retry_at is not None else None,
+            },
         )

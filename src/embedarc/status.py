@@ -25,11 +25,24 @@ class Status:
     newly_dead: list[dict[str, Any]] = field(default_factory=list)
     last_check: str | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # Sources whose last poll failed (a feed answering 404, a list that cannot be read).
+    failing_sources: list[dict[str, Any]] = field(default_factory=list)
+    items: dict[str, int] = field(default_factory=dict)  # source items per state
+    items_retry_due: int = 0
+    items_retry_later: int = 0
+    items_next_retry: str | None = None
+    items_failed_permanently: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
-        """Monitoring should alert: links failed for good, or originals newly gone."""
-        return bool(self.failed_permanently or self.newly_dead)
+        """Monitoring should alert: links or source items failed for good, originals newly
+        gone, or a source that could not be polled."""
+        return bool(
+            self.failed_permanently
+            or self.newly_dead
+            or self.items_failed_permanently
+            or self.failing_sources
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "needs_attention": self.needs_attention}
@@ -71,6 +84,25 @@ def status(
             [iso(moment - since)],
         )
     )
+    item_states = {
+        row["state"]: row["n"]
+        for row in db.query("select state, count(*) n from source_items group by state")
+    }
+    item_retries = next(
+        db.query(
+            "select sum(coalesce(next_attempt, '') <= ?) due, sum(next_attempt > ?) later,"
+            " min(next_attempt) next from source_items where state = 'pending' and attempts > 0",
+            [now_iso, now_iso],
+        )
+    )
+    items_permanent = list(
+        db.query(
+            "select s.location as source, i.target, i.attempts, i.last_error, i.last_attempt"
+            " from source_items i join sources s on s.id = i.source_id"
+            " where i.state = 'failed_permanently' order by i.last_attempt"
+        )
+    )
+    known_sources = [s.as_dict() for s in all_sources(index)]
     return Status(
         articles=db.table("articles").count,
         links=links,
@@ -83,5 +115,11 @@ def status(
         dead=dead["n"],
         newly_dead=newly,
         last_check=last_check,
-        sources=[s.as_dict() for s in all_sources(index)],
+        sources=known_sources,
+        failing_sources=[s for s in known_sources if s["last_error"]],
+        items=item_states,
+        items_retry_due=item_retries["due"] or 0,
+        items_retry_later=item_retries["later"] or 0,
+        items_next_retry=item_retries["next"],
+        items_failed_permanently=items_permanent,
     )

@@ -110,7 +110,9 @@ def sources_remove(location: str, archive_dir: Path | None) -> None:
 @retry_options
 @output_options
 @click.option(
-    "--retry-failed", is_flag=True, help="Also try links that failed permanently, afresh."
+    "--retry-failed",
+    is_flag=True,
+    help="Also try links and source items that failed permanently, afresh.",
 )
 @click.option("--loop", is_flag=True, help="Keep running, one run every --every.")
 @click.option(
@@ -196,8 +198,8 @@ def run_command(
 def status_command(archive_dir: Path | None, as_json: bool, since: float) -> None:
     """What is archived, pending, failed and gone; when each source was last polled.
 
-    Exits 1 when links need attention (failed permanently, or newly dead on the web), so
-    monitoring can alert on it.
+    Exits 1 when something needs attention (a link or a source item failed permanently, a
+    link newly dead on the web, a source whose last poll failed), so monitoring can alert on it.
 
     \b
     Example:
@@ -226,9 +228,23 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
             click.echo(f"  newly dead: {row['url']} (first seen dead {row['first_dead']})")
         for row in found.failed_permanently:
             click.echo(f"  failed permanently: {row['url']}: {row['last_reason']}")
+        if found.items:
+            states = ", ".join(f"{n} {name}" for name, n in sorted(found.items.items()))
+            click.echo(f"source items: {states}")
+            click.echo(
+                f"item retries: {found.items_retry_due} due now, {found.items_retry_later} later"
+                + (f" (next {found.items_next_retry})" if found.items_next_retry else "")
+            )
+        for row in found.items_failed_permanently:
+            click.echo(
+                f"  item failed permanently: {row['target']} (from {row['source']}):"
+                f" {row['last_error']}"
+            )
         for s in found.sources:
+            failed = f"; last poll FAILED: {s['last_error']}" if s["last_error"] else ""
             click.echo(
                 f"source #{s['id']} {s['location']}: last polled {s['last_polled'] or 'never'}"
+                + failed
             )
     sys.exit(EXIT_FAILED if found.needs_attention else EXIT_OK)
 
