@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import articles, sidecar
+from .changes import Changes
 from .clock import now
 from .config import Settings
 from .errors import ArchiveError
@@ -121,6 +123,7 @@ class _Job:
     error: str | None = None
     error_final: bool = False
     retry_after: str | None = None
+    finished: bool = False  # its folder written, or given up on
 
 
 def archive(
@@ -186,9 +189,10 @@ class _Run:
         # article id -> (the input that first wrote it in this call, its folder)
         self.written: dict[str, tuple[str, str]] = {}
         self.counted_new: set[str] = set()  # files already reported new by an earlier article
+        self.jobs: list[_Job] = []
 
     def go(self, inputs: list[Input]) -> list[Report]:
-        jobs = [_Job(i) for i in inputs]
+        jobs = self.jobs = [_Job(i) for i in inputs]
         reports: dict[int, Report] = {}
         for job in jobs:
             self.progress.add(1)
@@ -383,6 +387,7 @@ class _Run:
             self.pending[self.pool.submit(self._link, link)] = (job, link)
 
     def _finish(self, job: _Job) -> Report:
+        job.finished = True
         if job.error is not None or job.article is None:
             return Report(
                 job.input.label,
@@ -396,6 +401,48 @@ class _Run:
             return Report(job.input.label, error=f"cannot write the archive: {e}")
 
     def _write(self, job: _Job) -> Report:
+        """Write the article's folder and index rows; on any failure, take back what it added."""
+        changes = Changes()
+        try:
+            report = self._write_article(job, changes)
+        except BaseException:
+            changes.undo()
+            self._drop_unreferenced(job)
+            raise
+        changes.keep()
+        return report
+
+    def _drop_unreferenced(self, job: _Job) -> None:
+        """Remove the files this run stored for a job whose write failed, if nothing cites them.
+
+        Left in media/, nothing would name them and `verify` would rightly call the archive
+        unsound (and on a full disk they hold its space); the next run fetches them again. An
+        article still in progress may cite the same file, and so may another process: a file
+        is only removed inside an index write transaction, with no index row naming it, while
+        a writer hard-links stored files into its folder and records them in one such
+        transaction, so it either recorded the file already or finds it gone and fails cleanly.
+        """
+        mine = {m.sha256 for r in job.results.values() for m in r.media}
+        mine -= {
+            m.sha256
+            for other in self.jobs
+            if other is not job and not other.finished
+            for r in other.results.values()
+            for m in r.media
+        }
+        if not mine:
+            return
+        try:
+            with self.index.write():
+                marks = ",".join("?" * len(mine))
+                sql = f"select sha256 from media where sha256 in ({marks})"
+                cited = {row[0] for row in self.index.db.execute(sql, sorted(mine))}
+                for sha in sorted(mine - cited):
+                    self.store.discard(sha)
+        except (ArchiveError, sqlite3.Error) as e:
+            log.warning("files stored for %s stay in media/: %s", job.input.label, e)
+
+    def _write_article(self, job: _Job, changes: Changes) -> Report:
         article = job.article
         assert article is not None
         content_sha = hashlib.sha256(article.raw).hexdigest()
@@ -416,7 +463,7 @@ class _Run:
             folder_name = _folder_name(article, article_id)
         folder = self.store.root / folder_name
         original = "article.html" if article.media_type == "text/html" else "article.txt"
-        self.store.write_file(folder / original, article.raw)
+        self.store.write_file(folder / original, article.raw, changes)
         earlier = sidecar.earlier_originals(job.previous, original)
         for name in {"article.html", "article.txt"} - {original, *(e["name"] for e in earlier)}:
             if (folder / name).is_file():  # left unnamed by an earlier release: name it now
@@ -425,7 +472,7 @@ class _Run:
         if job.origin_page is not None:
             origin_page = "origin.html"
             if not (folder / origin_page).exists() or job.origin is not None:
-                self.store.write_file(folder / origin_page, job.origin_page)
+                self.store.write_file(folder / origin_page, job.origin_page, changes)
 
         stamp = now()
         results = ([job.origin] if job.origin else []) + [
@@ -461,7 +508,9 @@ class _Run:
             }
             for result in results:
                 for evidence in result.evidence:
-                    self.store.write_file(folder / "evidence" / evidence.name, evidence.data)
+                    self.store.write_file(
+                        folder / "evidence" / evidence.name, evidence.data, changes
+                    )
                 for item in result.media:
                     media[item.sha256] = sidecar.media_entry(item)
                 for tweet in sidecar.tweet_entries(result.tweet):
@@ -471,7 +520,9 @@ class _Run:
                     if ref["sha256"] not in media and ref["sha256"] in prior_media:
                         media[ref["sha256"]] = prior_media[ref["sha256"]]
             for entry_media in media.values():
-                linked = self.store.link_media(folder, self.store.root / entry_media["path"])
+                linked = self.store.link_media(
+                    folder, self.store.root / entry_media["path"], changes
+                )
                 entry_media["article_path"] = self.store.relative(linked)
 
             data = sidecar.build(
@@ -488,7 +539,7 @@ class _Run:
                 tweets=list(tweets.values()),
                 ytdlp_version=ytdlp.version(),  # from the package metadata: no import
             )
-            self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
+            self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)
             self.index.write_article(data)
         outcomes = Counter(entry["outcome"] for entry in entries)
         self.written.setdefault(article_id, (job.input.label, folder_name))

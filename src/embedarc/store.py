@@ -10,6 +10,9 @@ archive/
     evidence/                    raw answers of the services (tweet lookups)
     media/<sha256>.<ext>         links to the store (hard links where possible)
   tmp/                           partial downloads; safe to delete when nothing runs
+
+No write goes through a symbolic link inside the archive (a link there could send it anywhere);
+the archive folder itself may be a link, as where it lives is the user's choice.
 """
 
 from __future__ import annotations
@@ -18,22 +21,33 @@ import contextlib
 import errno
 import hashlib
 import io
+import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiveError, TooLarge, UsageError
+
+if TYPE_CHECKING:
+    from .changes import Changes
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks, one process at a time
     fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+# Opens that refuse a symbolic link as the last component (ELOOP) where the system has it.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True)
@@ -45,8 +59,14 @@ class Received:
     size: int
 
 
+def symlink_error(path: Path) -> ArchiveError:
+    return ArchiveError(f"refusing to write through a symlink: {path}")
+
+
 def write_error(path: Path, error: OSError) -> ArchiveError:
     """A one-line ArchiveError for a failed write (full disk, read-only folder, ...)."""
+    if error.errno == errno.ELOOP:  # an O_NOFOLLOW open met a link
+        return symlink_error(path)
     if error.errno == errno.ENOSPC:
         why = "the disk is full"
     elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -98,6 +118,21 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def open_nofollow(path: Path, flags: int, mode: int = 0o644) -> int:
+    """os.open that will not follow a link at `path` itself (ArchiveError instead)."""
+    try:
+        return os.open(path, flags | NOFOLLOW, mode)
+    except OSError as e:
+        raise write_error(path, e) from None
+
+
+def write_nofollow(path: Path, data: bytes) -> None:
+    """Write a small file (an ETag, ...) in place, never through a link at `path`."""
+    fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
 class Store:
     """Files under one archive folder."""
 
@@ -106,12 +141,60 @@ class Store:
         self.media_dir = root / "media"
         self.articles_dir = root / "articles"
         self.tmp_dir = root / "tmp"
+        self._committed: dict[str, Path] = {}  # sha256 -> stored file this Store put there
+        self._lock = threading.Lock()
+
+    def refuse_links(self, path: Path) -> None:
+        """ArchiveError if `path`, or a folder between the archive folder and it, is a link.
+
+        What does not exist yet is fine: it will be created as a real file or folder.
+        """
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            raise ArchiveError(f"refusing to write outside the archive: {path}") from None
+        if ".." in parts:
+            raise ArchiveError(f"refusing to write outside the archive: {path}")
+        current = self.root
+        for part in parts:
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                return
+            except OSError:
+                return  # unreadable: the write itself reports it
+            if stat.S_ISLNK(mode):
+                raise symlink_error(current)
+
+    def make_folder(self, folder: Path, changes: Changes | None = None) -> None:
+        """Create `folder` and its missing parents under the archive, none through a link."""
+        self.refuse_links(folder)
+        missing: list[Path] = []
+        current = folder
+        while current != self.root and not os.path.lexists(current):
+            missing.append(current)
+            current = current.parent
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                self.refuse_links(path)  # made meanwhile by someone else: still no link
+                continue
+            if changes is not None:
+                changes.created(path)
 
     def ensure(self) -> None:
         """Create the folders and make sure each can be written, before any download starts."""
         try:
-            for folder in (self.root, self.media_dir, self.articles_dir, self.tmp_dir):
-                folder.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ArchiveError(f"cannot create the archive folder {self.root}: {e.strerror}") from e
+        for name in ("index.db", "run.lock"):
+            self.refuse_links(self.root / name)
+        try:
+            for folder in (self.media_dir, self.articles_dir, self.tmp_dir):
+                self.make_folder(folder)
         except OSError as e:
             raise ArchiveError(f"cannot create the archive folder {self.root}: {e.strerror}") from e
         for folder in (self.root, self.media_dir, self.articles_dir, self.tmp_dir):
@@ -150,10 +233,8 @@ class Store:
     def partial(self, url: str) -> Iterator[Path | None]:
         """The resumable file for `url`, locked for this process; None if another one has it."""
         path = self.partial_path(url)
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
-        except OSError as e:
-            raise write_error(path, e) from None
+        self.refuse_links(self.tmp_dir)
+        fd = open_nofollow(path, os.O_CREAT | os.O_WRONLY)
         try:
             if fcntl is not None:
                 try:
@@ -189,6 +270,7 @@ class Store:
         digest = hashlib.sha256()
         size = 0
         out: io.BufferedIOBase
+        self.refuse_links(self.tmp_dir)
         try:
             if partial is None:
                 fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
@@ -196,7 +278,10 @@ class Store:
                 out = os.fdopen(fd, "wb")
             else:
                 tmp = partial
-                out = tmp.open("r+b") if resume else tmp.open("wb")
+                if resume:  # hashed first, then appended to
+                    out = os.fdopen(open_nofollow(tmp, os.O_RDWR), "r+b")
+                else:
+                    out = os.fdopen(open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb")
         except OSError as e:
             raise write_error(self.tmp_dir, e) from None
         try:
@@ -238,41 +323,73 @@ class Store:
         """
         target = self.media_path(received.sha256, ext)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self.make_folder(target.parent)
             existing = next(target.parent.glob(f"{received.sha256}.*"), None)
             if existing is not None:
                 target = existing
                 received.tmp_path.unlink(missing_ok=True)
             else:
                 os.replace(received.tmp_path, target)
+                with self._lock:
+                    self._committed[received.sha256] = target
+        except ArchiveError:
+            received.tmp_path.unlink(missing_ok=True)
+            raise
         except OSError as e:
             received.tmp_path.unlink(missing_ok=True)
             raise write_error(target.parent, e) from None
         return target
 
-    def link_media(self, folder: Path, media: Path) -> Path:
+    def discard(self, sha256: str) -> bool:
+        """Remove a stored file this Store put there itself (one no article could cite after
+        all); files stored before, or by another process, are never touched."""
+        with self._lock:
+            path = self._committed.pop(sha256, None)
+        if path is None:
+            return False
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:
+            log.warning("could not remove %s, which no article cites: %s", path, e)
+            return False
+        return True
+
+    def link_media(self, folder: Path, media: Path, changes: Changes | None = None) -> Path:
         """Give an article folder its own name for a stored file (hard link, else a copy)."""
         dest = folder / "media" / media.name
+        self.make_folder(dest.parent, changes)
+        self.refuse_links(dest)
         if dest.exists():
             return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(media, dest)
+            os.link(media, dest, follow_symlinks=False)
+        except FileExistsError:
+            return dest
         except OSError:
-            tmp = dest.with_name(dest.name + ".part")
-            shutil.copyfile(media, tmp)
-            os.replace(tmp, dest)
+            fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out, media.open("rb") as src:
+                    shutil.copyfileobj(src, out)
+                os.replace(name, dest)
+            except BaseException:
+                Path(name).unlink(missing_ok=True)
+                raise
+        if changes is not None:
+            changes.created(dest)
         return dest
 
-    def write_file(self, path: Path, data: bytes) -> None:
+    def write_file(self, path: Path, data: bytes, changes: Changes | None = None) -> None:
         """Write all of `data` or nothing: a temporary sibling, then a rename."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.make_folder(path.parent, changes)
+        self.refuse_links(path)
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
+            if changes is not None:
+                changes.replacing(path)
             os.replace(name, path)
         except BaseException:
             Path(name).unlink(missing_ok=True)

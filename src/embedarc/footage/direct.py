@@ -17,7 +17,7 @@ from ..errors import FetchFailed, NetworkError, TooLarge
 from ..media import DEFAULT_MAX_PIXELS, extension_for, may_be_media, probe
 from ..model import MediaFile
 from ..net import Net, media_type, retry_hint
-from ..store import Store
+from ..store import Store, write_nofollow
 
 # Headers that say nothing about the file and may carry state about the client.
 PRIVATE_HEADERS = {"set-cookie", "cookie", "authorization", "proxy-authorization"}
@@ -100,7 +100,7 @@ def _save(
         else:
             Store.etag_path(partial).unlink(missing_ok=True)
             if etag and not etag.startswith("W/"):  # If-Range takes strong validators only
-                Store.etag_path(partial).write_text(etag)
+                write_nofollow(Store.etag_path(partial), etag.encode())
     received = store.receive(
         response.iter_bytes(),
         max_size=max_size,
@@ -172,7 +172,7 @@ def download(
             with net.open(url, follow_redirects=True, headers=headers) as response:
                 if response.status_code == 416 and have and partial is not None:
                     # The part no longer fits the file (it changed): start over.
-                    partial.open("wb").close()
+                    write_nofollow(partial, b"")
                     continue
                 _check_answer(url, response)
                 return _save(
