@@ -229,3 +229,23 @@ def test_the_archive_folder_itself_may_be_a_link(
     assert footage <= stored_hashes(real)
     report = verify(archive_dir)
     assert report["sound"] and report["articles_checked"] == 1, report
+
+
+@pytest.mark.parametrize("link", ["tmp", "{folder}"])
+def test_remove_does_not_move_or_delete_through_a_link(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path, link: str
+) -> None:
+    source, _ = example(simweb)
+    assert archive(archive_dir, source).exit_code == 0
+    folder = first_folder(archive_dir)
+    outside = tmp_path / "outside"
+    shutil.copytree(archive_dir / link.format(folder=folder), outside)
+    before = sorted(p.relative_to(outside) for p in outside.rglob("*"))
+    shutil.rmtree(archive_dir / link.format(folder=folder))
+    (archive_dir / link.format(folder=folder)).symlink_to(outside, target_is_directory=True)
+
+    result = CliRunner().invoke(cli, ["remove", folder, "--archive-dir", str(archive_dir)])
+
+    assert result.exit_code == 1
+    assert "refusing to write through a symlink" in result.output
+    assert sorted(p.relative_to(outside) for p in outside.rglob("*")) == before

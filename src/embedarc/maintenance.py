@@ -17,7 +17,7 @@ from .index import INDEX_NAME, Index
 from .links import normalise
 from .lock import exclusive
 from .sidecar import SIDECAR
-from .store import require_archive
+from .store import Store, require_archive
 from .verify import HASHED_NAME, article_folders, inside, read_sidecar
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
         else:
             sidecars.append(data)
 
+    Store(root).refuse_links(root / INDEX_NAME)
     index = Index(root / INDEX_NAME)
     try:
         index.clear_derived()
@@ -220,6 +221,12 @@ def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
         )
         if dry_run:
             return removal
+        # Everything it will move or delete must be inside the archive, not behind a link.
+        store = Store(root)
+        for doomed in [root / INDEX_NAME, root / "tmp", target.folder]:
+            store.refuse_links(doomed)
+        for stored_path in removal.removed_media:
+            store.refuse_links(root / stored_path)
         # The index first: interrupted after it, the folder is still there to remove again.
         if article_id:
             index.delete_article(
