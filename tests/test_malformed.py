@@ -357,3 +357,56 @@ def test_socks5_proxy_still_works(
     assert '"archived": 1' in result.output
     assert socks5_server.connects == [("127.0.0.1", loopback_server.port)]
     assert len(loopback_server.hits) == 1
+
+
+# -- command-line SOURCEs --------------------------------------------------------------------
+
+MISTYPED = {
+    "htps://x.com/a": "did you mean https://x.com/a?",
+    "htp://example.org/story": "did you mean http://example.org/story?",
+    "https:/example.org/story": "did you mean https://example.org/story?",
+    "hxxps://example.org/story": "did you mean https://example.org/story?",
+    "www.site.com/x": "did you mean https://www.site.com/x?",
+    "example.org/story": "did you mean https://example.org/story?",
+    "ftp://files.example/clip.mp4": "only http:// and https:// URLs",
+    "file:///etc/passwd": "only http:// and https:// URLs",
+    "https://": "there is no host",
+    "https://exa mple.com/": "the host contains a space",
+    "https://example.org:99999/": "the port is not a number",
+    "http://[::1/": "not a URL embedarc can fetch",
+}
+
+
+@pytest.mark.parametrize(("source", "words"), MISTYPED.items())
+def test_mistyped_url_on_the_command_line_is_a_usage_error(
+    no_network_env: None, tmp_path: Path, source: str, words: str
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["archive", source, "--archive-dir", str(tmp_path / "archive")],
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 2, result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(f"Error: {source} ") and words in line, line
+    assert "no such file" not in line and "local name" not in line
+    assert not (tmp_path / "archive").exists()  # nothing was started
+
+
+def test_existing_file_that_looks_like_a_host_is_read_as_a_file(
+    no_network_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "www.site.com").write_text("A file\nno links\n")
+    result = CliRunner().invoke(cli, ["archive", "www.site.com"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def test_missing_file_without_a_url_look_still_says_no_such_file(
+    no_network_env: None, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["archive", str(tmp_path / "notes.txt")], catch_exceptions=False
+    )
+    assert result.exit_code == 2 and "there is no such file" in result.output
