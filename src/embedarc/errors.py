@@ -35,6 +35,18 @@ class Refused(NetworkError):
     """The guard would not let a request go to this address (loopback, private, local name)."""
 
 
+class BadURL(NetworkError):
+    """No request can be made for this URL: malformed, or not http(s) (data:, javascript:).
+
+    Final, unlike other network errors: the same URL fails the same way every time.
+    `why` is the reason without the URL, for messages that show the URL already.
+    """
+
+    def __init__(self, message: str, *, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
+
+
 class FetchFailed(EmbedarcError):
     """A server answered, but not with what was asked for (an HTTP error status)."""
 

@@ -104,6 +104,7 @@ class Stop(enum.StrEnum):
     NETWORK_ERROR = "network_error"
     REFUSED = "refused"
     TOO_LARGE = "too_large"  # a page or file over the limits
+    BAD_URL = "bad_url"  # no request can be made for it: malformed, data:, javascript:
 
 
 @dataclass(frozen=True)

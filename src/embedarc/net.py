@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import certifi
 import httpcore
@@ -24,14 +25,17 @@ import httpx
 
 from . import __version__
 from .config import Settings
-from .errors import AnswerTooLarge
+from .errors import AnswerTooLarge, BadURL, ConfigError
 from .errors import NetworkError as NetworkError
 from .errors import Refused as Refused
 from .guard import GuardedBackend, Policy, Resolver, check_target, system_resolver
+from .urls import FORBIDDEN_HOST_RE, join_url, request_url, shown, split_url
+from .urls import redact as redact
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"embedarc/{__version__} (footage archiver; python-httpx)"
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what httpx[socks] can talk to
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ class Net:
     """
 
     def __init__(self, settings: Settings, *, resolver: Resolver = system_resolver) -> None:
+        check_proxies(settings.proxy)
         self.settings = settings
         self.policy = Policy.from_settings(settings.allow_private, settings.allow_hosts)
         self.slots = _Slots(settings.concurrency, settings.per_host, settings.host_delay)
@@ -180,17 +185,45 @@ class Net:
                 max_connections=settings.concurrency * 2,
                 max_keepalive_connections=settings.concurrency,
             ),
-            # Request hooks run before every request, each redirect httpx follows included.
-            event_hooks={"request": [self._check_request]},
+            # Request hooks run before every request, each redirect httpx follows included;
+            # response hooks after every answer, before httpx reads its Location.
+            event_hooks={"request": [self._check_request], "response": [self._check_location]},
         )
         self.backend = GuardedBackend(self.policy, resolver)
         _install_backend(self.client, self.backend)
 
     def _check_request(self, request: httpx.Request) -> None:
+        # A redirect httpx follows may lead to data:, javascript: or a URL without a host.
+        if request.url.scheme not in ("http", "https") or not request.url.raw_host:
+            request_url(str(request.url))  # raises BadURL with the reason
+            raise BadURL(f"not a web address: {shown(str(request.url))}")
         try:
             check_target(request.url.raw_host.decode("ascii"), self.policy)
         except Refused as e:
             raise Refused(f"refused {redact(str(request.url))}: {e}") from None
+
+    def _check_location(self, response: httpx.Response) -> None:
+        """A redirect to where no request can be made (data:, javascript:, a malformed URL)
+        ends with BadURL and its reason; one to an odd spelling of an address (`127.000.000.001`)
+        is rewritten to the address, which the guard then judges and httpx can parse.
+
+        httpx parses the Location of every redirect, followed or not, and would fail there
+        with the first hop's URL as the culprit.
+        """
+        if not response.has_redirect_location:
+            return
+        base = str(response.request.url)
+        location = response.headers["location"].strip()
+        joined = join_url(base, location)
+        try:
+            if joined is None:
+                raise BadURL(location, why="malformed URL")
+            target = request_url(joined)
+        except BadURL as e:
+            why = f"a redirect to {shown(location)}: {e.why}"
+            raise BadURL(f"{shown(base)}: {why}", why=why) from None
+        if target != joined and target.isascii():
+            response.headers["location"] = target
 
     def close(self) -> None:
         self.client.close()
@@ -211,19 +244,34 @@ class Net:
         content: bytes | None = None,
         follow_redirects: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Send a request and yield the response with its body unread (streamed)."""
+        """Send a request and yield the response with its body unread (streamed).
+
+        Raises BadURL, with no request made, for a URL no request can be made for (see
+        `request_url`), Refused for a target the guard refuses, NetworkError for the rest.
+        """
+        url = request_url(url)
         with self.slots.hold(host_of(url)):
             try:
                 request = self.client.build_request(method, url, headers=headers, content=content)
                 response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
+            except BadURL:
+                raise
             except Refused as e:
                 if str(e).startswith("refused "):
                     raise
                 raise Refused(f"refused {redact(url)}: {e}") from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as e:
+                # Malformed in a way only the HTTP client noticed (bad IDNA: "xn--a.com");
+                # ValueError includes the UnicodeError of the IDNA codec.
+                why = str(e) or type(e).__name__
+                raise BadURL(f"malformed URL {shown(url)}: {why}", why=why) from None
+            except httpx.RemoteProtocolError as e:
+                if "Invalid URL in location header" in str(e):  # a redirect httpx followed
+                    why = f"a redirect to a malformed URL ({e})"
+                    raise BadURL(f"{shown(url)}: {why}", why=why) from None
+                raise NetworkError(describe(e, url)) from e
             except httpx.HTTPError as e:
                 raise NetworkError(describe(e, url)) from e
-            except ValueError as e:  # malformed URL
-                raise NetworkError(f"{url}: {e}") from e
             response.stream = _Deadline(
                 response.stream,  # type: ignore[arg-type]
                 str(response.url),
@@ -292,12 +340,39 @@ def describe(error: httpx.HTTPError, url: str) -> str:
     return f"{redact(url)}: {text}"
 
 
-def redact(url: str) -> str:
-    """Drop userinfo from a URL before it is logged or recorded."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
+def proxy_problem(url: str) -> str | None:
+    """Why a proxy URL cannot be used, or None when it can."""
+    parts = split_url(url.strip())
+    if parts is None or "://" not in url:
+        return "not a URL; write it as http://HOST:PORT"
+    if parts.scheme.lower() not in PROXY_SCHEMES:
+        return "only http://, https:// and socks5:// proxies are supported"
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        return "the port is not a number from 0 to 65535"
+    if not parts.hostname:
+        return "there is no host"
+    if ":" not in parts.hostname and FORBIDDEN_HOST_RE.search(parts.hostname):  # [::1] is fine
+        return "the host contains a character no host name has"
+    try:
+        httpx.Proxy(url.strip())
+    except (httpx.InvalidURL, ValueError) as e:
+        return str(e) or "not a valid proxy URL"
+    return None
+
+
+def check_proxies(proxy: str | None) -> None:
+    """Refuse a proxy httpx could not use, from the settings or, without one, from the
+    *_PROXY variables, with a one-line ConfigError instead of httpx's ValueError."""
+    if proxy is not None:
+        if problem := proxy_problem(proxy):
+            raise ConfigError(f"proxy {shown(proxy)}: {problem}")
+        return
+    for scheme, value in getproxies().items():
+        if scheme not in ("http", "https", "all") or not value:
+            continue  # httpx, like curl, reads only these
+        url = value if "://" in value else f"http://{value}"
+        if problem := proxy_problem(url):
+            name = f"{scheme.upper()}_PROXY"
+            raise ConfigError(f"proxy {shown(value)} (from ${name}): {problem}")

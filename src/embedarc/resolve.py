@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
-from urllib.parse import urljoin
 
 import httpx
 
 from .clock import now
-from .errors import TooLarge
+from .errors import BadURL, TooLarge
 from .links import html_meta_refresh, tweet_ref, unwrap
 from .media import HLS_TYPES, may_be_media
 from .model import Hop, Resolution, Stop
 from .net import Net, NetworkError, Refused, media_type, read_limited, retry_hint
+from .urls import join_url
 
 T = TypeVar("T")
 
@@ -43,7 +43,9 @@ def resolve(
     Stops before requesting a tweet status URL or a URL `stop_at` claims. When the chain ends
     on a non-HTML answer, `on_media` gets the open response, so a direct file is downloaded
     by the same request that found it. A hop the address guard refuses ends the chain with
-    `Stop.REFUSED` and the reason; an HTML page larger than `max_article_size` with an error.
+    `Stop.REFUSED` and the reason, a URL no request can be made for (malformed, a redirect to
+    data: or javascript:) with `Stop.BAD_URL`; an HTML page larger than `max_article_size`
+    with an error.
     """
     max_page = net.settings.max_article_size
     hops: list[Hop] = []
@@ -76,7 +78,8 @@ def resolve(
                 ctype = media_type(response.headers.get("content-type"))
                 location = response.headers.get("location")
                 if 300 <= status < 400 and location:
-                    nxt = urljoin(current, location.strip())
+                    # A Location urljoin cannot read is kept as it is: its request fails.
+                    nxt = join_url(current, location.strip()) or location.strip()
                     hops.append(Hop(current, status, nxt, started))
                     current = nxt
                     continue
@@ -108,6 +111,9 @@ def resolve(
         except Refused as e:
             hops.append(Hop(current, None, None, started))
             return Followed(done(Stop.REFUSED, error=str(e)))
+        except BadURL as e:
+            hops.append(Hop(current, None, None, started))
+            return Followed(done(Stop.BAD_URL, error=str(e)))
         except TooLarge as e:
             hops.append(Hop(current, None, None, started))
             return Followed(done(Stop.TOO_LARGE, error=str(e)))

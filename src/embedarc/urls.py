@@ -6,7 +6,11 @@ Pure functions: nothing here touches the network.
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlsplit, urlunsplit
+import unicodedata
+from urllib.parse import SplitResult, parse_qs, quote, unquote, urljoin, urlsplit, urlunsplit
+
+from .errors import BadURL
+from .guard import ends_in_number, parse_address
 
 # --- tweets -------------------------------------------------------------------------------------
 
@@ -94,6 +98,130 @@ def is_web_url(url: str) -> bool:
     return not _BLANK_RE.search(url)
 
 
+# --- what a request is made for -----------------------------------------------------------------
+
+# Code points a host may not contain (the WHATWG URL standard's forbidden host code points).
+FORBIDDEN_HOST_RE = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+_USERINFO_RE = re.compile(r"(?<=//)[^/?#]*@")
+SHOWN_MAX = 120
+
+
+def redact(url: str) -> str:
+    """Drop userinfo from a URL before it is logged or recorded, malformed URLs included."""
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:  # an unbalanced "[" or a bad port: cut out whatever precedes an "@"
+        return _USERINFO_RE.sub("", url, count=1)
+
+
+def shown(url: str) -> str:
+    """A URL as a message shows it: without credentials, and short (data: URLs can be huge)."""
+    text = redact(url)
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
+
+
+def _bad(url: str, why: str) -> BadURL:
+    return BadURL(f"malformed URL {shown(url)}: {why}", why=why)
+
+
+def request_url(url: str) -> str:
+    """The URL a request is made for, its host read as a browser reads it; else BadURL.
+
+    Only http(s) with a host and a valid port. A non-ASCII host is NFKC-normalised (so
+    `①②⑦.0.0.1` is `127.0.0.1`, as UTS #46 maps it), and a numeric host in any spelling
+    resolvers accept (`127.000.000.001`, `0x7f.1`) becomes its dotted form, so the address
+    guard judges the address that would be reached and the HTTP client never sees a spelling
+    it cannot parse. What fails here will fail the same way every time.
+    """
+    parts = split_url(url.strip())
+    if parts is None:
+        raise _bad(url, "unbalanced brackets or a character not allowed in a host")
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        what = f"a {scheme}: URL" if scheme else "not an absolute URL"
+        raise BadURL(
+            f"not a web address: {shown(url)} ({what}; only http and https are fetched)",
+            why=f"{what}; only http and https URLs can be fetched",
+        )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise _bad(url, "the port is not a number from 0 to 65535") from None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    bracketed = hostport.startswith("[")
+    host = parts.hostname or ""
+    if not host:
+        raise _bad(url, "there is no host")
+    if bracketed:
+        return url  # an IPv6 literal: the HTTP client checks its form, the guard its address
+    mapped = unquote(host)
+    if not mapped.isascii():
+        mapped = unicodedata.normalize("NFKC", mapped).lower()
+    if bad := FORBIDDEN_HOST_RE.search(mapped):
+        raise _bad(url, "the host contains " + ("a space" if bad[0] == " " else repr(bad[0])))
+    address = parse_address(mapped)
+    if address is None and ends_in_number(mapped):
+        raise _bad(url, "the host ends in a number but is not an IPv4 address")
+    if address is not None:
+        mapped = str(address)
+    if mapped == host:
+        return url
+    netloc = (userinfo + "@" if "@" in parts.netloc else "") + mapped
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- what a person probably meant ----------------------------------------------------------------
+
+_SCHEME_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*):(?P<slashes>/*)(?P<rest>.*)\Z", re.I | re.S)
+# A host with a dotted name and a top-level domain, then a path: "www.site.com/x", "x.com/a".
+_BARE_HOST_RE = re.compile(r"(?:[\w-]+\.)+[a-z]{2,63}(?::\d{1,5})?/", re.I)
+_DEFANGED = {"hxxp": "http", "hxxps": "https"}  # how threat reports write links not to click
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) turning a into b."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                best = min(best, rows[-2][j - 2] + 1)
+            row.append(best)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def meant_url(text: str) -> str | None:
+    """The http(s) URL a mistyped one probably meant ("htps://x.com/a", "www.site.com/x",
+    "https:/x.com"), or None when the text does not look like a try at one."""
+    text = text.strip()
+    if match := _SCHEME_RE.match(text):
+        scheme, rest = match["scheme"].lower(), match["rest"]
+        fixed = _DEFANGED.get(scheme)
+        if fixed is None and scheme not in _DEFAULT_PORTS:
+            # "httsp" is one edit from both: https is what sites use now.
+            fixed = min(("https", "http"), key=lambda known: _distance(scheme, known))
+            if _distance(scheme, fixed) > 1:
+                return None  # another scheme (ftp:, mailto:) or a drive letter (C:)
+        if fixed is None and match["slashes"] == "//":
+            return None  # http(s):// already: malformed, not mistyped
+        return f"{fixed or scheme}://{rest}" if rest else None
+    if text.startswith("//") and _BARE_HOST_RE.match(text[2:]):
+        return "https:" + text
+    if text.lower().startswith("www.") or _BARE_HOST_RE.match(text):
+        return "https://" + text
+    return None
+
+
 def with_scheme(url: str) -> str:
     """The URL with https:// in front when it is "//host/…" or a known host pasted without one."""
     if url.startswith("//"):
@@ -148,8 +276,9 @@ def normalise(url: str) -> str:
         return _tweet_url(ref)
     parts = split_url(url)
     scheme = parts.scheme.lower() if parts else ""
-    # Without a host, "https:////h/" would be rebuilt as "https://h/": another URL each pass.
-    if parts is None or scheme not in _DEFAULT_PORTS or not parts.netloc:
+    # Without a host, "https:////h/" and "https://@//h/" would be rebuilt as "https://h/":
+    # another URL, with another host, each pass. Such a URL is left as it is: not a web URL.
+    if parts is None or scheme not in _DEFAULT_PORTS or not parts.hostname:
         return url
     netloc = _netloc(scheme, parts.netloc)
     if netloc == "pbs.twimg.com" and (original := _pbs_original(parts.path, parts.query)):

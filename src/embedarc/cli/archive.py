@@ -11,7 +11,9 @@ import click
 
 from .. import articles, schedule
 from ..config import Settings, load_settings
+from ..errors import BadURL, UsageError
 from ..pipeline import Input, Report, archive
+from ..urls import meant_url, redact, request_url, split_url
 from .main import cli
 from .options import (
     EXIT_FAILED,
@@ -34,11 +36,38 @@ def read_inputs(sources: tuple[str, ...], max_size: int) -> list[Input]:
             raw = sys.stdin.buffer.read(max_size + 1)
             found.append(Input("-", article=articles.read_stdin(raw, max_size=max_size)))
         elif source.lower().startswith(("http://", "https://")):
-            found.append(Input(source, url=source))
+            found.append(Input(source, url=checked_url(source)))
         else:
-            article = articles.read_path(Path(source), max_size=max_size)
+            path = Path(source)
+            if not path.exists():
+                not_a_url(source)
+            article = articles.read_path(path, max_size=max_size)
             found.append(Input(source, article=article))
     return found
+
+
+def checked_url(source: str) -> str:
+    """An http(s) URL from the command line, or a usage error saying what is wrong with it."""
+    try:
+        request_url(source)
+    except BadURL as e:
+        shown = redact(source)  # a password typed into the URL stays off the screen
+        raise UsageError(f"{shown} is not a URL embedarc can fetch: {e.why}.") from None
+    return source
+
+
+def not_a_url(source: str) -> None:
+    """For a SOURCE that is not a file: a usage error when it looks like a try at a URL (a
+    file path would have the URL mangled in "there is no such file")."""
+    meant = meant_url(source)
+    if meant is not None:
+        raise UsageError(f"{source} is not a URL or a file; did you mean {meant}?")
+    parts = split_url(source)
+    if parts is not None and len(parts.scheme) > 1 and source[len(parts.scheme) :][:3] == "://":
+        raise UsageError(
+            f"{source} is not a URL embedarc can fetch: only http:// and https:// URLs"
+            " (or files, or - for stdin) can be archived."
+        )
 
 
 def save_to_wayback(

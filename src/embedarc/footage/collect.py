@@ -15,7 +15,7 @@ import httpx
 
 from ..clock import from_epoch, now
 from ..config import Settings
-from ..errors import FetchFailed, Refused, TooLarge
+from ..errors import BadURL, FetchFailed, Refused, TooLarge
 from ..links import tweet_ref
 from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
 from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
@@ -370,6 +370,8 @@ def failure_outcome(error: Exception) -> tuple[Outcome, str | None]:
         return Outcome.TOO_LARGE, None
     if isinstance(error, Refused):
         return Outcome.REFUSED, None
+    if isinstance(error, BadURL):  # malformed, or data: and the like: the same every time
+        return Outcome.GONE, None
     if isinstance(error, FetchFailed):
         # Only an error status speaks of the file; anything else (a web page where media was
         # expected, a size that does not add up) may be different next time.
@@ -390,6 +392,8 @@ def stop_outcome(res: Resolution) -> tuple[Outcome, str]:
         return Outcome.for_http_status(res.status), f"HTTP {res.status}"
     if res.stop is Stop.REFUSED:
         return Outcome.REFUSED, res.error or "refused"
+    if res.stop is Stop.BAD_URL:
+        return Outcome.GONE, res.error or "malformed URL"
     if res.stop is Stop.TOO_LARGE:
         return Outcome.TOO_LARGE, res.error or "too large"
     if res.stop in (Stop.LOOP, Stop.HOP_LIMIT):
