@@ -354,9 +354,9 @@ def _check_folder(
         elif file_sha256(path)[0] != earlier.get("content_sha256"):
             found.altered_(rel(path), "does not hash to the sidecar's content_sha256 for it")
     for path in folder.iterdir():
-        # Left alone: media/ and evidence/ (checked on their own) and the hidden temporaries of
-        # an atomic write cut short, which nothing reads.
-        hidden_temporary = path.name.startswith(".") and path.name.endswith(".tmp")
+        # Left alone: media/ and evidence/ (checked on their own) and what a write cut short by
+        # a kill leaves hidden: its temporaries (.tmp) and the copies it kept to undo (.old).
+        hidden_temporary = path.name.startswith(".") and path.name.endswith((".tmp", ".old"))
         if path.is_file() and path.name not in named and not hidden_temporary:
             found.unindexed_(rel(path), "in the folder but not named by its sidecar")
     for name in [article.get("origin_page"), *_evidence(data)]:
