@@ -199,44 +199,35 @@ def test_live_playlist_without_endlist_is_no_media_live_stream(
 
 
 def test_extractor_declared_live_stream_is_no_media_without_fetching_it(
-    simweb: SimWeb, settings: Settings, started: list[tuple[str, list[str]]]
+    simweb: SimWeb, settings: Settings, tmp_path: Path, started: list[tuple[str, list[str]]]
 ) -> None:
-    # A site's extractor says is_live; the playlist itself would look finished.
-    stream = hls_stream(simweb, "https://streams.example.org/onair/index.m3u8", seed=65)
+    from embedarc.footage.ytdlp_guard import Declined
+    from embedarc.footage.ytdlp_transport import youtube_dl_class
+    from embedarc.model import Outcome
     from embedarc.net import Net
 
+    # What a site's extractor returns for a broadcast: is_live, though the playlist looks done.
+    stream = hls_stream(simweb, "https://streams.example.org/onair/index.m3u8", seed=65)
     info = {
         "id": "onair",
         "title": "On air",
         "is_live": True,
+        "extractor": "made-up",
+        "webpage_url": "https://tv.example.org/onair",
         "formats": [{"url": stream.playlist_url, "ext": "mp4", "protocol": "m3u8_native"}],
     }
-    with Net(settings) as net:
-        result = _fetch_info(net, info, settings.archive_dir / "work")
+    params = {"quiet": True, "outtmpl": str(tmp_path / "%(id)s.%(ext)s")}
+    with (
+        Net(settings) as net,
+        youtube_dl_class()(params, net=net) as ydl,
+        pytest.raises(Declined) as declined,
+    ):
+        ydl.process_ie_result(info)
 
-    assert result.outcome.value == "no_media" and result.reason == "live stream"
-    assert result.outcome.is_final
+    assert declined.value.outcome is Outcome.NO_MEDIA and declined.value.outcome.is_final
+    assert declined.value.reason == "live stream"
     assert simweb.requests == []
     assert with_network_input(started) == []
-
-
-def _fetch_info(net: Any, info: dict[str, Any], workdir: Path) -> Any:
-    """ytdlp.fetch's handling of what an extractor returned, for a made-up extractor result."""
-    from embedarc.footage.ytdlp import Result, Stopped
-    from embedarc.footage.ytdlp_guard import Declined
-    from embedarc.footage.ytdlp_transport import youtube_dl_class
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    params = {"quiet": True, "outtmpl": str(workdir / "%(id)s.%(ext)s")}
-    params["external_downloader"] = {"default": "native"}
-    try:
-        with youtube_dl_class()(params, net=net) as ydl:
-            ydl.process_ie_result(
-                {**info, "extractor": "made-up", "webpage_url": "https://x.example/"}
-            )
-    except (Stopped, Declined) as e:
-        return Result(e.outcome, e.reason)
-    raise AssertionError("downloaded a live stream")
 
 
 # -- other protocols -------------------------------------------------------------------------
