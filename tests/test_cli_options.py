@@ -14,6 +14,8 @@ from embedarc.cli.options import ByteSize, Duration
 from embedarc.config import load_settings
 from embedarc.errors import ConfigError
 from embedarc.pipeline import Report
+from tests.conftest import run_embedarc
+from tests.simweb import SimWeb
 from tests.test_archive import run, text_input
 
 STORY_URL = "https://news.example.org/story"
@@ -122,6 +124,31 @@ def test_quiet_before_the_command_silences_the_summary(tmp_path: Path) -> None:
     assert quiet.stdout == ""
 
 
+def test_verbose_before_the_command_logs_each_request_and_hop(
+    simweb: SimWeb, tmp_path: Path
+) -> None:
+    simweb.redirect("https://t.co/AbCdEf1234", STORY_URL)
+    simweb.page(STORY_URL, STORY)
+    (tmp_path / "a.txt").write_text("Short link\nhttps://t.co/AbCdEf1234\n")
+
+    done = run_embedarc("-v", "archive", "a.txt", web=simweb, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "GET https://t.co/AbCdEf1234 -> HTTP 301 in" in done.stderr
+    assert f"GET {STORY_URL} -> HTTP 200 in" in done.stderr
+    assert f"hop 1 (http, HTTP 301): https://t.co/AbCdEf1234 -> {STORY_URL}" in done.stderr
+    assert f"hop 2 (http, HTTP 200): {STORY_URL}" in done.stderr
+
+
+def test_verbose_after_the_command_logs_the_same(simweb: SimWeb, tmp_path: Path) -> None:
+    simweb.page(STORY_URL, STORY)
+
+    done = run_embedarc("archive", STORY_URL, "-v", web=simweb, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert f"GET {STORY_URL} -> HTTP 200 in" in done.stderr
+
+
 NETWORK_ONLY = ["--cookies", "--no-wayback", "--max-hops", "--max-file-size",
                 "--max-download-time", "--max-article-size", "--max-image-pixels"]  # fmt: skip
 
@@ -205,3 +232,30 @@ def test_remove_refuses_a_prefix_shorter_than_the_short_id(tmp_path: Path) -> No
 
     assert done.exit_code == 2
     assert report.folder is not None and (tmp_path / "archive" / report.folder).exists()
+
+
+# -- retries in the log ----------------------------------------------------------------------
+
+
+def test_retries_of_an_article_url_are_logged(simweb: SimWeb, tmp_path: Path) -> None:
+    simweb.page(STORY_URL, STORY)
+    simweb.fail(STORY_URL, 503, times=2)
+
+    done = run_embedarc("archive", STORY_URL, web=simweb, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count(f"retrying in 0.0 s: {STORY_URL} (HTTP 503)") == 2
+
+
+def test_retries_of_an_origin_link_are_logged(simweb: SimWeb, tmp_path: Path) -> None:
+    simweb.redirect("https://ift.tt/3AbCdEf", STORY_URL)
+    simweb.page(STORY_URL, STORY)
+    simweb.fail("https://ift.tt/3AbCdEf", 503, times=1)
+    (tmp_path / "a.txt").write_text(
+        "Syndicated\nWords.\nvia ZeroHedge News https://ift.tt/3AbCdEf Tyler Durden\n"
+    )
+
+    done = run_embedarc("archive", "a.txt", web=simweb, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "retrying in 0.0 s: https://ift.tt/3AbCdEf (HTTP 503)" in done.stderr
