@@ -246,7 +246,7 @@ class Net:
                 raise NetworkError(describe(e, url)) from e
             except ValueError as e:  # malformed URL
                 raise NetworkError(f"{url}: {e}") from e
-            _log_answer(method, response, time.monotonic() - started)
+            _log_answer(response, time.monotonic() - started)
             response.stream = _Deadline(
                 response.stream,  # type: ignore[arg-type]
                 str(response.url),
@@ -275,15 +275,16 @@ class Net:
             return Fetched(str(response.url), response.status_code, dict(response.headers), body)
 
 
-def _log_answer(method: str, response: httpx.Response, seconds: float) -> None:
+def _log_answer(response: httpx.Response, seconds: float) -> None:
     """-v: one line per request (redirects httpx followed included); URLs only, no headers."""
     if not log.isEnabledFor(logging.DEBUG):
         return
     for earlier in response.history:
-        log.debug("%s %s -> HTTP %d", method, redact(str(earlier.url)), earlier.status_code)
+        method, url = earlier.request.method, redact(str(earlier.url))
+        log.debug("%s %s -> HTTP %d", method, url, earlier.status_code)
     log.debug(
         "%s %s -> HTTP %d in %.2f s",
-        method,
+        response.request.method,
         redact(str(response.url)),
         response.status_code,
         seconds,

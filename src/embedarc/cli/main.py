@@ -10,8 +10,8 @@ from .options import setup_logging
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="embedarc")
-@click.option("-v", "--verbose", count=True, help="Debug detail (also accepted after the command).")
-@click.option("-q", "--quiet", is_flag=True, help="Errors only (also accepted after the command).")
+@click.option("-v", "--verbose", count=True, help="Debug detail; the same as -v after a command.")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only; the same as -q after a command.")
 def cli(verbose: int, quiet: bool) -> None:
     """Keep the footage news articles point at before it disappears.
 
