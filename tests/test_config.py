@@ -39,7 +39,10 @@ def test_values_are_read_as_their_settings_types(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("toml", "message"),
-    [("timeout = 'soon'", "timeout must be a float"), ("colour = 'blue'", "unknown setting")],
+    [
+        ("timeout = 'soon'", "timeout: 'soon' is not a duration"),
+        ("colour = 'blue'", "unknown setting"),
+    ],
 )
 def test_a_bad_config_file_is_a_config_error(tmp_path: Path, toml: str, message: str) -> None:
     (tmp_path / "embedarc.toml").write_text(toml + "\n")

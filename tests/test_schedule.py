@@ -319,7 +319,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(simweb: SimWeb, tmp_path: Pat
 
 
 def test_run_loop_runs_the_given_number_of_times(simweb: SimWeb, archive_dir: Path) -> None:
-    done = embedarc(archive_dir, "run", "--loop", "--every", "0s", "--runs", "2", "--json")
+    done = embedarc(archive_dir, "run", "--loop", "--every", "1ms", "--runs", "2", "--json")
     assert done.exit_code == 0
     assert len(done.output.strip().splitlines()) == 2
 

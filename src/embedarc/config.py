@@ -7,12 +7,13 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .units import Duration, Size
 
 DEFAULT_ARCHIVE = Path("archive")
 CONFIG_NAME = "embedarc.toml"
@@ -27,20 +28,20 @@ class Settings:
     ca_bundle: Path | None = None  # None: SSL_CERT_FILE, else the bundled certifi roots
     cookies: Path | None = None  # Netscape cookies.txt, given to yt-dlp only
     fxtwitter: bool = True
-    timeout: float = 30.0  # seconds without progress before a request is abandoned
+    timeout: Duration = 30.0  # seconds without progress before a request is abandoned
     max_hops: int = 10
-    max_file_size: int = 2 * 1024**3
+    max_file_size: Size = 2 * 1024**3
     concurrency: int = 8  # requests in flight across the whole run
     per_host: int = 4  # requests in flight to one host
     allow_private: bool = False  # let requests reach loopback and private networks
     allow_hosts: tuple[str, ...] = ()  # host names (and hosts under them) or address ranges
-    max_download_time: float = 3600.0  # seconds one download may take, however it trickles
-    max_article_size: int = 20 * 1024**2  # bytes of an article (file, stdin or fetched page)
+    max_download_time: Duration = 3600.0  # seconds one download may take, however it trickles
+    max_article_size: Size = 20 * 1024**2  # bytes of an article (file, stdin or fetched page)
     max_image_pixels: int = 89_478_485  # larger images are decompression bombs (Pillow's default)
-    host_delay: float = 0.0  # seconds between two requests to one host
+    host_delay: Duration = 0.0  # seconds between two requests to one host
     retries: int = 3  # tries again within a run after a transient failure
-    retry_pause: float = 1.0  # seconds before the first retry within a run; doubles each time
-    retry_base: float = 60.0  # seconds before the first retry in a later run; doubles each time
+    retry_pause: Duration = 1.0  # seconds before the first retry within a run; doubles each time
+    retry_base: Duration = 60.0  # seconds before the first retry in a later run; doubles each time
     max_attempts: int = 5  # runs that may fail on a link before it is failed_permanently
     wayback: bool = True  # fall back to Wayback Machine captures for dead links
 
@@ -48,21 +49,36 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-def _kind(hint: Any) -> type:
-    """`Path | None` -> Path, `tuple[str, ...]` -> tuple: what a string is read as."""
+Reader = Callable[[Any], Any]
+
+
+def _reader(hint: Any) -> Reader | type:
+    """How a string (env) or TOML value is read for a field of this type.
+
+    `Duration` and `Size` fields carry their parser (units.py); otherwise the type decides:
+    `Path | None` -> Path, `tuple[str, ...]` -> tuple, `int` -> int.
+    """
+    if typing.get_origin(hint) is typing.Annotated:
+        return next(meta for meta in hint.__metadata__ if callable(meta))  # type: ignore[no-any-return]
     if typing.get_origin(hint) in (types.UnionType, typing.Union):
         hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
     return typing.get_origin(hint) or hint  # type: ignore[no-any-return]
 
 
 # Setting name -> how to read it from a string (env or toml), derived from Settings itself.
-_FIELDS: dict[str, type] = {
-    name: _kind(hint) for name, hint in typing.get_type_hints(Settings).items()
+_FIELDS: dict[str, Reader | type] = {
+    name: _reader(hint)
+    for name, hint in typing.get_type_hints(Settings, include_extras=True).items()
 }
 
 
 def _convert(name: str, value: Any, origin: str) -> Any:
     kind = _FIELDS[name]
+    if not isinstance(kind, type):  # a duration or a size: its parser says what is wrong
+        try:
+            return kind(value)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{origin}: {name}: {e}") from None
     try:
         if kind is bool:
             if isinstance(value, bool):
@@ -80,6 +96,8 @@ def _convert(name: str, value: Any, origin: str) -> Any:
             if not all(isinstance(item, str) for item in items):
                 raise TypeError(value)
             return tuple(item.strip() for item in items if item.strip())
+        if kind is int and isinstance(value, bool):
+            raise TypeError(value)
         return kind(value)
     except (TypeError, ValueError):
         what = "list of host names or address ranges" if kind is tuple else kind.__name__

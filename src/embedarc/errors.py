@@ -31,6 +31,22 @@ class NetworkError(EmbedarcError):
     """No HTTP answer: DNS, connection, proxy, TLS or timeout failure."""
 
 
+class Cancelled(NetworkError):
+    """A request or a download stopped because the run is being interrupted (Ctrl-C).
+
+    A network error to those who only catch those, so a partial download is kept to resume.
+    """
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; says what was finished and kept, for the message to the user."""
+
+    def __init__(self, *, written: int, partial: int) -> None:
+        super().__init__(f"{written} articles written, {partial} partial downloads kept")
+        self.written = written  # articles whose folder and index rows were written
+        self.partial = partial  # partial downloads in tmp/ that the next run resumes
+
+
 class Refused(NetworkError):
     """The guard would not let a request go to this address (loopback, private, local name)."""
 

@@ -121,14 +121,23 @@ class _Found:
     data: dict[str, Any] | None
 
 
+SHORT_ID = 8  # characters of an article's id at the end of its folder name
+
+
 def _matches(folder: Path, data: dict[str, Any] | None, wanted: str) -> bool:
     names = {folder.name, f"articles/{folder.name}", str(folder), str(folder.resolve())}
     if wanted.rstrip("/") in names:
+        return True
+    short = wanted.lower()
+    # The short id that ends every folder name, or a longer prefix of the id.
+    if len(short) == SHORT_ID and folder.name.endswith(f"-{short}"):
         return True
     if data is None:
         return False
     article = data["article"]
     if wanted in (article.get("id"), article.get("identity")):
+        return True
+    if len(short) >= SHORT_ID and str(article.get("id") or "").startswith(short):
         return True
     canonical = article.get("canonical_url")
     if canonical and wanted.lower().startswith(("http://", "https://")):
@@ -144,7 +153,10 @@ def _find(root: Path, wanted: str) -> _Found:
         if _matches(folder, data, wanted)
     ]
     if not found:
-        raise UsageError(f"no article in {root} is {wanted!r} (an id, folder or canonical URL)")
+        raise UsageError(
+            f"no article in {root} is {wanted!r} (an id, its first 8 characters,"
+            " a folder or a canonical URL)"
+        )
     if len(found) > 1:
         folders = ", ".join(f.folder.name for f in found)
         raise UsageError(f"{wanted!r} matches more than one article: {folders}")

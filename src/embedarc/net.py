@@ -25,7 +25,7 @@ import httpx
 
 from . import __version__
 from .config import Settings
-from .errors import AnswerTooLarge, BadURL, ConfigError
+from .errors import AnswerTooLarge, BadURL, Cancelled, ConfigError
 from .errors import NetworkError as NetworkError
 from .errors import Refused as Refused
 from .guard import GuardedBackend, Policy, Resolver, check_target, system_resolver
@@ -137,14 +137,19 @@ class _Deadline(httpx.SyncByteStream):
     would otherwise hold a download (and its slot) forever.
     """
 
-    def __init__(self, inner: httpx.SyncByteStream, url: str, seconds: float) -> None:
+    def __init__(
+        self, inner: httpx.SyncByteStream, url: str, seconds: float, cancelled: threading.Event
+    ) -> None:
         self._inner = inner
         self._url = url
         self._seconds = seconds
         self._deadline = time.monotonic() + seconds
+        self._cancelled = cancelled
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._inner:
+            if self._cancelled.is_set():  # Ctrl-C: stop between chunks, keep what arrived
+                raise Cancelled(f"{redact(self._url)}: interrupted")
             if time.monotonic() > self._deadline:
                 raise NetworkError(
                     f"{redact(self._url)}: gave up after {self._seconds:g} s"
@@ -168,7 +173,12 @@ class Net:
         check_proxies(settings.proxy)
         self.settings = settings
         self.policy = Policy.from_settings(settings.allow_private, settings.allow_hosts)
-        self.slots = _Slots(settings.concurrency, settings.per_host, settings.host_delay)
+        # Set on Ctrl-C: requests not yet sent are not sent, bodies stop between chunks, and
+        # the pauses that wait on it (politeness, retries) end at once.
+        self.cancelled = threading.Event()
+        self.slots = _Slots(
+            settings.concurrency, settings.per_host, settings.host_delay, sleep=self._pause
+        )
         self.client = httpx.Client(
             proxy=settings.proxy,
             # With an explicit proxy the *_PROXY variables must not override it.
@@ -225,6 +235,13 @@ class Net:
         if target != joined and target.isascii():
             response.headers["location"] = target
 
+    def _pause(self, seconds: float) -> None:
+        self.cancelled.wait(seconds)
+
+    def cancel(self) -> None:
+        """Stop every request of this client at its next chance (Ctrl-C)."""
+        self.cancelled.set()
+
     def close(self) -> None:
         self.client.close()
 
@@ -251,12 +268,16 @@ class Net:
         """
         url = request_url(url)
         with self.slots.hold(host_of(url)):
+            if self.cancelled.is_set():
+                raise Cancelled(f"{redact(url)}: interrupted")
+            started = time.monotonic()
             try:
                 request = self.client.build_request(method, url, headers=headers, content=content)
                 response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
             except BadURL:
                 raise
             except Refused as e:
+                log.debug("%s %s refused: %s", method, redact(url), e)
                 if str(e).startswith("refused "):
                     raise
                 raise Refused(f"refused {redact(url)}: {e}") from None
@@ -271,11 +292,14 @@ class Net:
                     raise BadURL(f"{shown(url)}: {why}", why=why) from None
                 raise NetworkError(describe(e, url)) from e
             except httpx.HTTPError as e:
+                log.debug("%s %s failed: %s", method, redact(url), describe(e, url))
                 raise NetworkError(describe(e, url)) from e
+            _log_answer(response, time.monotonic() - started)
             response.stream = _Deadline(
                 response.stream,  # type: ignore[arg-type]
                 str(response.url),
                 self.settings.max_download_time,
+                self.cancelled,
             )
             try:
                 yield response
@@ -297,6 +321,22 @@ class Net:
         with self.open(url, method=method, headers=headers, content=content) as response:
             body = read_limited(response, max_bytes)
             return Fetched(str(response.url), response.status_code, dict(response.headers), body)
+
+
+def _log_answer(response: httpx.Response, seconds: float) -> None:
+    """-v: one line per request (redirects httpx followed included); URLs only, no headers."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    for earlier in response.history:
+        method, url = earlier.request.method, redact(str(earlier.url))
+        log.debug("%s %s -> HTTP %d", method, url, earlier.status_code)
+    log.debug(
+        "%s %s -> HTTP %d in %.2f s",
+        response.request.method,
+        redact(str(response.url)),
+        response.status_code,
+        seconds,
+    )
 
 
 def _install_backend(client: httpx.Client, backend: GuardedBackend) -> None:

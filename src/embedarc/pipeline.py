@@ -6,10 +6,11 @@ per-host limits; only the calling thread writes article folders and the index.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sqlite3
-import time
+import threading
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from . import articles, sidecar
 from .changes import Changes
 from .clock import now
 from .config import Settings
-from .errors import ArchiveError
+from .errors import ArchiveError, Interrupted
 from .footage import ytdlp
 from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
@@ -33,6 +34,10 @@ from .retries import RetryBook, pause
 from .store import Store, file_sha256, slugify
 
 log = logging.getLogger(__name__)
+
+# After Ctrl-C, how long running workers get to notice and stop (a download between two
+# chunks, a pause) before the run ends without them; their partial files stay resumable.
+STOP_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -155,16 +160,35 @@ def _archive(
     index = Index(settings.archive_dir / INDEX_NAME)
     try:
         known = index.known_media()
-        with Net(settings) as net, ThreadPoolExecutor(settings.concurrency) as pool:
+        with Net(settings) as net:
+            pool = ThreadPoolExecutor(settings.concurrency)
             run = _Run(Collector(net, store, settings, known), index, pool, progress, retry_failed)
             try:
-                return run.go(inputs)
-            except BaseException:
-                # The archive cannot be written (or the user pressed Ctrl-C): start nothing new.
+                reports = run.go(inputs)
+            except KeyboardInterrupt:
+                # Ctrl-C: downloads stop between two chunks, pauses end, nothing new starts;
+                # a worker stuck in a read is not waited for (the CLI exits without it).
+                net.cancel()
                 pool.shutdown(wait=False, cancel_futures=True)
+                wait(list(run.pending), timeout=STOP_GRACE)
+                raise Interrupted(written=run.written, partial=_partials(store)) from None
+            except BaseException:
+                # The archive cannot be written: start nothing new, let running work end.
+                pool.shutdown(wait=True, cancel_futures=True)
                 raise
+            pool.shutdown(wait=True)
+            return reports
     finally:
         index.close()
+
+
+def _partials(store: Store) -> int:
+    """Partial downloads in tmp/ that a later run resumes."""
+    count = 0
+    for path in store.tmp_dir.glob("*.part"):
+        with contextlib.suppress(OSError):  # a worker may remove one meanwhile
+            count += path.stat().st_size > 0
+    return count
 
 
 class _Run:
@@ -187,13 +211,23 @@ class _Run:
         self.progress = progress
         self.pending: dict[Future[Any], tuple[_Job, Link | None]] = {}
         # article id -> (the input that first wrote it in this call, its folder)
-        self.written: dict[str, tuple[str, str]] = {}
+        self.first_written: dict[str, tuple[str, str]] = {}
         self.counted_new: set[str] = set()  # files already reported new by an earlier article
         self.jobs: list[_Job] = []
+        self.reports: dict[int, Report] = {}
+
+    @property
+    def cancelled(self) -> threading.Event:
+        return self.collector.net.cancelled
+
+    @property
+    def written(self) -> int:
+        """Articles whose folder and index rows are written so far."""
+        return sum(1 for report in self.reports.values() if report.folder is not None)
 
     def go(self, inputs: list[Input]) -> list[Report]:
         jobs = self.jobs = [_Job(i) for i in inputs]
-        reports: dict[int, Report] = {}
+        reports = self.reports
         for job in jobs:
             self.progress.add(1)
             self.pending[self.pool.submit(self._prepare, job)] = (job, None)
@@ -235,13 +269,15 @@ class _Run:
 
     def _link(self, link: Link, delay: float = 0.0) -> LinkResult:
         """One link's work on a worker; a bug here costs this link, not the batch."""
-        if delay > 0:
-            time.sleep(delay)
+        if delay > 0 and self.cancelled.wait(delay):
+            return LinkResult(link, Outcome.FAILED, reason="interrupted")
         try:
             return self.collector.link(link)
         except ArchiveError:
             raise  # the archive itself cannot be written: the whole run stops, with that message
         except Exception as e:
+            if self.cancelled.is_set():  # Ctrl-C closed what it was using: not a bug
+                return LinkResult(link, Outcome.FAILED, reason="interrupted")
             log.exception("unexpected error archiving %s", link.url)
             return LinkResult(link, Outcome.FAILED, reason=f"internal error: {e!r}")
 
@@ -270,6 +306,9 @@ class _Run:
                 if urls:
                     self.collector.tweet_media.setdefault(tweet["id"], urls)
         except Exception as e:  # a bug must not lose the rest of the batch
+            if self.cancelled.is_set():  # Ctrl-C closed what it was using: not a bug
+                job.error = "interrupted"
+                return
             log.exception("unexpected error preparing %s", job.input.label)
             job.error = f"internal error: {e}"
 
@@ -313,7 +352,9 @@ class _Run:
             if delay is None:
                 return followed
             tries += 1
-            time.sleep(delay)
+            log.info("retrying in %.1f s: %s (%s)", delay, url, stop_outcome(res)[1])
+            if self.cancelled.wait(delay):  # Ctrl-C
+                return followed
 
     def _previous(self, **where: str) -> tuple[str | None, dict[str, Any] | None]:
         # Reads from a worker: a private connection, never the writer's.
@@ -452,7 +493,7 @@ class _Run:
         if known_as.get("id") and known_as.get("identity"):
             # Archived before: it keeps its id, even if a canonical URL is only known now.
             article_id, identity = known_as["id"], known_as["identity"]
-        same_as = self.written.get(article_id)
+        same_as = self.first_written.get(article_id)
         if same_as is not None:
             # The same article reached another way in this call (its file, its URL, a short
             # link to it): add to what was just written rather than write over it.
@@ -542,7 +583,7 @@ class _Run:
             self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)
             self.index.write_article(data)
         outcomes = Counter(entry["outcome"] for entry in entries)
-        self.written.setdefault(article_id, (job.input.label, folder_name))
+        self.first_written.setdefault(article_id, (job.input.label, folder_name))
         new_media = {sha for sha in media if sha in self.collector.downloaded} - self.counted_new
         self.counted_new |= new_media
         return Report(

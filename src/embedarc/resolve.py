@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -13,8 +14,10 @@ from .errors import BadURL, TooLarge
 from .links import html_meta_refresh, tweet_ref, unwrap
 from .media import HLS_TYPES, may_be_media
 from .model import Hop, Resolution, Stop
-from .net import Net, NetworkError, Refused, media_type, read_limited, retry_hint
+from .net import Net, NetworkError, Refused, media_type, read_limited, redact, retry_hint
 from .urls import join_url
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -52,6 +55,13 @@ def resolve(
     seen: set[str] = set()
     current = url
 
+    def add(hop: Hop) -> None:
+        hops.append(hop)
+        # -v: the chain as it is followed, a line per hop (URLs only: no headers, no userinfo)
+        status = f"HTTP {hop.status}" if hop.status is not None else "no answer"
+        target = f" -> {redact(hop.location)}" if hop.location else ""
+        log.debug("hop %d (%s, %s): %s%s", len(hops), hop.via, status, redact(hop.url), target)
+
     def done(stop: Stop, **kw: object) -> Resolution:
         return Resolution(url=url, hops=tuple(hops), final_url=current, stop=stop, **kw)  # type: ignore[arg-type]
 
@@ -61,7 +71,7 @@ def resolve(
             return Followed(done(Stop.TWEET, tweet_id=ref[1]))
         target = unwrap(current)
         if target is not None:
-            hops.append(Hop(current, None, target, now(), via="unwrap"))
+            add(Hop(current, None, target, now(), via="unwrap"))
             current = target
             continue
         if current in seen:
@@ -80,11 +90,11 @@ def resolve(
                 if 300 <= status < 400 and location:
                     # A Location urljoin cannot read is kept as it is: its request fails.
                     nxt = join_url(current, location.strip()) or location.strip()
-                    hops.append(Hop(current, status, nxt, started))
+                    add(Hop(current, status, nxt, started))
                     current = nxt
                     continue
                 if status >= 400:
-                    hops.append(Hop(current, status, None, started))
+                    add(Hop(current, status, None, started))
                     return Followed(
                         done(
                             Stop.HTTP_ERROR,
@@ -97,26 +107,26 @@ def resolve(
                     page = read_limited(response, max_page, hint=" (see --max-article-size)")
                     nxt_page = html_meta_refresh(page, current)
                     if nxt_page and nxt_page != current:
-                        hops.append(Hop(current, status, nxt_page, started, via="meta"))
+                        add(Hop(current, status, nxt_page, started, via="meta"))
                         current = nxt_page
                         continue
-                    hops.append(Hop(current, status, None, started))
+                    add(Hop(current, status, None, started))
                     return Followed(done(Stop.FINAL, status=status, content_type=ctype), page=page)
-                hops.append(Hop(current, status, None, started))
+                add(Hop(current, status, None, started))
                 final = done(Stop.FINAL, status=status, content_type=ctype)
                 # A playlist is not the footage: yt-dlp fetches what it lists.
                 footage = ctype not in HLS_TYPES and may_be_media(ctype)
                 media = on_media(response) if on_media is not None and footage else None
                 return Followed(final, media=media)
         except Refused as e:
-            hops.append(Hop(current, None, None, started))
+            add(Hop(current, None, None, started))
             return Followed(done(Stop.REFUSED, error=str(e)))
         except BadURL as e:
             hops.append(Hop(current, None, None, started))
             return Followed(done(Stop.BAD_URL, error=str(e)))
         except TooLarge as e:
-            hops.append(Hop(current, None, None, started))
+            add(Hop(current, None, None, started))
             return Followed(done(Stop.TOO_LARGE, error=str(e)))
         except NetworkError as e:
-            hops.append(Hop(current, None, None, started))
+            add(Hop(current, None, None, started))
             return Followed(done(Stop.NETWORK_ERROR, error=str(e)))

@@ -162,7 +162,7 @@ def find(index: Index, location_or_id: str) -> Source:
     if not location_or_id.lower().startswith(("http://", "https://")):
         candidates.add(str(Path(location_or_id).expanduser().resolve()))
     for source in all_sources(index):
-        if source.location in candidates or str(source.id) == location_or_id:
+        if source.location in candidates or str(source.id) == location_or_id.removeprefix("#"):
             return source
     raise UsageError(f"{location_or_id}: no such source (see `embedarc sources list`)")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -20,12 +19,14 @@ from .options import (
     Duration,
     Progress,
     archive_options,
+    connection_options,
     handle_errors,
     network_options,
     open_index,
     output_options,
     read_index,
     retry_options,
+    service_options,
     setup_logging,
     wayback_save_option,
 )
@@ -117,7 +118,7 @@ def sources_remove(location: str, archive_dir: Path | None) -> None:
 @click.option("--loop", is_flag=True, help="Keep running, one run every --every.")
 @click.option(
     "--every",
-    type=Duration(),
+    type=Duration(positive=True),
     default="15m",
     show_default=True,
     help="Time between runs with --loop.",
@@ -170,17 +171,17 @@ def run_command(
                 )
         save_to_wayback(settings, list(report.reports), keys)
 
-    if loop:
-        with contextlib.suppress(KeyboardInterrupt):
-            schedule.run_loop(
-                settings, every=every, runs=runs, on_report=show, retry_failed=retry_failed
-            )
-    else:
-        show(
-            schedule.run_once(
-                settings, retry_failed=retry_failed, progress=Progress(not quiet and not as_json)
-            )
+    if loop:  # until --runs, or Ctrl-C (exit status 130)
+        schedule.run_loop(
+            settings, every=every, runs=runs, on_report=show, retry_failed=retry_failed
         )
+    else:
+        progress = Progress(not quiet and not as_json)
+        try:
+            report = schedule.run_once(settings, retry_failed=retry_failed, progress=progress)
+        finally:
+            progress.stop()
+        show(report)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
@@ -251,7 +252,7 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
 
 @cli.command(name="check")
 @archive_options
-@network_options
+@connection_options
 @output_options
 @handle_errors
 def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
@@ -293,7 +294,7 @@ def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> Non
 
 @cli.command(name="doctor")
 @archive_options
-@network_options
+@service_options
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of findings on stdout.")
 @handle_errors
 def doctor_command(as_json: bool, **flags: Any) -> None:

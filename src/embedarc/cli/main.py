@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .options import setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="embedarc")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="Debug detail; the same as -v after a command.")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only; the same as -q after a command.")
+def cli(verbose: int, quiet: bool) -> None:
     """Keep the footage news articles point at before it disappears.
 
     embedarc reads articles (text, HTML, URLs), resolves every short link hop by hop,
@@ -18,6 +21,9 @@ def cli() -> None:
     of the article, indexed in SQLite.
 
     \b
-    Example:
+    Examples:
       embedarc archive examples/zerohedge-syria-strike.txt
+      embedarc -v archive examples/zerohedge-syria-strike.txt
     """
+    if verbose or quiet:  # commands with their own -v/-q add theirs to these
+        setup_logging(verbose, quiet)

@@ -5,44 +5,60 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from ..config import Settings
-from ..errors import EmbedarcError
+from ..errors import EmbedarcError, Interrupted
 from ..index import INDEX_NAME, Index
 from ..store import Store, require_archive
+from ..units import parse_duration, parse_size
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what shells and schedulers expect after Ctrl-C
 
 
 class ByteSize(click.ParamType):  # type: ignore[type-arg]
-    """500M, 2G, 1048576."""
+    """500M, 2G, 1048576: read by units.parse_size, as the config file and variables are."""
 
     name = "size"
-    _UNITS: ClassVar[dict[str, int]] = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
-        unit = text[-1:] if text[-1:] in self._UNITS else ""
-        number = text[: -len(unit)] if unit else text
         try:
-            size = int(float(number) * self._UNITS[unit])
-        except ValueError:
-            self.fail(
-                f"{value!r} is not a size: use a number of bytes, or e.g. 500M or 2G", param, ctx
-            )
+            size = parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
         if size <= 0:
             self.fail("the size must be greater than zero", param, ctx)
         return size
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """90, 90s, 15m, 2h, 1d: read by units.parse_duration, as the config file and variables are."""
+
+    name = "duration"
+
+    def __init__(self, *, positive: bool = False) -> None:
+        self.positive = positive  # zero is meaningless here (a timeout, a loop's period)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = parse_duration(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+        if self.positive and seconds <= 0:
+            self.fail("the duration must be greater than zero", param, ctx)
+        return seconds
 
 
 def archive_options(f: F) -> F:
@@ -60,55 +76,82 @@ def output_options(f: F) -> F:
         "--json", "as_json", is_flag=True, help="One JSON object per article on stdout."
     )(f)
     f = click.option(
-        "-q", "--quiet", is_flag=True, help="No progress and no summary; errors only."
+        "-q",
+        "--quiet",
+        is_flag=True,
+        callback=_with_group,
+        help="No progress and no summary; errors only.",
     )(f)
     f = click.option(
-        "-v", "--verbose", count=True, help="Debug detail, yt-dlp's messages included."
+        "-v",
+        "--verbose",
+        count=True,
+        callback=_with_group,
+        help="Debug detail: each request and hop, yt-dlp's messages.",
     )(f)
     return f
 
 
-def network_options(f: F) -> F:
+def _with_group(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """`embedarc -v archive ...` means what `embedarc archive -v ...` means."""
+    root = ctx.find_root()
+    given = root.params.get(param.name or "") if root is not ctx else None
+    if isinstance(value, int) and not isinstance(value, bool):  # -v counts
+        return value + (given or 0)
+    return bool(value or given)
+
+
+def _apply(f: F, options: list[Callable[[Any], Any]]) -> F:
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+# Each command lists only the options it uses: the ones `Net` reads are the transport's,
+# the ones the collectors read are footage options, and so on.
+_PROXY = click.option(
+    "--proxy", metavar="URL", help="Proxy for every request [default: $HTTPS_PROXY etc.]."
+)
+_CA_BUNDLE = click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Trust these CA certificates (PEM) [default: $SSL_CERT_FILE, else certifi].",
+)
+_TIMEOUT = click.option(
+    "--timeout",
+    type=Duration(positive=True),
+    help="How long a request may stall, e.g. 30s or 2m [30s].",
+)
+_NO_FXTWITTER = click.option(
+    "--no-fxtwitter",
+    "fxtwitter",
+    flag_value=False,
+    default=None,
+    help="Never ask api.fxtwitter.com (a third party) about tweets.",
+)
+
+
+def service_options(f: F) -> F:
+    """What `doctor` needs to reach the services: the proxy, the CA, the timeout."""
+    return _apply(f, [_PROXY, _CA_BUNDLE, _TIMEOUT, _NO_FXTWITTER])
+
+
+def connection_options(f: F) -> F:
+    """Everything `Net` reads: how requests leave, where they may go, how many at once."""
     options = [
-        click.option(
-            "--proxy", metavar="URL", help="Proxy for every request [default: $HTTPS_PROXY etc.]."
-        ),
-        click.option(
-            "--ca-bundle",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Trust these CA certificates (PEM) [default: $SSL_CERT_FILE, else certifi].",
-        ),
-        click.option(
-            "--cookies",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Netscape cookies.txt for yt-dlp (e.g. to see protected tweets).",
-        ),
-        click.option(
-            "--no-fxtwitter",
-            "fxtwitter",
-            flag_value=False,
-            default=None,
-            help="Never ask api.fxtwitter.com (a third party) about tweets.",
-        ),
-        click.option(
-            "--no-wayback",
-            "wayback",
-            flag_value=False,
-            default=None,
-            help="Never look for Wayback Machine captures of dead links.",
-        ),
-        click.option(
-            "--timeout", type=click.FloatRange(min=0.1), help="Seconds a request may stall [30]."
-        ),
-        click.option(
-            "--max-hops", type=click.IntRange(min=1), help="Redirects followed per link [10]."
-        ),
-        click.option("--max-file-size", type=ByteSize(), help="Largest file kept, e.g. 500M [2G]."),
+        _PROXY,
+        _CA_BUNDLE,
+        _TIMEOUT,
         click.option(
             "--concurrency", type=click.IntRange(min=1), help="Requests in flight in all [8]."
         ),
         click.option(
             "--per-host", type=click.IntRange(min=1), help="Requests in flight per host [4]."
+        ),
+        click.option(
+            "--host-delay",
+            type=Duration(),
+            help="Pause between two requests to one host, e.g. 1s [0].",
         ),
         click.option(
             "--allow-private",
@@ -124,11 +167,34 @@ def network_options(f: F) -> F:
             callback=lambda _ctx, _param, value: tuple(value) or None,
             help="Allow this private host (and hosts under it) or range, e.g. 10.0.0.0/8.",
         ),
+    ]
+    return _apply(f, options)
+
+
+def footage_options(f: F) -> F:
+    """What finding and downloading footage reads: sources asked, limits on what is kept."""
+    options = [
+        click.option(
+            "--cookies",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Netscape cookies.txt for yt-dlp (e.g. to see protected tweets).",
+        ),
+        _NO_FXTWITTER,
+        click.option(
+            "--no-wayback",
+            "wayback",
+            flag_value=False,
+            default=None,
+            help="Never look for Wayback Machine captures of dead links.",
+        ),
+        click.option(
+            "--max-hops", type=click.IntRange(min=1), help="Redirects followed per link [10]."
+        ),
+        click.option("--max-file-size", type=ByteSize(), help="Largest file kept, e.g. 500M [2G]."),
         click.option(
             "--max-download-time",
-            type=click.FloatRange(min=0.001),
-            metavar="SECONDS",
-            help="Longest one download may take, however slowly it arrives [3600].",
+            type=Duration(positive=True),
+            help="Longest one download may take, however slowly it arrives, e.g. 1h [1h].",
         ),
         click.option(
             "--max-article-size",
@@ -141,32 +207,12 @@ def network_options(f: F) -> F:
             help="Larger images are decompression bombs, not stored [89478485].",
         ),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return _apply(f, options)
 
 
-class Duration(click.ParamType):  # type: ignore[type-arg]
-    """90, 90s, 15m, 2h, 1d: a duration in seconds."""
-
-    name = "duration"
-    _UNITS: ClassVar[dict[str, int]] = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, int | float):
-            return float(value)
-        text = str(value).strip().lower()
-        unit = text[-1:] if text[-1:] in self._UNITS else "s"
-        number = text[:-1] if text[-1:] in self._UNITS else text
-        try:
-            seconds = float(number) * self._UNITS[unit]
-        except ValueError:
-            self.fail(f"{value!r} is not a duration: use e.g. 90s, 15m, 2h or 1d", param, ctx)
-        if seconds < 0:
-            self.fail("a duration cannot be negative", param, ctx)
-        return seconds
+def network_options(f: F) -> F:
+    """`archive` and `run`: every connection and footage option."""
+    return connection_options(footage_options(f))
 
 
 def retry_options(f: F) -> F:
@@ -186,13 +232,8 @@ def retry_options(f: F) -> F:
             type=click.IntRange(min=1),
             help="Runs that may fail on a link before it is failed_permanently [5].",
         ),
-        click.option(
-            "--host-delay", type=Duration(), help="Pause between two requests to one host [0]."
-        ),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return _apply(f, options)
 
 
 def setup_logging(verbose: int, quiet: bool) -> None:
@@ -219,8 +260,40 @@ def handle_errors(f: F) -> F:
         except EmbedarcError as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(e.exit_code)
+        except KeyboardInterrupt as e:
+            stop_interrupted(e)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def stop_interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C: say what was kept, exit 130 at once (instead of click's "Aborted!" and 1)."""
+    if isinstance(interrupt, Interrupted):
+        kept = (
+            f"{_count(interrupt.partial, 'partial download')} kept in tmp/ for the next run"
+            if interrupt.partial
+            else "no partial download to keep"
+        )
+        click.echo(f"interrupted: {_count(interrupt.written, 'article')} written, {kept}", err=True)
+    else:
+        click.echo("interrupted", err=True)
+    stuck = [
+        t
+        for t in threading.enumerate()
+        if t.is_alive() and not t.daemon and t is not threading.current_thread()
+    ]
+    if stuck:
+        # A worker blocked in a read would hold the exit until its timeout. Leaving without
+        # it is safe: the index is written only by this thread, and what the worker was
+        # writing is a partial file the next run hashes again and resumes.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def wayback_save_option(f: F) -> F:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,7 @@ class Stopped(Exception):
         self.reason = reason
 
 
-def limit_hook(max_size: int, max_seconds: float) -> Any:
+def limit_hook(max_size: int, max_seconds: float, cancelled: threading.Event | None = None) -> Any:
     """A yt-dlp progress hook enforcing the size and time limits on every download, HLS too.
 
     yt-dlp's own `max_filesize` is not used: it looks at Content-Length only, skips a file
@@ -156,6 +157,8 @@ def limit_hook(max_size: int, max_seconds: float) -> Any:
     def hook(status: dict[str, Any]) -> None:
         if status.get("status") != "downloading":
             return
+        if cancelled is not None and cancelled.is_set():  # Ctrl-C
+            raise Stopped(Outcome.FAILED, "interrupted")
         size = max(status.get("downloaded_bytes") or 0, status.get("total_bytes") or 0)
         if size > max_size:
             raise Stopped(
@@ -201,7 +204,7 @@ def fetch(
         "outtmpl": str(workdir / OUTTMPL),
         "restrictfilenames": True,
         "trim_file_name": 120,
-        "progress_hooks": [limit_hook(max_size, max_seconds)],
+        "progress_hooks": [limit_hook(max_size, max_seconds, net.cancelled)],
         "fixup": "never",  # keep the bytes as downloaded; remuxing is not archiving
         "ffmpeg_location": imageio_ffmpeg.get_ffmpeg_exe(),
         "socket_timeout": net.settings.timeout,
