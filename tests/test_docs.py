@@ -63,3 +63,12 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_archive_folder_readme_is_kept() -> None:
     assert (ROOT / "archive" / "README.md").is_file()
+
+
+def test_readme_documents_every_setting_variable() -> None:
+    import dataclasses
+
+    from embedarc.config import Settings
+
+    for field in dataclasses.fields(Settings):
+        assert f"`EMBEDARC_{field.name.upper()}`" in README, field.name
