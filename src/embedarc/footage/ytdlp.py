@@ -15,6 +15,7 @@ from typing import Any
 
 from ..model import Outcome
 from ..net import Net, host_of, retry_hint
+from .ytdlp_guard import Declined
 from .ytdlp_transport import load_ytdlp, youtube_dl_class
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,8 @@ def fetch(
         "socket_timeout": net.settings.timeout,
         "noplaylist": False,
         "overwrites": True,
+        # yt-dlp's own downloaders fetch through Net; other programs would not (ytdlp_guard).
+        "external_downloader": {"default": "native"},
     }
     if cookies is not None:
         params["cookiefile"] = str(cookies)
@@ -216,7 +219,7 @@ def fetch(
         with youtube_dl_class()(params, net=net, refusals=refusals) as ydl:
             info = ydl.extract_info(url, download=True)
             clean = scrub(ydl.sanitize_info(info))
-    except Stopped as e:
+    except (Stopped, Declined) as e:
         return Result(e.outcome, e.reason)
     except (DownloadError, YoutubeDLError) as e:
         if refusals:  # the guard stopped one of its requests; yt-dlp only saw a network error

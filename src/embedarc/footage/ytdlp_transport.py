@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from ..net import Net, NetworkError, Refused
+from . import ytdlp_guard
 
 ERROR_BODY_LIMIT = 1024 * 1024  # of an error page kept for yt-dlp to read
 
@@ -73,8 +74,10 @@ def load_ytdlp() -> None:
 
 @functools.cache
 def youtube_dl_class() -> Any:
-    """Build (once) a YoutubeDL subclass whose only request handler is Net-backed."""
+    """Build (once) a YoutubeDL subclass whose only request handler is Net-backed, and that
+    downloads only what that handler can fetch (see ytdlp_guard)."""
     load_ytdlp()
+    ytdlp_guard.install()
     from yt_dlp import YoutubeDL
     from yt_dlp.networking.common import Features, RequestHandler, Response
     from yt_dlp.networking.exceptions import HTTPError, TransportError
@@ -176,5 +179,15 @@ def youtube_dl_class() -> Any:
         def _request_director(self) -> Any:
             handler = functools.partial(EmbedarcNetRH, net=self._net, refusals=self._refusals)
             return self.build_request_director([handler])
+
+        def process_video_result(self, info_dict: dict[str, Any], download: bool = True) -> Any:
+            ytdlp_guard.keep_fetchable_formats(info_dict, self.params)
+            return super().process_video_result(info_dict, download)
+
+        def dl(
+            self, name: str, info: dict[str, Any], subtitle: bool = False, test: bool = False
+        ) -> Any:
+            checked = ytdlp_guard.check_download(self, info, to_stdout=name == "-")
+            return super().dl(name, checked, subtitle, test)
 
     return EmbedarcYoutubeDL
