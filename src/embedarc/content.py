@@ -28,26 +28,75 @@ _BOILERPLATE_WORDS = frozenset(
     {"nav", "navbar", "navigation", "menu", "sidebar", "footer", "header", "related", "share"}
     | {"sharing", "comments", "comment", "breadcrumb", "breadcrumbs"}
 )
+# A class names what an element is by its last word ("main-nav" is a nav, "content-sidebar-wrap"
+# is a wrapper); a boilerplate word may also qualify one of these generic nouns ("related-posts").
+_GENERIC_HEADS = frozenset(
+    {"articles", "posts", "stories", "links", "items", "list", "buttons", "button", "icons"}
+    | {"tools", "bar", "box", "widget", "widgets", "area", "module", "block", "section", "tabs"}
+    | {"content", "container"}
+)
 # "has-sidebar", "no-comments" describe a layout, not the element itself.
 _LAYOUT_PREFIXES = frozenset({"has", "no", "with", "without"})
+# Utility-class namespaces: "l-" layout, "u-" utility, "o-" object, "c-" component.
+_NAMESPACES = frozenset({"l", "u", "o", "c"})
 _WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _NEVER_CONTENT = frozenset({"script", "style", "template"})
 _BOILERPLATE_TAGS = _NEVER_CONTENT | {"nav", "aside"}
+# Tweets as embedded by Twitter's script, before and after it ran, and by CMSs.
+TWEET_EMBED_SELECTOR = (
+    "blockquote.twitter-tweet, blockquote.twitter-video, iframe.twitter-tweet, twitter-widget,"
+    " [data-tweet-id], [data-tweet-url], div.tweet[data-url]"
+)
+
+
+def _token_is_boilerplate(token: str) -> bool:
+    if token.lower().startswith("js-"):
+        return False  # a hook for a script, not a description of the element
+    block, _, element = token.partition("__")
+    element = element.rsplit("__", 1)[-1].split("--")[0]
+    # BEM: "sidebar__main" is the main column of a sidebar layout, "card__header" a heading.
+    name = element or block.split("--")[0]
+    words = [word.lower() for word in _WORD_RE.findall(name)]
+    if words and words[0] in _NAMESPACES and len(words) > 1:
+        words = words[1:]
+    if not words or words[0] in _LAYOUT_PREFIXES:
+        return False
+    if element and words[-1] in ("header", "footer"):
+        return False
+    if words[-1] in _BOILERPLATE_WORDS:
+        return True
+    return len(words) >= 2 and words[-2] in _BOILERPLATE_WORDS and words[-1] in _GENERIC_HEADS
 
 
 def _names_boilerplate(value: str | None) -> bool:
-    for token in (value or "").split():
-        words = [word.lower() for word in _WORD_RE.findall(token)]
-        if words and words[0] not in _LAYOUT_PREFIXES and _BOILERPLATE_WORDS.intersection(words):
-            return True
-    return False
+    return any(_token_is_boilerplate(token) for token in (value or "").split())
+
+
+def has_tweet_embed(node: LexborNode) -> bool:
+    return node.css_first(TWEET_EMBED_SELECTOR) is not None
+
+
+def is_tweet_embed(node: LexborNode) -> bool:
+    """Whether the element itself is a tweet embed (TWEET_EMBED_SELECTOR, tested on one node)."""
+    tag, attributes = node.tag, node.attributes
+    if "data-tweet-id" in attributes or "data-tweet-url" in attributes or tag == "twitter-widget":
+        return True
+    classes = (attributes.get("class") or "").split()
+    if tag == "blockquote":
+        return "twitter-tweet" in classes or "twitter-video" in classes
+    if tag == "iframe":
+        return "twitter-tweet" in classes
+    return tag == "div" and "tweet" in classes and "data-url" in attributes
 
 
 def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
     """Whether an element is navigation, a sidebar, share buttons and the like."""
     tag = node.tag or ""
-    if tag in _BOILERPLATE_TAGS:
+    if tag in _NEVER_CONTENT:
         return True
+    if tag in _BOILERPLATE_TAGS:
+        # An <aside> inside the article holding an embed is the embed set beside the text.
+        return page_level or tag != "aside" or not has_tweet_embed(node)
     # An <article>'s own <header>/<footer> hold its headline and byline; the page's do not.
     if page_level and tag in ("header", "footer"):
         return True
@@ -59,6 +108,15 @@ def _in_boilerplate(node: LexborNode) -> bool:
     parent = node.parent
     while parent is not None and parent.tag not in ("body", "html", "-document", None):
         if is_boilerplate(parent, page_level=True):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _in_boilerplate_tag(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html", "-document", None):
+        if parent.tag in _BOILERPLATE_TAGS or parent.tag in ("header", "footer"):
             return True
         parent = parent.parent
     return False
@@ -76,17 +134,80 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
     return outer
 
 
+def _weight(node: LexborNode) -> int:
+    """How much article a candidate holds: its text, and each tweet embed counted as a paragraph."""
+    text = 0
+    embeds = 0
+    for child, entering in walk_content(node):
+        if not entering:
+            continue
+        if child.is_element_node:
+            embeds += is_tweet_embed(child)
+        else:
+            text += len((child.text_content or "").strip())
+    return text + 300 * embeds
+
+
+def _is_embed_holder(node: LexborNode) -> bool:
+    """An element beside the article holding a tweet embed and little else."""
+    if not node.is_element_node or node.tag in _NEVER_CONTENT:
+        return False
+    if is_boilerplate(node, page_level=True) or not (is_tweet_embed(node) or has_tweet_embed(node)):
+        return False
+    return len(node.text(strip=True)) < 1000
+
+
+def _adjacent_embeds(root: LexborNode) -> list[LexborNode]:
+    """Embeds that sit right before or after the article, outside its element."""
+    found: dict[str, list[LexborNode]] = {"prev": [], "next": []}
+    for step, nodes in found.items():
+        sibling = getattr(root, step)
+        while sibling is not None:
+            if sibling.is_element_node and sibling.tag not in _NEVER_CONTENT:
+                if not _is_embed_holder(sibling):
+                    break
+                nodes.append(sibling)
+            elif not sibling.is_element_node and (sibling.text_content or "").strip():
+                break
+            sibling = getattr(sibling, step)
+    return [*reversed(found["prev"]), root, *found["next"]]
+
+
 def content_roots(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The elements holding the article itself: <article>s, else the main content, else <body>."""
+    """The elements holding the article itself: <article>s, else the main content, else <body>.
+
+    Among several candidates the one holding the most text and embeds is the article, with
+    candidates beside it under the same parent (the posts of a live blog); candidates in an
+    <aside>, <nav> or a page header/footer are page furniture. A wrapper named like a sidebar
+    only counts against a candidate when a better one exists elsewhere: the article's own
+    ancestors are never discarded.
+    """
     for selector in ("article", *_MAIN_SELECTORS):
-        # <nav class="post"> matches a content selector, yet is still navigation.
         nodes = [
             node
             for node in tree.css(selector)
-            if node.tag not in _BOILERPLATE_TAGS and not _in_boilerplate(node)
+            if node.tag not in _BOILERPLATE_TAGS and not _in_boilerplate_tag(node)
         ]
-        if nodes:
-            return _outermost(nodes)
+        nodes = _outermost(nodes)
+        if not nodes:
+            continue
+        weights = {
+            node.mem_id: _weight(node) // (4 if _in_boilerplate(node) else 1) for node in nodes
+        }
+        best = max(nodes, key=lambda node: weights[node.mem_id])
+        parent = best.parent.mem_id if best.parent is not None else None
+        roots = [
+            node
+            for node in nodes
+            if node.mem_id == best.mem_id
+            or (
+                node.parent is not None
+                and node.parent.mem_id == parent
+                and not _in_boilerplate(node)
+                and node.tag == best.tag
+            )
+        ]
+        return _adjacent_embeds(best) if len(roots) == 1 else roots
     return [tree.body] if tree.body is not None else []
 
 

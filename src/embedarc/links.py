@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from embedarc.content import content_roots, walk_content
+from embedarc.content import content_roots, is_tweet_embed, walk_content
 from embedarc.decoding import decode
 from embedarc.model import Link, LinkKind
 from embedarc.urls import (
@@ -191,7 +191,6 @@ _PLAYER_RE = re.compile(
     r"|odysee\.com|bitchute\.com|embed|player",
     re.IGNORECASE,
 )
-_TWEET_EMBED_CLASSES = frozenset({"twitter-tweet", "twitter-video"})
 
 
 def _absolute(href: str | None, base: str | None) -> str | None:
@@ -294,15 +293,44 @@ def _og_videos(tree: LexborHTMLParser, base: str | None, found_in: str) -> Itera
             yield _link(url, LinkKind.OG_VIDEO, raw=raw, found_in=found_in)
 
 
+def _rendered_embed(node: LexborNode, base: str | None, found_in: str) -> Link | None:
+    """The tweet of an embed that names it by attribute: Twitter's script has replaced the
+    blockquote by an <iframe>/<twitter-widget data-tweet-id>, or a CMS wrote its own element."""
+    attributes = node.attributes
+    tweet_id = (attributes.get("data-tweet-id") or "").strip()
+    if tweet_id.isascii() and tweet_id.isdigit():
+        status = f"https://twitter.com/i/web/status/{tweet_id}"
+        return _link(status, LinkKind.TWEET_EMBED, raw=tweet_id, found_in=found_in)
+    for name in ("data-tweet-url", "data-url"):
+        raw = (attributes.get(name) or "").strip()
+        if (url := _absolute(raw, base)) and is_status_url(url):
+            return _link(url, LinkKind.TWEET_EMBED, raw=raw, found_in=found_in)
+    return None
+
+
+def _text_status_links(text: str, found_in: str) -> Iterator[Link]:
+    """Status URLs written out as text (a footnote, a credit) name a tweet as a link does."""
+    lowered = text.lower()
+    if "twitter.com" not in lowered and "x.com" not in lowered:
+        return
+    for raw in _urls_in_line(" ".join(text.split())):
+        if is_status_url(with_scheme(raw)):
+            yield _link(with_scheme(raw), raw=raw, found_in=found_in)
+
+
 def _body_links(root: LexborNode, base: str | None, found_in: str) -> Iterator[Link]:
     embeds: dict[int, str | None] = {}
     for node, entering in walk_content(root):
-        if not entering or not node.is_element_node:
+        if not entering:
             continue
-        classes = set((node.attributes.get("class") or "").split())
-        is_embed = node.tag == "blockquote" and classes & _TWEET_EMBED_CLASSES
-        if is_embed and (embed := _tweet_embed(node, base)):
-            embeds[embed[0]] = embed[1]
+        if not node.is_element_node:
+            yield from _text_status_links(node.text_content or "", found_in)
+            continue
+        if is_tweet_embed(node):
+            if node.tag == "blockquote" and (embed := _tweet_embed(node, base)):
+                embeds[embed[0]] = embed[1]
+            elif rendered := _rendered_embed(node, base, found_in):
+                yield rendered
         if link := _node_link(node, base, embeds, found_in):
             yield link
 
