@@ -6,7 +6,7 @@ Pure functions over a parsed tree: nothing here touches the network.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -55,35 +55,56 @@ def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
     return _names_boilerplate(attributes.get("class")) or _names_boilerplate(attributes.get("id"))
 
 
-def _in_boilerplate(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None and parent.tag not in ("body", "html", "-document", None):
-        if is_boilerplate(parent, page_level=True):
-            return True
-        parent = parent.parent
-    return False
+class _Ancestry:
+    """Whether some ancestor of a node passes a test, remembered along the way.
+
+    Each ancestor is tested once however many nodes below it are asked about, so asking for
+    every node of a deep page costs time linear in its size, not in the square of its depth.
+    """
+
+    def __init__(self, test: Callable[[LexborNode], bool], stop: frozenset[str | None]) -> None:
+        self.test = test
+        self.stop = stop  # ancestors with these tags, and all above them, are not tested
+        self.known: dict[int, bool] = {}  # mem_id -> whether a proper ancestor passes
+
+    def __call__(self, node: LexborNode) -> bool:
+        path: list[int] = []
+        answer = False
+        while True:
+            path.append(node.mem_id)
+            parent = node.parent
+            if parent is None or parent.tag in self.stop:
+                break
+            if parent.mem_id in self.known:
+                answer = self.known[parent.mem_id] or self.test(parent)
+                break
+            if self.test(parent):
+                answer = True
+                break
+            node = parent
+        for mem_id in path:
+            self.known[mem_id] = answer
+        return answer
 
 
 def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
     ids = {node.mem_id for node in nodes}
-    outer = []
-    for node in nodes:
-        parent = node.parent
-        while parent is not None and parent.mem_id not in ids:
-            parent = parent.parent
-        if parent is None:
-            outer.append(node)
-    return outer
+    inside = _Ancestry(lambda parent: parent.mem_id in ids, frozenset())
+    return [node for node in nodes if not inside(node)]
 
 
 def content_roots(tree: LexborHTMLParser) -> list[LexborNode]:
     """The elements holding the article itself: <article>s, else the main content, else <body>."""
+    in_boilerplate = _Ancestry(
+        lambda parent: is_boilerplate(parent, page_level=True),
+        frozenset({"body", "html", "-document", None}),
+    )
     for selector in ("article", *_MAIN_SELECTORS):
         # <nav class="post"> matches a content selector, yet is still navigation.
         nodes = [
             node
             for node in tree.css(selector)
-            if node.tag not in _BOILERPLATE_TAGS and not _in_boilerplate(node)
+            if node.tag not in _BOILERPLATE_TAGS and not in_boilerplate(node)
         ]
         if nodes:
             return _outermost(nodes)

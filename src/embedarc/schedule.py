@@ -49,13 +49,14 @@ class RunReport:
         }
 
 
-def _item_input(item: sources.Item, max_size: int) -> Input:
+def _item_input(item: sources.Item, max_size: int, max_links: int) -> Input:
     if item.is_url:
         return Input(item.target, url=item.target)
-    return Input(item.target, article=articles.read_path(Path(item.target), max_size=max_size))
+    article = articles.read_path(Path(item.target), max_size=max_size, max_links=max_links)
+    return Input(item.target, article=article)
 
 
-def _retry_input(store: Store, folder: str) -> Input | None:
+def _retry_input(store: Store, folder: str, max_links: int) -> Input | None:
     """An article to retry, read back from the original bytes its sidecar names."""
     known = (sidecar.read(store.root / folder) or {}).get("article", {})
     name = str(known.get("original") or "")
@@ -69,6 +70,7 @@ def _retry_input(store: Store, folder: str) -> Input | None:
         source=source,
         content_type=known.get("media_type"),
         url=known.get("canonical_url"),
+        max_links=max_links,
     )
     return Input(source, article=article)
 
@@ -103,7 +105,7 @@ def _run(
         items: list[sources.Item | None] = []
         for item in sources.pending(index):
             try:
-                inputs.append(_item_input(item, settings.max_article_size))
+                inputs.append(_item_input(item, settings.max_article_size, settings.max_links))
                 items.append(item)
             except InputError as e:
                 sources.settle(index, item, article_id=None, error=str(e), final=True)
@@ -112,7 +114,7 @@ def _run(
         seen = {i.label for i in inputs}
         retried = 0
         for entry in due:
-            retry = _retry_input(store, entry.folder)
+            retry = _retry_input(store, entry.folder, settings.max_links)
             if retry is not None and retry.label not in seen:
                 inputs.append(retry)
                 items.append(None)

@@ -106,6 +106,7 @@ def build(
             "original": original,
             "origin_page": origin_page,
             "archived_at": archived_at,
+            "links_skipped": article.links_skipped,  # over --max-links: neither kept nor followed
         },
         "links": links,
         "tweets": tweets,
