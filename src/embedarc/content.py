@@ -115,22 +115,29 @@ def walk_content(root: LexborNode) -> Iterator[tuple[LexborNode, bool]]:
     """(node, entering) for every element and text node under root, boilerplate left out.
 
     Each element is reported when entered and again when left, so callers can see its extent.
+    Siblings are followed one at a time, so an element with 100,000 children costs no more
+    memory than one with ten.
     """
     page_level = root.tag == "body"
-    stack: list[tuple[LexborNode, bool]] = [(root, True)]
-    while stack:
-        node, entering = stack.pop()
-        if not entering:
-            yield node, False
+    yield root, True
+    if not root.is_element_node:
+        return
+    open_elements = [root]  # entered, not yet left: as deep as the tree, which markup bounds
+    node = root.child
+    while True:
+        if node is None:
+            left = open_elements.pop()
+            yield left, False
+            if not open_elements:
+                return
+            node = left.next
             continue
-        if (
-            node is not root
-            and node.is_element_node
-            and is_boilerplate(node, page_level=page_level)
-        ):
+        if node.is_element_node and is_boilerplate(node, page_level=page_level):
+            node = node.next
             continue
         yield node, True
         if node.is_element_node:
-            stack.append((node, False))
-            children = list(node.iter(include_text=True))
-            stack.extend((child, True) for child in reversed(children))
+            open_elements.append(node)
+            node = node.child
+        else:
+            node = node.next
