@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from embedarc.content import content_roots, walk_content
 from embedarc.decoding import bom_encoding, decode
 from embedarc.errors import InputError
-from embedarc.links import links_in_html, links_in_text, origin_in_text
+from embedarc.links import Found, html_links, origin_in_text, text_links
+from embedarc.markup import parse_html
 from embedarc.model import Article
 from embedarc.urls import is_web_url, normalise
 
@@ -83,19 +84,26 @@ def _dateline(line: str) -> str | None:
 # --- plain text ---------------------------------------------------------------------------------
 
 
-def read_text(raw: bytes, *, source: str, content_type: str | None = None) -> Article:
-    """A plain-text article: title on the first line, links and "via" footer in the text."""
+def read_text(
+    raw: bytes, *, source: str, content_type: str | None = None, max_links: int | None = None
+) -> Article:
+    """A plain-text article: title on the first line, links and "via" footer in the text.
+
+    At most `max_links` links are kept; how many more there were is `links_skipped`.
+    """
     text = decode(raw, content_type=content_type).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     origin = origin_in_text(text)
+    found = text_links(text, limit=max_links)
     return Article(
         source=source,
         raw=raw,
         media_type="text/plain",
         title=_title(lines[first]) if first < len(lines) else "",
         text="\n".join(lines[first + 1 :]).strip("\n"),
-        links=tuple(links_in_text(text)),
+        links=found.links,
+        links_skipped=found.skipped,
         published=next(filter(None, map(_dateline, lines)), None),
         origin_name=origin.name if origin else None,
         origin_url=origin.url if origin else None,
@@ -148,15 +156,15 @@ def _joined(base: str, href: str) -> str:
 
 def _json_ld_dates(value: Any) -> Iterator[str]:
     """Every datePublished in a JSON-LD value, however deeply @graph and lists nest it."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _json_ld_dates(item)
-    elif isinstance(value, dict):
-        if isinstance(date := value.get("datePublished"), str):
-            yield date
-        for item in value.values():
-            if isinstance(item, list | dict):
-                yield from _json_ld_dates(item)
+    pending = [value]  # a stack, not recursion: nesting is the page's choice, not ours
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if isinstance(date := item.get("datePublished"), str):
+                yield date
+            pending.extend(reversed([v for v in item.values() if isinstance(v, list | dict)]))
+        elif isinstance(item, list):
+            pending.extend(reversed(item))
 
 
 def _published_candidates(tree: LexborHTMLParser, roots: list[LexborNode]) -> Iterator[str]:
@@ -171,8 +179,10 @@ def _published_candidates(tree: LexborHTMLParser, roots: list[LexborNode]) -> It
     for script in tree.css('script[type="application/ld+json"]'):
         try:
             yield from _json_ld_dates(json.loads(script.text() or "null"))
-        except ValueError:
-            continue  # broken JSON-LD is common and says nothing about the article
+        except (ValueError, RecursionError):
+            # Broken JSON-LD is common and says nothing about the article; nor does JSON nested
+            # deeper than Python's parser goes.
+            continue
 
 
 def _published(tree: LexborHTMLParser, roots: list[LexborNode]) -> str | None:
@@ -197,23 +207,47 @@ def body_text(roots: list[LexborNode]) -> str:
 
 
 def read_html(
-    raw: bytes, *, source: str, url: str | None = None, content_type: str | None = None
+    raw: bytes,
+    *,
+    source: str,
+    url: str | None = None,
+    content_type: str | None = None,
+    max_links: int | None = None,
 ) -> Article:
-    """An HTML article: metadata from the head, text and links from the article body only."""
-    html = decode(raw, content_type=content_type, html=True)
-    tree = LexborHTMLParser(html)
+    """An HTML article: metadata from the head, text and links from the article body only.
+
+    The page is parsed once. At most `max_links` links are kept; how many more there were is
+    `links_skipped`.
+    """
+    tree = parse_html(decode(raw, content_type=content_type, html=True))
     roots = content_roots(tree)
     canonical = _canonical(tree, url)
+    found = html_links(tree, base_url=url or canonical, limit=max_links)
     return Article(
         source=source,
         raw=raw,
         media_type="text/html",
         title=_html_title(tree),
         text=body_text(roots),
-        links=tuple(links_in_html(html, base_url=url or canonical)),
+        links=found.links,
+        links_skipped=found.skipped,
         canonical_url=canonical,
         published=_published(tree, roots),
     )
+
+
+def read_origin_page(
+    raw: bytes, *, url: str, max_links: int | None = None, known: Iterable[str] = ()
+) -> tuple[str, Found]:
+    """The original page behind an article's "via" link: its canonical URL and its embeds.
+
+    One parse. The embeds are resolved against the canonical URL, as they have always been, so
+    that a later run finds the same links; `known` are the article's own links (see html_links).
+    """
+    tree = parse_html(decode(raw, html=True))
+    canonical = _canonical(tree, url) or normalise(url)
+    found = html_links(tree, base_url=canonical, found_in="origin", limit=max_links, known=known)
+    return canonical, found
 
 
 # --- choosing a reader --------------------------------------------------------------------------
@@ -226,13 +260,20 @@ def looks_like_html(raw: bytes) -> bool:
 
 
 def read_article(
-    raw: bytes, *, source: str, content_type: str | None = None, url: str | None = None
+    raw: bytes,
+    *,
+    source: str,
+    content_type: str | None = None,
+    url: str | None = None,
+    max_links: int | None = None,
 ) -> Article:
     """An article from bytes, read as HTML or text by content type, else by sniffing."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type in _HTML_TYPES or (media_type != "text/plain" and looks_like_html(raw)):
-        return read_html(raw, source=source, url=url, content_type=content_type)
-    return read_text(raw, source=source, content_type=content_type)
+        return read_html(
+            raw, source=source, url=url, content_type=content_type, max_links=max_links
+        )
+    return read_text(raw, source=source, content_type=content_type, max_links=max_links)
 
 
 def _looks_binary(raw: bytes) -> bool:
@@ -259,7 +300,7 @@ def _check_size(size: int, max_size: int | None, where: str) -> None:
         )
 
 
-def read_path(path: Path, *, max_size: int | None = None) -> Article:
+def read_path(path: Path, *, max_size: int | None = None, max_links: int | None = None) -> Article:
     """An article from a local file; InputError says in a sentence why one cannot be read."""
     try:
         with path.open("rb") as f:
@@ -275,11 +316,11 @@ def read_path(path: Path, *, max_size: int | None = None) -> Article:
     _check_size(len(raw), max_size, str(path))
     _check_text(raw, str(path))
     content_type = "text/html" if path.suffix.lower() in _HTML_SUFFIXES else None
-    return read_article(raw, source=str(path), content_type=content_type)
+    return read_article(raw, source=str(path), content_type=content_type, max_links=max_links)
 
 
-def read_stdin(raw: bytes, *, max_size: int | None = None) -> Article:
+def read_stdin(raw: bytes, *, max_size: int | None = None, max_links: int | None = None) -> Article:
     """An article piped in on standard input, already read as bytes; its source is "-"."""
     _check_size(len(raw), max_size, "standard input")
     _check_text(raw, "standard input")
-    return read_article(raw, source="-")
+    return read_article(raw, source="-", max_links=max_links)

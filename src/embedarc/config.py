@@ -30,6 +30,7 @@ class Settings:
     fxtwitter: bool = True
     timeout: Duration = 30.0  # seconds without progress before a request is abandoned
     max_hops: int = 10
+    max_links: int = 1000  # links kept per article; past it they are counted as skipped
     max_file_size: Size = 2 * 1024**3
     concurrency: int = 8  # requests in flight across the whole run
     per_host: int = 4  # requests in flight to one host
@@ -148,13 +149,13 @@ def load_settings(
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     settings = Settings(**merged)
-    for name in ("timeout", "max_hops", "max_file_size", "concurrency", "per_host", "max_attempts"):
+    for name in ("timeout", "max_hops", "max_links", "max_file_size", "concurrency", "per_host"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be greater than zero")
     for name in ("host_delay", "retries", "retry_pause", "retry_base"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name} must not be negative")
-    for name in ("max_download_time", "max_article_size", "max_image_pixels"):
+    for name in ("max_download_time", "max_article_size", "max_image_pixels", "max_attempts"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be greater than zero")
     from .guard import Policy

@@ -6,7 +6,7 @@ Pure functions over a parsed tree: nothing here touches the network.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -104,34 +104,42 @@ def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
     return _names_boilerplate(attributes.get("class")) or _names_boilerplate(attributes.get("id"))
 
 
-def _in_boilerplate(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None and parent.tag not in ("body", "html", "-document", None):
-        if is_boilerplate(parent, page_level=True):
-            return True
-        parent = parent.parent
-    return False
+class _Ancestry:
+    """Whether some ancestor of a node passes a test, remembered along the way.
 
+    Each ancestor is tested once however many nodes below it are asked about, so asking for
+    every node of a deep page costs time linear in its size, not in the square of its depth.
+    """
 
-def _in_boilerplate_tag(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None and parent.tag not in ("body", "html", "-document", None):
-        if parent.tag in _BOILERPLATE_TAGS or parent.tag in ("header", "footer"):
-            return True
-        parent = parent.parent
-    return False
+    def __init__(self, test: Callable[[LexborNode], bool], stop: frozenset[str | None]) -> None:
+        self.test = test
+        self.stop = stop  # ancestors with these tags, and all above them, are not tested
+        self.known: dict[int, bool] = {}  # mem_id -> whether a proper ancestor passes
+
+    def __call__(self, node: LexborNode) -> bool:
+        path: list[int] = []
+        answer = False
+        while True:
+            path.append(node.mem_id)
+            parent = node.parent
+            if parent is None or parent.tag in self.stop:
+                break
+            if parent.mem_id in self.known:
+                answer = self.known[parent.mem_id] or self.test(parent)
+                break
+            if self.test(parent):
+                answer = True
+                break
+            node = parent
+        for mem_id in path:
+            self.known[mem_id] = answer
+        return answer
 
 
 def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
     ids = {node.mem_id for node in nodes}
-    outer = []
-    for node in nodes:
-        parent = node.parent
-        while parent is not None and parent.mem_id not in ids:
-            parent = parent.parent
-        if parent is None:
-            outer.append(node)
-    return outer
+    inside = _Ancestry(lambda parent: parent.mem_id in ids, frozenset())
+    return [node for node in nodes if not inside(node)]
 
 
 def _weight(node: LexborNode) -> int:
@@ -182,17 +190,22 @@ def content_roots(tree: LexborHTMLParser) -> list[LexborNode]:
     only counts against a candidate when a better one exists elsewhere: the article's own
     ancestors are never discarded.
     """
+    page = frozenset({"body", "html", "-document", None})
+    in_boilerplate = _Ancestry(lambda parent: is_boilerplate(parent, page_level=True), page)
+    in_furniture = _Ancestry(
+        lambda parent: parent.tag in _BOILERPLATE_TAGS or parent.tag in ("header", "footer"), page
+    )
     for selector in ("article", *_MAIN_SELECTORS):
         nodes = [
             node
             for node in tree.css(selector)
-            if node.tag not in _BOILERPLATE_TAGS and not _in_boilerplate_tag(node)
+            if node.tag not in _BOILERPLATE_TAGS and not in_furniture(node)
         ]
         nodes = _outermost(nodes)
         if not nodes:
             continue
         weights = {
-            node.mem_id: _weight(node) // (4 if _in_boilerplate(node) else 1) for node in nodes
+            node.mem_id: _weight(node) // (4 if in_boilerplate(node) else 1) for node in nodes
         }
         best = max(nodes, key=lambda node: weights[node.mem_id])
         parent = best.parent.mem_id if best.parent is not None else None
@@ -203,7 +216,7 @@ def content_roots(tree: LexborHTMLParser) -> list[LexborNode]:
             or (
                 node.parent is not None
                 and node.parent.mem_id == parent
-                and not _in_boilerplate(node)
+                and not in_boilerplate(node)
                 and node.tag == best.tag
             )
         ]
@@ -215,22 +228,29 @@ def walk_content(root: LexborNode) -> Iterator[tuple[LexborNode, bool]]:
     """(node, entering) for every element and text node under root, boilerplate left out.
 
     Each element is reported when entered and again when left, so callers can see its extent.
+    Siblings are followed one at a time, so an element with 100,000 children costs no more
+    memory than one with ten.
     """
     page_level = root.tag == "body"
-    stack: list[tuple[LexborNode, bool]] = [(root, True)]
-    while stack:
-        node, entering = stack.pop()
-        if not entering:
-            yield node, False
+    yield root, True
+    if not root.is_element_node:
+        return
+    open_elements = [root]  # entered, not yet left: as deep as the tree, which markup bounds
+    node = root.child
+    while True:
+        if node is None:
+            left = open_elements.pop()
+            yield left, False
+            if not open_elements:
+                return
+            node = left.next
             continue
-        if (
-            node is not root
-            and node.is_element_node
-            and is_boilerplate(node, page_level=page_level)
-        ):
+        if node.is_element_node and is_boilerplate(node, page_level=page_level):
+            node = node.next
             continue
         yield node, True
         if node.is_element_node:
-            stack.append((node, False))
-            children = list(node.iter(include_text=True))
-            stack.extend((child, True) for child in reversed(children))
+            open_elements.append(node)
+            node = node.child
+        else:
+            node = node.next

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from embedarc.content import content_roots, is_tweet_embed, walk_content
 from embedarc.decoding import decode
+from embedarc.markup import parse_html
 from embedarc.model import Link, LinkKind
 from embedarc.urls import (
     is_status_url,
@@ -28,13 +29,16 @@ from embedarc.urls import (
 
 # normalise, tweet_ref and unwrap live in urls.py; other modules have long imported them from here.
 __all__ = [
+    "Found",
     "Origin",
+    "html_links",
     "html_meta_refresh",
     "is_status_url",
     "links_in_html",
     "links_in_text",
     "normalise",
     "origin_in_text",
+    "text_links",
     "tweet_ref",
     "unwrap",
 ]
@@ -75,13 +79,49 @@ def _link(
     )
 
 
+@dataclass(frozen=True)
+class Found:
+    """The links kept from an article, in order, and how many more were left out over the cap."""
+
+    links: tuple[Link, ...]
+    skipped: int = 0  # links past the cap (each address once per place it was found)
+
+
+@dataclass
+class _Keeper:
+    """Keeps the first occurrence of each URL, up to a cap; past it, only counts.
+
+    Past the cap nothing is kept, so memory stays flat however many links a page holds.
+    """
+
+    limit: int | None
+    known: frozenset[str] = frozenset()  # already kept elsewhere: count toward the cap, not again
+    kept: dict[str, Link] = field(default_factory=dict)
+    skipped: int = 0
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and len(self.known) + len(self.kept) >= self.limit
+
+    def add(self, link: Link) -> None:
+        url = link.url
+        if url in self.kept or url in self.known or not is_web_url(url):
+            return  # what no browser could fetch is left out
+        if self.full:
+            self.skipped += 1
+        else:
+            self.kept[url] = link
+
+    def found(self) -> Found:
+        return Found(tuple(self.kept.values()), self.skipped)
+
+
 def _unique(links: Iterable[Link]) -> list[Link]:
     """First occurrence of each URL, in order; what no browser could fetch is left out."""
-    seen: dict[str, Link] = {}
+    keeper = _Keeper(None)
     for link in links:
-        if is_web_url(link.url):
-            seen.setdefault(link.url, link)
-    return list(seen.values())
+        keeper.add(link)
+    return list(keeper.kept.values())
 
 
 # --- plain text ---------------------------------------------------------------------------------
@@ -154,27 +194,40 @@ def _attribution(line: str) -> str | None:
     return "— " + " ".join(match["who"].split()) if match else None
 
 
-def links_in_text(text: str) -> list[Link]:
-    """Every link in plain text, normalised, first occurrence first."""
-    origin = origin_in_text(text)
-    found: list[Link] = []
-    previous: list[int] = []  # indexes into found of the last non-blank line's links
+def _text_links(text: str, origin: Origin | None) -> Iterator[Link]:
+    """Each link in plain text in order, an attribution line given to the links just above it."""
+    previous: list[Link] = []  # the last non-blank line's links, held until the next line
     for line in text.splitlines():
         if not line.strip():
             continue
-        attribution = _attribution(line)
-        if attribution:
-            for index in previous:
-                if found[index].kind in (LinkKind.PIC_TWITTER, LinkKind.TCO, LinkKind.TWEET):
-                    found[index] = replace(found[index], attribution=attribution)
-        start = len(found)
+        if attribution := _attribution(line):
+            previous = [
+                replace(link, attribution=attribution)
+                if link.kind in (LinkKind.PIC_TWITTER, LinkKind.TCO, LinkKind.TWEET)
+                else link
+                for link in previous
+            ]
+        yield from previous
+        previous = []
         for raw in _urls_in_line(line):
             link = _link(raw)
             if origin and link.url == origin.url:
                 link = replace(link, kind=LinkKind.ORIGIN)
-            found.append(link)
-        previous = list(range(start, len(found)))
-    return _unique(found)
+            previous.append(link)
+    yield from previous
+
+
+def text_links(text: str, *, limit: int | None = None) -> Found:
+    """The links in plain text, normalised, first occurrence first; at most `limit` of them."""
+    keeper = _Keeper(limit)
+    for link in _text_links(text, origin_in_text(text)):
+        keeper.add(link)
+    return keeper.found()
+
+
+def links_in_text(text: str) -> list[Link]:
+    """Every link in plain text, normalised, first occurrence first."""
+    return list(text_links(text).links)
 
 
 # --- HTML: links --------------------------------------------------------------------------------
@@ -335,16 +388,35 @@ def _body_links(root: LexborNode, base: str | None, found_in: str) -> Iterator[L
             yield link
 
 
+def html_links(
+    html: str | bytes | LexborHTMLParser,
+    *,
+    base_url: str | None = None,
+    found_in: str = "article",
+    limit: int | None = None,
+    known: Iterable[str] = (),
+) -> Found:
+    """The links in an HTML article's body (plus its og:video), normalised, in document order.
+
+    At most `limit` are kept, counting the URLs in `known` (kept already, not repeated); a tree
+    already parsed is used as it is, so a page is parsed once.
+    """
+    tree = html if isinstance(html, LexborHTMLParser) else parse_html(_as_text(html))
+    base = _base(tree, base_url)
+    keeper = _Keeper(limit, frozenset(known))
+    for link in _og_videos(tree, base, found_in):
+        keeper.add(link)
+    for root in content_roots(tree):
+        for link in _body_links(root, base, found_in):
+            keeper.add(link)
+    return keeper.found()
+
+
 def links_in_html(
     html: str | bytes, *, base_url: str | None = None, found_in: str = "article"
 ) -> list[Link]:
     """Every link in an HTML article's body (plus its og:video), normalised, in document order."""
-    tree = LexborHTMLParser(_as_text(html))
-    base = _base(tree, base_url)
-    found = list(_og_videos(tree, base, found_in))
-    for root in content_roots(tree):
-        found.extend(_body_links(root, base, found_in))
-    return _unique(found)
+    return list(html_links(html, base_url=base_url, found_in=found_in).links)
 
 
 # --- HTML: redirects written into the page ------------------------------------------------------
@@ -353,6 +425,8 @@ _REFRESH_RE = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(?P<url>.*?)\s*$"
 _LOCATION_REPLACE_RE = re.compile(
     r"""location\.replace\(\s*(?P<q>["'])(?P<url>(?:\\.|(?!(?P=q)).)*)(?P=q)\s*\)""", re.DOTALL
 )
+# http-equiv="refresh", or a value with a character reference that may spell it.
+_REFRESH_META_RE = re.compile(r"http-equiv\s*=\s*[\"']?\s*(?:refresh|&)", re.IGNORECASE)
 _JS_ESCAPE_RE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))", re.DOTALL)
 
 
@@ -375,7 +449,10 @@ def _refresh_target(content: str) -> str | None:
 def html_meta_refresh(html: str | bytes, base_url: str) -> str | None:
     """Where a page sends the browser by <meta http-equiv=refresh> or location.replace("…")."""
     text = _as_text(html)
-    for meta in LexborHTMLParser(text).css("meta[http-equiv][content]"):
+    # Most pages are no redirect: only one that may be gets a parse of its own (the article's
+    # reader parses the page that is kept).
+    has_meta = _REFRESH_META_RE.search(text) is not None
+    for meta in parse_html(text).css("meta[http-equiv][content]") if has_meta else ():
         attributes = meta.attributes
         if (attributes.get("http-equiv") or "").strip().lower() == "refresh" and (
             target := _refresh_target(attributes.get("content") or "")

@@ -79,6 +79,7 @@ class Article:
     published: str | None = None  # ISO 8601 when known
     origin_name: str | None = None  # "ZeroHedge News" from "via ZeroHedge News <url>"
     origin_url: str | None = None  # the "via" link, unresolved
+    links_skipped: int = 0  # links found past the cap (--max-links), neither kept nor followed
 
 
 @dataclass(frozen=True)

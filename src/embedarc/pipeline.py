@@ -25,7 +25,7 @@ from .errors import ArchiveError, Interrupted
 from .footage import ytdlp
 from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
-from .links import links_in_html, normalise
+from .links import Found, html_links, normalise
 from .lock import writing
 from .model import Article, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
@@ -67,6 +67,7 @@ class Report:
     error_final: bool = False  # the error will not change on a later run (404, not a page)
     same_as: str | None = None  # an earlier input of this call that was the same article
     retry_after: str | None = None  # when the article's server said to come back, if it did
+    links_skipped: int = 0  # over --max-links: neither resolved nor recorded one by one
 
     @property
     def failed(self) -> bool:
@@ -87,6 +88,7 @@ class Report:
             "error": self.error,
             "failures": [{"url": url, "reason": reason} for url, reason in self.failures],
             "same_as": self.same_as,
+            "links_skipped": self.links_skipped,
         }
 
     def summary(self) -> str:
@@ -94,8 +96,11 @@ class Report:
             return f"FAILED {self.source}: {self.error}"
         counts = ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items()))
         same = f" (the same article as {self.same_as})" if self.same_as else ""
+        skipped = (
+            f", {self.links_skipped} links skipped (over --max-links)" if self.links_skipped else ""
+        )
         return (
-            f"{self.title!r}: {sum(self.outcomes.values())} links ({counts or 'none'}), "
+            f"{self.title!r}: {sum(self.outcomes.values())} links ({counts or 'none'}){skipped}, "
             f"{self.media} media ({self.new_media} new) -> {self.folder}{same}"
         )
 
@@ -119,6 +124,7 @@ class _Job:
     article: Article | None = None
     origin: LinkResult | None = None
     origin_page: bytes | None = None
+    origin_links: Found | None = None  # the origin page's embeds, found when it was parsed
     previous: dict[str, Any] | None = None
     previous_folder: str | None = None
     links: list[Link] = field(default_factory=list)
@@ -329,7 +335,11 @@ class _Run:
             )
             return None
         article = articles.read_article(
-            followed.page, source=url, content_type=res.content_type, url=res.final_url
+            followed.page,
+            source=url,
+            content_type=res.content_type,
+            url=res.final_url,
+            max_links=self.settings.max_links,
         )
         if article.canonical_url is None:
             article = replace(article, canonical_url=normalise(res.final_url))
@@ -385,10 +395,12 @@ class _Run:
         followed = self._page(link.url)
         res = followed.resolution
         if followed.page is not None:
-            page_article = articles.read_html(
-                followed.page, source=res.final_url, url=res.final_url
+            canonical, job.origin_links = articles.read_origin_page(
+                followed.page,
+                url=res.final_url,
+                max_links=self.settings.max_links,
+                known=[link.url for link in _own_links(article, self.settings.max_links)],
             )
-            canonical = page_article.canonical_url or normalise(res.final_url)
             job.origin_page = followed.page
             job.article = replace(article, canonical_url=canonical)
             job.origin = LinkResult(link, Outcome.ARCHIVED, res)
@@ -399,16 +411,27 @@ class _Run:
             job.origin = LinkResult(link, outcome, res, reason)
 
     def _links(self, job: _Job) -> list[Link]:
+        """The article's links and its origin page's, at most max_links; the rest counted."""
         article = job.article
         assert article is not None
-        found = [link for link in article.links if link.kind is not LinkKind.ORIGIN]
-        if job.origin_page is not None:
-            base = article.canonical_url
-            found += links_in_html(job.origin_page, base_url=base, found_in="origin")
-        unique: dict[str, Link] = {}
-        for link in found:
-            unique.setdefault(link.url, link)
-        return list(unique.values())
+        limit = self.settings.max_links
+        own = _own_links(article, limit)
+        skipped = (
+            article.links_skipped
+            + sum(1 for link in article.links if link.kind is not LinkKind.ORIGIN)
+            - len(own)
+        )
+        if job.origin_links is None and job.origin_page is not None:
+            job.origin_links = html_links(  # an origin page kept by an earlier run
+                job.origin_page,
+                base_url=article.canonical_url,
+                found_in="origin",
+                limit=limit,
+                known=[link.url for link in own],
+            )
+        found = job.origin_links or Found(())
+        job.article = replace(article, links_skipped=skipped + found.skipped)
+        return own + list(found.links)
 
     # -- calling thread --------------------------------------------------------------------
 
@@ -597,10 +620,17 @@ class _Run:
             media=len(media),
             new_media=len(new_media),
             same_as=same_as[0] if same_as is not None else None,
+            links_skipped=article.links_skipped,
             failures=tuple(
                 (e["url"], e.get("reason") or "") for e in entries if e["outcome"] == Outcome.FAILED
             ),
         )
+
+
+def _own_links(article: Article, limit: int) -> list[Link]:
+    """The article's own links (not its "via" link), at most `limit`, first found first."""
+    own = (link for link in article.links if link.kind is not LinkKind.ORIGIN)
+    return [link for _, link in zip(range(limit), own, strict=False)]
 
 
 def _prior_entry(previous: dict[str, Any] | None, url: str) -> dict[str, Any] | None:

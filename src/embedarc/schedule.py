@@ -51,14 +51,17 @@ class RunReport:
         }
 
 
-def _item_input(item: sources.Item, max_size: int) -> Input:
+def _item_input(item: sources.Item, max_size: int, max_links: int) -> Input:
     """What to archive for an item; InputError when its file cannot be read as an article."""
     if item.is_file:
-        return Input(item.target, article=articles.read_path(Path(item.target), max_size=max_size))
+        path = Path(item.target)
+        return Input(
+            item.target, article=articles.read_path(path, max_size=max_size, max_links=max_links)
+        )
     return Input(item.target, url=item.target)
 
 
-def _retry_input(store: Store, folder: str) -> Input | None:
+def _retry_input(store: Store, folder: str, max_links: int) -> Input | None:
     """An article to retry, read back from the original bytes its sidecar names."""
     known = (sidecar.read(store.root / folder) or {}).get("article", {})
     name = str(known.get("original") or "")
@@ -72,6 +75,7 @@ def _retry_input(store: Store, folder: str) -> Input | None:
         source=source,
         content_type=known.get("media_type"),
         url=known.get("canonical_url"),
+        max_links=max_links,
     )
     return Input(source, article=article)
 
@@ -112,7 +116,7 @@ def _run(
             reason = sources.problem(item)
             if reason is None:
                 try:
-                    inputs.append(_item_input(item, settings.max_article_size))
+                    inputs.append(_item_input(item, settings.max_article_size, settings.max_links))
                     items.append(item)
                     continue
                 except InputError as e:
@@ -125,7 +129,7 @@ def _run(
         seen = {i.label for i in inputs}
         retried = 0
         for entry in due:
-            retry = _retry_input(store, entry.folder)
+            retry = _retry_input(store, entry.folder, settings.max_links)
             if retry is not None and retry.label not in seen:
                 inputs.append(retry)
                 items.append(None)

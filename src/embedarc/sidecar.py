@@ -110,6 +110,7 @@ def build(
             "earlier_originals": earlier_originals or [],
             "origin_page": origin_page,
             "archived_at": archived_at,
+            "links_skipped": article.links_skipped,  # over --max-links: neither kept nor followed
         },
         "links": links,
         "tweets": tweets,

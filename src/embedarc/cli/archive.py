@@ -29,19 +29,22 @@ from .options import (
 )
 
 
-def read_inputs(sources: tuple[str, ...], max_size: int) -> list[Input]:
+def read_inputs(
+    sources: tuple[str, ...], max_size: int, max_links: int | None = None
+) -> list[Input]:
     found: list[Input] = []
     for source in sources:
         if source == "-":
             raw = sys.stdin.buffer.read(max_size + 1)
-            found.append(Input("-", article=articles.read_stdin(raw, max_size=max_size)))
+            article = articles.read_stdin(raw, max_size=max_size, max_links=max_links)
+            found.append(Input("-", article=article))
         elif source.lower().startswith(("http://", "https://")):
             found.append(Input(source, url=checked_url(source)))
         else:
             path = Path(source)
             if not path.exists():
                 not_a_url(source)
-            article = articles.read_path(path, max_size=max_size)
+            article = articles.read_path(path, max_size=max_size, max_links=max_links)
             found.append(Input(source, article=article))
     return found
 
@@ -117,7 +120,7 @@ def archive_command(
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
     keys = schedule.wayback_keys() if wayback_save else None
-    inputs = read_inputs(sources, settings.max_article_size)
+    inputs = read_inputs(sources, settings.max_article_size, settings.max_links)
     progress = Progress(enabled=not quiet and not as_json)
     try:
         reports = archive(inputs=inputs, settings=settings, progress=progress)

@@ -190,6 +190,11 @@ def footage_options(f: F) -> F:
         click.option(
             "--max-hops", type=click.IntRange(min=1), help="Redirects followed per link [10]."
         ),
+        click.option(
+            "--max-links",
+            type=click.IntRange(min=1),
+            help="Links followed per article; the rest are recorded as skipped [1000].",
+        ),
         click.option("--max-file-size", type=ByteSize(), help="Largest file kept, e.g. 500M [2G]."),
         click.option(
             "--max-download-time",
