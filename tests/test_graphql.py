@@ -127,6 +127,18 @@ def test_recorded_card_only_tweet_has_no_media_and_names_its_card() -> None:
     assert tweet.media == () and tweet.card == "summary"
 
 
+def test_recorded_unified_card_gives_the_cards_own_video() -> None:
+    tweet = parsed("graphql_unified_card_video.json")
+
+    assert tweet.screen_name == "FortniteGame" and tweet.card == "unified_card"
+    [video] = tweet.media  # no extended_entities: the video is the card's media entity
+    assert (video.kind, video.url) == (
+        MediaKind.VIDEO,
+        "https://video.twimg.com/amplify_video/1696919248436670464/vid/1280x720/"
+        "JzyWcPQpTP-56i4V.mp4?tag=14",
+    )
+
+
 def test_recorded_unavailable_answers_say_why() -> None:
     deleted = read_answer(recorded("graphql_deleted.json"))
     suspended = read_answer(recorded("graphql_suspended.json"))
