@@ -339,3 +339,18 @@ def test_ytdlp_is_the_last_resort_when_graphql_cannot_answer_now(
     assert "photos may be missing" in entry["reason"]
     [video] = data["media"]
     assert video["sha256"] == tweet.files[0].sha256 and video["tool"].startswith("yt-dlp")
+
+
+def test_recorded_card_only_tweet_is_no_media_and_says_card_only(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    simweb.twitter.recorded["1649191522485817345"] = recorded("graphql_card_only.json")
+    url = "https://x.com/XDevelopers/status/1649191522485817345"
+
+    [report] = run(settings, text_input(f"Card\n{url}\n"))
+
+    data = sidecar_of(settings.archive_dir, report)
+    entry = link_entry(data, "https://twitter.com/XDevelopers/status/1649191522485817345")
+    assert entry["outcome"] == "no_media"
+    assert entry["reason"].startswith("card only (summary)")
+    assert data["media"] == []
