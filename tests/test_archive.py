@@ -218,12 +218,12 @@ def test_deleted_tweet_is_gone_only_after_every_source_says_so(
     assert (
         "syndication" in entry["reason"]
         and "fxtwitter" in entry["reason"]
-        and "yt-dlp" in entry["reason"]
+        and "graphql" in entry["reason"]
     )
     assert not report.failed
 
 
-def test_tweet_syndication_and_fxtwitter_fail_so_ytdlp_graphql_fetches_it(
+def test_tweet_syndication_and_fxtwitter_fail_so_graphql_fetches_it(
     simweb: SimWeb, settings: Settings
 ) -> None:
     tweet = make_tweet(simweb, 8, [Video(320, 180)], syndication="error", fxtwitter="error")
@@ -233,9 +233,9 @@ def test_tweet_syndication_and_fxtwitter_fail_so_ytdlp_graphql_fetches_it(
     assert link_entry(data, tweet.status_url)["outcome"] == "archived"
     [video] = data["media"]
     assert video["sha256"] == tweet.files[0].sha256
-    assert video["tool"].startswith("yt-dlp")
+    assert video["method"] == "http"  # the progressive file itself, not through yt-dlp
     assert any("TweetResultByRestId" in r.path for r in simweb.requests)
-    assert data["tweets"][0]["source"] == "ytdlp"
+    assert data["tweets"][0]["source"] == "graphql"
 
 
 def test_redirect_loop_is_recorded_not_followed_forever(simweb: SimWeb, settings: Settings) -> None:

@@ -75,11 +75,6 @@ def test_odd_loopback_spellings_in_an_article_are_refused_unsent(
     assert simweb.requests == []  # not even the proxy was asked
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="guard.forbidden: deprecated site-local IPv6 (fec0::/10, RFC 3879) passes as public:"
-    " Python 3.11's ipaddress neither lists it as private nor reserved",
-)
 def test_site_local_ipv6_is_refused() -> None:
     with pytest.raises(Refused):
         check_target("[fec0::1]", Policy())
@@ -108,12 +103,6 @@ def test_wayback_answer_naming_a_private_capture_url_is_never_fetched(
     assert not [r for r in simweb.requests if r.host == "169.254.169.254"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._fetch_article: error_final leaves out Outcome.REFUSED, so an article URL"
-    " the guard refuses is 'failed for now': the feed item is retried --max-attempts runs and"
-    " each run exits 1, though the address will be refused every time",
-)
 def test_feed_item_linking_loopback_is_rejected_and_never_requested(
     simweb: SimWeb, archive_dir: Path
 ) -> None:
@@ -154,12 +143,6 @@ def test_a_linked_index_is_not_written_through(
 # -- 4: resource exhaustion ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="content._in_boilerplate walks every ancestor of every matching <article>:"
-    " nested <article>s cost n^2/2 is_boilerplate calls (4000 levels: ~15 s; a 20M page of"
-    " them: days)",
-)
 def test_nested_articles_cost_work_in_proportion_to_their_number(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -270,12 +253,6 @@ def test_headers_trickled_past_the_download_time_limit_are_cut_off(
         server.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="footage/twitter.py: Fetched.json() raises RecursionError on deeply nested JSON,"
-    " which only ValueError is caught for: the link ends 'internal error' with a logged"
-    " traceback, and is retried (and logs it again) every run",
-)
 def test_deeply_nested_json_from_the_syndication_api_is_a_failure_not_a_traceback(
     simweb: SimWeb, settings: Settings
 ) -> None:

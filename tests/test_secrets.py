@@ -57,7 +57,7 @@ def test_cookie_values_stay_out_of_the_archive_and_the_verbose_log(
 
     assert done.returncode == 0, done.stderr
     archive = tmp_path / "archive"
-    assert list(archive.rglob("*.info.json"))  # yt-dlp's answer was kept, as evidence
+    assert list(archive.rglob("*.graphql.json"))  # the logged-in answer was kept, as evidence
     assert any(r.cookies.get("auth_token") == AUTH_TOKEN for r in simweb.requests)  # it was used
     for secret in (AUTH_TOKEN, CT0):
         assert leaks(secret, done.stdout, done.stderr, archive=archive) == []

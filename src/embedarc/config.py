@@ -26,7 +26,7 @@ class Settings:
     archive_dir: Path = DEFAULT_ARCHIVE
     proxy: str | None = None  # None: the standard *_PROXY variables apply
     ca_bundle: Path | None = None  # None: SSL_CERT_FILE, else the bundled certifi roots
-    cookies: Path | None = None  # Netscape cookies.txt, given to yt-dlp only
+    cookies: Path | None = None  # Netscape cookies.txt: yt-dlp, and x.com session for GraphQL
     fxtwitter: bool = True
     timeout: Duration = 30.0  # seconds without progress before a request is abandoned
     max_hops: int = 10

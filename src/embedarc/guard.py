@@ -179,6 +179,9 @@ def forbidden(address: IPAddress) -> str | None:
         (address.is_multicast, "a multicast address"),
         (address.is_reserved, "a reserved address"),
         (address.is_private, "a private address"),
+        # Deprecated site-local IPv6 (RFC 3879): some Pythons call it neither private nor
+        # reserved, but routers may still deliver it inside a site.
+        (getattr(address, "is_site_local", False), "a site-local address"),
         (not address.is_global, "not a public address"),
     ):
         if test:

@@ -52,6 +52,7 @@ def _kind(url: str) -> LinkKind:
     host = parts.netloc if parts else ""
     return {
         "pic.twitter.com": LinkKind.PIC_TWITTER,
+        "pic.x.com": LinkKind.PIC_TWITTER,
         "t.co": LinkKind.TCO,
         "ift.tt": LinkKind.IFTTT,
     }.get(host, LinkKind.URL)
@@ -129,7 +130,7 @@ def _unique(links: Iterable[Link]) -> list[Link]:
 _URL_CHARS = r"[\w\-.~:/?#\[\]@!$&'()*+,;=%]+"
 _TEXT_URL_RE = re.compile(
     # Short-link codes are ASCII only, so whatever follows them (…, non-Latin text) is not eaten.
-    r"(?P<short>(?<![\w.@/-])(?:https?://)?(?:pic\.twitter\.com|t\.co|ift\.tt)/[A-Za-z0-9]+"
+    r"(?P<short>(?<![\w.@/-])(?:https?://)?(?:pic\.(?:twitter|x)\.com|t\.co|ift\.tt)/[A-Za-z0-9]+"
     r"(?![A-Za-z0-9]))"
     # A URL may follow a slash: web.archive.org/web/2022/https://…
     rf"|(?P<url>(?<![\w.@-])https?://{_URL_CHARS})"

@@ -150,16 +150,19 @@ class Tweet:
     created_at: str | None  # ISO 8601 UTC
     media: tuple[TweetMedia, ...] = ()
     quoted: Tweet | None = None
-    source: str = "syndication"  # which service answered: syndication, fxtwitter, ytdlp
+    source: str = "syndication"  # which service answered: syndication, fxtwitter, graphql, ytdlp
+    retweeted: Tweet | None = None  # a retweet's original, which holds the media
+    card: str | None = None  # the card's name ("summary", "player", …) of a tweet with one
 
     @property
     def url(self) -> str:
         return f"https://twitter.com/{self.screen_name or 'i/web'}/status/{self.id}"
 
     def all_media(self) -> tuple[tuple[Tweet, TweetMedia], ...]:
-        """This tweet's media, then the quoted tweet's."""
+        """This tweet's media, then the retweeted original's, then the quoted tweet's."""
         own = tuple((self, m) for m in self.media)
-        return own + (self.quoted.all_media() if self.quoted else ())
+        original = self.retweeted.all_media() if self.retweeted else ()
+        return own + original + (self.quoted.all_media() if self.quoted else ())
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies
 
@@ -52,9 +53,18 @@ class Fetched:
         return media_type(self.headers.get("content-type"))
 
     def json(self) -> object:
-        import json
+        return load_json(self.content)
 
-        return json.loads(self.content)
+
+def load_json(data: bytes | str) -> Any:
+    """JSON from a server; ValueError for anything that is not JSON a program can hold (JSON
+    nested past Python's recursion limit included: a hostile answer, not a bug of ours)."""
+    import json
+
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 def media_type(header: str | None) -> str:

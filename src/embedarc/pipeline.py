@@ -328,9 +328,11 @@ class _Run:
             )
             job.error = f"cannot fetch the article: {reason}"
             job.retry_after = res.retry_after
-            # Not worth asking again: gone (404, 410) or no page at all, or too large.
+            # Not worth asking again: gone (404, 410), no page at all, too large, or an address
+            # the guard refuses (it will refuse it every time).
             outcome = Outcome.NO_MEDIA if res.stop is Stop.FINAL else stop_outcome(res)[0]
-            job.error_final = outcome in (Outcome.GONE, Outcome.NO_MEDIA, Outcome.TOO_LARGE) and (
+            final = (Outcome.GONE, Outcome.NO_MEDIA, Outcome.TOO_LARGE, Outcome.REFUSED)
+            job.error_final = outcome in final and (
                 res.stop is not Stop.LOOP and res.stop is not Stop.HOP_LIMIT
             )
             return None

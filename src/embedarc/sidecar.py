@@ -24,9 +24,18 @@ def media_entry(media: MediaFile) -> dict[str, Any]:
 
 
 def tweet_entries(tweet: Tweet | None) -> list[dict[str, Any]]:
-    """The tweet and the tweet it quotes, flat, media described by URL."""
+    """The tweet, the original it retweets and the tweet it quotes, flat, media described by URL."""
     entries: list[dict[str, Any]] = []
     while tweet is not None:
+        if tweet.retweeted is not None:
+            entries.append(
+                {
+                    **tweet_entries(dataclasses.replace(tweet, retweeted=None, quoted=None))[0],
+                    "retweeted_id": tweet.retweeted.id,
+                }
+            )
+            tweet = tweet.retweeted
+            continue
         entries.append(
             {
                 "id": tweet.id,

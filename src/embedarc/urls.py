@@ -14,16 +14,32 @@ from .guard import ends_in_number, parse_address
 
 # --- tweets -------------------------------------------------------------------------------------
 
+# X itself, the link fixers that re-serve a tweet for chat previews, and the alternative front
+# ends and mirrors that show it without X's page. A link to any of them names the tweet: only
+# its id is taken, and the tweet is looked up at X's own services, never on the mirror.
+_X_HOSTS = r"(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com"
+_FIXER_HOSTS = (
+    r"(?:[a-z0-9-]+\.)?(?:fxtwitter|vxtwitter|fixupx|fixvx|twittpr|stupidpenisx|girlcockx)\.com"
+)
+_MIRROR_HOSTS = (
+    r"(?:[a-z0-9-]+\.)*nitter(?:\.[a-z0-9-]+)+"  # nitter.net, nitter.poast.org, …
+    r"|(?:www\.)?(?:xcancel|twiiit|lightbrd)\.com"
+)
 STATUS_RE = re.compile(
-    r"(?<![\w.@-])(?:https?://)?(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/"
+    rf"(?<![\w.@-])(?:https?://)?(?P<host>{_X_HOSTS}|{_FIXER_HOSTS}|{_MIRROR_HOSTS})/"
     r"(?:i/web/status|statuses|(?P<user>\w{1,15})/status(?:es)?)/(?P<id>\d{1,20})"
-    r"(?:/(?:photo|video)/\d{1,2})?/?(?![\w/])",
+    # /photo/1, /video/1 and a fixer's /en (translated) show the same tweet
+    r"(?:/(?:photo|video)/\d{1,2})?(?:/[a-z]{2})?/?(?![\w/])",
     re.IGNORECASE | re.ASCII,
 )
 
 
 def tweet_ref(url: str) -> tuple[str | None, str] | None:
-    """(screen name, or None for i/web forms; tweet id) of a status URL, else None."""
+    """(screen name, or None for i/web forms; tweet id) of a status URL, else None.
+
+    X's own status URLs and those of link fixers (fxtwitter.com, fixupx.com, …) and mirrors
+    (nitter instances, xcancel.com, …), with or without a scheme, a query or a fragment.
+    """
     url = url.strip()
     match = STATUS_RE.match(url)
     if match is None or url[match.end() :][:1] not in ("", "?", "#"):
@@ -47,7 +63,7 @@ def _tweet_url(ref: tuple[str | None, str]) -> str:
 
 # Hosts people paste without a scheme; anything else without one is not taken as a URL.
 _SCHEMELESS_RE = re.compile(
-    r"(?:(?:www|mobile|m)\.)?(?:pic\.twitter\.com|t\.co|ift\.tt|twitter\.com|x\.com)/",
+    r"(?:(?:www|mobile|m)\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co|ift\.tt|twitter\.com|x\.com)/",
     re.IGNORECASE,
 )
 _TRACKING = frozenset({"fbclid", "gclid", "igshid", "mc_cid", "mc_eid", "ref_src", "ref_url"})

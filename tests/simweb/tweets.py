@@ -22,9 +22,19 @@ from .twimg import (
 
 TWITTER_EPOCH_MS = 1288834974657
 
-SYNDICATION_MODES = ("ok", "missing", "tombstone", "error")
+SYNDICATION_MODES = ("ok", "missing", "tombstone", "deleted", "error")
 FXTWITTER_MODES = ("ok", "missing", "error")
-GRAPHQL_MODES = ("ok", "tombstone", "protected", "unavailable", "error", "ratelimit")
+GRAPHQL_MODES = (
+    "ok",
+    "tombstone",
+    "deleted",  # {"data":{"tweetResult":{}}}, what X answers for a deleted tweet
+    "protected",
+    "nsfw",  # TweetUnavailable NsfwLoggedOut for guests
+    "suspended",  # TweetUnavailable Suspended
+    "unavailable",
+    "error",
+    "ratelimit",
+)
 PIC_STYLES = ("301", "meta")
 
 __all__ = [

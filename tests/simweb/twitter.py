@@ -4,6 +4,7 @@ APIs, the syndication API, fxtwitter, and the pbs/video CDNs for registered twee
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import threading
@@ -21,6 +22,7 @@ from .messages import (
 )
 from .tweets import BuiltMedia, TweetSpec
 from .twitter_json import (
+    DELETED_TEXT,
     fxtwitter_json,
     graphql_document,
     graphql_tombstone,
@@ -31,6 +33,7 @@ from .twitter_json import (
 )
 
 if TYPE_CHECKING:
+    from .twitter_json import JSON
     from .web import SimWeb
 
 STATUS_RE = re.compile(
@@ -80,6 +83,9 @@ class TwitterServices:
         self.web = web
         self._tokens: set[str] = set()
         self._token_lock = threading.Lock()
+        # Recorded TweetResultByRestId answers, by tweet id: served as they are, in place of
+        # the ones built from registered tweets.
+        self.recorded: dict[str, JSON] = {}
         for host in (
             "twitter.com",
             "www.twitter.com",
@@ -106,8 +112,10 @@ class TwitterServices:
         self.web.tweets[t.id] = t
         if t.items:
             self.web.tco(t.media_code, t.media_link_target)
-            for scheme in ("https", "http"):
-                url = f"{scheme}://pic.twitter.com/{t.media_code}"
+            # pic.x.com is how X writes the same short link since 2024
+            hosts = ("pic.twitter.com", "pic.x.com")
+            for scheme, host in itertools.product(("https", "http"), hosts):
+                url = f"{scheme}://{host}/{t.media_code}"
                 if t.pic_style == "meta":
                     self.web.meta_refresh(url, t.media_link_target)
                 else:
@@ -207,6 +215,8 @@ class TwitterServices:
             return json_response(
                 {"errors": [{"message": 'Variable "$tweetId" is invalid', "code": 366}]}, 400
             )
+        if tweet_id in self.recorded:
+            return json_response(self.recorded[tweet_id])
         t = self.web.tweets.get(tweet_id)
         if t is None:
             return json_response(graphql_document(None))
@@ -225,8 +235,13 @@ class TwitterServices:
             return json_response({"errors": [{"code": 131, "message": "Internal error"}]}, 500)
         if mode == "tombstone":
             return json_response(graphql_document(graphql_tombstone()))
-        if mode == "unavailable":
+        if mode in ("unavailable", "deleted"):
             return json_response(graphql_document(None))
+        if mode == "suspended" or (mode == "nsfw" and not logged_in):
+            reason = "Suspended" if mode == "suspended" else "NsfwLoggedOut"
+            return json_response(
+                graphql_document({"__typename": "TweetUnavailable", "reason": reason})
+            )
         if mode == "protected" and not logged_in:
             return json_response(
                 graphql_document({"__typename": "TweetUnavailable", "reason": "Protected"})
@@ -251,6 +266,8 @@ class TwitterServices:
             return Response(500, {"Content-Type": "text/plain"}, b"Internal Server Error")
         if t.syndication == "tombstone":
             return json_response(syndication_tombstone())
+        if t.syndication == "deleted":
+            return json_response(syndication_tombstone(DELETED_TEXT))
         return json_response(syndication_json(t))
 
     def _fxtwitter(self, req: Request) -> Response | None:

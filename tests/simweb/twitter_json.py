@@ -204,12 +204,13 @@ def syndication_json(t: TweetSpec, nested: bool = False) -> JSON:
 
 
 TOMBSTONE_TEXT = "This Post violated the X Rules. Learn more"
+DELETED_TEXT = "This Post was deleted by the Post author. Learn more"
 
 
-def syndication_tombstone() -> JSON:
+def syndication_tombstone(text: str = TOMBSTONE_TEXT) -> JSON:
     return {
         "__typename": "TweetTombstone",
-        "tombstone": {"text": {"text": TOMBSTONE_TEXT, "entities": [], "rtl": False}},
+        "tombstone": {"text": {"text": text, "entities": [], "rtl": False}},
     }
 
 

@@ -177,7 +177,7 @@ def footage_options(f: F) -> F:
         click.option(
             "--cookies",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Netscape cookies.txt for yt-dlp (e.g. to see protected tweets).",
+            help="Netscape cookies.txt for yt-dlp and X (e.g. to see protected tweets).",
         ),
         _NO_FXTWITTER,
         click.option(

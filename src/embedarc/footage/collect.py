@@ -23,7 +23,7 @@ from ..net import Net, NetworkError
 from ..once import Once
 from ..resolve import resolve
 from ..store import Store
-from . import direct, twitter, wayback, ytdlp
+from . import direct, graphql, twitter, wayback, ytdlp
 
 T = TypeVar("T")
 
@@ -68,6 +68,7 @@ class Collector:
     downloaded: set[str] = field(default_factory=set)  # sha256 of files new in this run
     tweet_media: dict[str, list[str]] = field(default_factory=dict)  # from earlier lookups
     _tweets: Once = field(default_factory=Once)
+    _graphql: graphql.GraphQL | None = None
     _media: Once = field(default_factory=Once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -204,6 +205,14 @@ class Collector:
 
     # -- tweets ----------------------------------------------------------------------------
 
+    @property
+    def graphql(self) -> graphql.GraphQL:
+        """One GraphQL client per run, so lookups share a guest token."""
+        with self._lock:
+            if self._graphql is None:
+                self._graphql = graphql.GraphQL(self.net, self.settings.cookies)
+            return self._graphql
+
     def tweet(self, tweet_id: str, screen_name: str | None) -> TweetFootage:
         """Look a tweet up once per run, however many links point at it, and fetch its media."""
         return self._tweets(
@@ -213,40 +222,60 @@ class Collector:
         )
 
     def _tweet(self, tweet_id: str, screen_name: str | None) -> TweetFootage:
-        answers = [twitter.ask_syndication(self.net, tweet_id)]
-        if answers[-1].tweet is None and self.settings.fxtwitter:
-            answers.append(twitter.ask_fxtwitter(self.net, tweet_id, screen_name))
+        answers = self._ask_about(tweet_id, screen_name)
         evidence = tuple(a.evidence for a in answers if a.evidence is not None)
         found = next((a.tweet for a in answers if a.tweet is not None), None)
         if found is not None:
             return self._tweet_media(found, evidence)
         status_url = f"https://twitter.com/{screen_name or 'i/web'}/status/{tweet_id}"
-        result, files = self.with_ytdlp(status_url, tweet_id=tweet_id)
-        if result.info is not None:
-            evidence += (Evidence(f"{tweet_id}.ytdlp.info.json", _json(result.info)),)
-        if result.outcome is Outcome.ARCHIVED:
-            tweet = _tweet_from_info(tweet_id, result.info or {})
-            author = f"@{tweet.screen_name}" if tweet.screen_name else None
-            media = tuple(replace(m, author=author, kind="video") for m in files)
-            return TweetFootage(Outcome.ARCHIVED, None, tweet, media, evidence)
-        answers.append(
-            twitter.Answer(
-                "yt-dlp",
-                verdict=result.outcome,
-                reason=f"yt-dlp: {result.reason}",
-                retry_after=result.retry_after,
+        if any(a.verdict is Outcome.FAILED for a in answers):
+            # Some source could not answer now: yt-dlp may still get the videos.
+            result, files = self.with_ytdlp(status_url, tweet_id=tweet_id)
+            if result.info is not None:
+                evidence += (Evidence(f"{tweet_id}.ytdlp.info.json", _json(result.info)),)
+            if result.outcome is Outcome.ARCHIVED:
+                tweet = _tweet_from_info(tweet_id, result.info or {})
+                author = f"@{tweet.screen_name}" if tweet.screen_name else None
+                media = tuple(replace(m, author=author, kind="video") for m in files)
+                # yt-dlp sees videos only: photos the tweet may carry are not among them.
+                why = "only yt-dlp could answer, and it sees videos only: photos may be missing"
+                return TweetFootage(Outcome.ARCHIVED, why, tweet, media, evidence)
+            answers.append(
+                twitter.Answer(
+                    "yt-dlp",
+                    verdict=result.outcome,
+                    reason=f"yt-dlp: {result.reason}",
+                    retry_after=result.retry_after,
+                )
             )
-        )
         outcome, reason = twitter.combine(answers)
         retry_after = next((a.retry_after for a in answers if a.retry_after), None)
-        if outcome is Outcome.GONE and self.tweet_media.get(tweet_id):
-            # The tweet is gone; the files an earlier lookup found may have been captured.
-            rescue = self.from_wayback(self.tweet_media[tweet_id], tweet_id=tweet_id)
+        if outcome is Outcome.GONE:
+            # The tweet is gone: the files an earlier lookup found, or the tweet's page,
+            # may have been captured.
+            earlier = self.tweet_media.get(tweet_id)
+            urls = earlier or [status_url]
+            rescue = self.from_wayback(urls, tweet_id=tweet_id, pages=not earlier)
             reason = "; ".join([reason, *rescue.notes])
             outcome = rescue.outcome(outcome)
             files = tuple(rescue.files)
             return TweetFootage(outcome, reason, None, files, evidence, rescue.retry_after)
         return TweetFootage(outcome, reason, None, (), evidence, retry_after)
+
+    def _ask_about(self, tweet_id: str, screen_name: str | None) -> list[twitter.Answer]:
+        """Syndication, fxtwitter, then X's GraphQL API, until one shows the tweet or X says
+        it was deleted."""
+        answers = [twitter.ask_syndication(self.net, tweet_id)]
+
+        def settled() -> bool:
+            last = answers[-1]
+            return last.tweet is not None or last.final
+
+        if not settled() and self.settings.fxtwitter:
+            answers.append(twitter.ask_fxtwitter(self.net, tweet_id, screen_name))
+        if not settled():
+            answers.append(self.graphql.ask(tweet_id))
+        return answers
 
     def _tweet_media(self, tweet: Tweet, evidence: tuple[Evidence, ...]) -> TweetFootage:
         files: list[MediaFile] = []
@@ -287,7 +316,10 @@ class Collector:
             if worst is Outcome.FAILED or not files:
                 return TweetFootage(worst, reason, tweet, tuple(files), evidence, retry_after)
         if not files:
-            return TweetFootage(Outcome.NO_MEDIA, "the tweet carries no media", tweet, (), evidence)
+            why = "the tweet carries no media"
+            if tweet.card:
+                why = f"card only ({tweet.card}): {why}"
+            return TweetFootage(Outcome.NO_MEDIA, why, tweet, (), evidence)
         if rescued_any:
             reason = "; ".join(filter(None, ["some media only from the Wayback Machine", reason]))
             return TweetFootage(

@@ -1,11 +1,11 @@
-"""Tweets without login: the syndication API, then fxtwitter; yt-dlp is the last resort.
+"""Tweets without login: the syndication API, then fxtwitter (then X's GraphQL API, graphql.py;
+yt-dlp is the last resort).
 
 Each answer is kept as evidence, whatever it said.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -16,7 +16,7 @@ from typing import Any
 from ..clock import from_epoch, iso
 from ..links import normalise
 from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
-from ..net import Net, NetworkError, retry_hint
+from ..net import Net, NetworkError, load_json, retry_hint
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 FXTWITTER_URL = "https://api.fxtwitter.com"
@@ -71,6 +71,7 @@ class Answer:
     reason: str | None = None
     evidence: Evidence | None = None
     retry_after: str | None = None
+    final: bool = False  # the verdict is X's own word (deleted, suspended): no one else to ask
 
 
 def _dims(url: str) -> tuple[int, int]:
@@ -226,7 +227,7 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
             retry_after=retry_hint(got.headers),
         )
     try:
-        data = json.loads(got.content)
+        data = load_json(got.content)
     except ValueError:
         return Answer(
             "syndication", verdict=Outcome.FAILED, reason="syndication: not JSON", evidence=evidence
@@ -239,9 +240,13 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
             evidence=evidence,
         )
     if data.get("__typename") == "TweetTombstone" or "tombstone" in data:
-        text = ((data.get("tombstone") or {}).get("text") or {}).get("text") or "tombstone"
+        outcome, text, final = tombstone_verdict(data.get("tombstone"))
         return Answer(
-            "syndication", verdict=Outcome.GONE, reason=f"syndication: {text}", evidence=evidence
+            "syndication",
+            verdict=outcome,
+            reason=f"syndication: {text}",
+            evidence=evidence,
+            final=final,
         )
     return _parsed("syndication", parse_syndication, data, evidence)
 
@@ -258,7 +263,7 @@ def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
         return Answer("fxtwitter", verdict=Outcome.FAILED, reason=str(e))
     evidence = Evidence(f"{tweet_id}.fxtwitter.json", got.content)
     try:
-        data = json.loads(got.content)
+        data = load_json(got.content)
     except ValueError:
         data = {}
     if not isinstance(data, dict):
@@ -286,14 +291,38 @@ def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
     )
 
 
+# Tombstone texts that say the tweet is there for readers who log in.
+_LOGIN_WORDS = ("log in", "age-restricted", "limits who can view")
+# Tombstone texts that say the tweet is gone for good.
+_GONE_WORDS = ("deleted", "suspended", "no longer exists")
+
+
+def tombstone_verdict(tombstone: Any) -> tuple[Outcome, str, bool]:
+    """(outcome, text, final) for a tombstone: gone unless its text asks for a login; final
+    when the text says the tweet was deleted or its account is gone."""
+    text = ""
+    if isinstance(tombstone, dict):
+        text = str((tombstone.get("text") or {}).get("text") or "")
+    text = text.strip().removesuffix("Learn more").strip() or "tombstone"
+    lowered = text.lower()
+    if any(word in lowered for word in _LOGIN_WORDS):
+        return Outcome.LOGIN_REQUIRED, text, False
+    return Outcome.GONE, text, any(word in lowered for word in _GONE_WORDS)
+
+
 def combine(answers: list[Answer]) -> tuple[Outcome, str]:
-    """The outcome for a tweet no service could give: gone only when every one said so."""
+    """The outcome for a tweet no service could show.
+
+    Login required when any service says so; gone when X itself says the tweet was deleted
+    (or its account suspended), or when every service asked says it is not there; otherwise
+    a failure to retry. yt-dlp's "no video" is no such answer: it never sees photos.
+    """
     verdicts = [a.verdict for a in answers if a.verdict is not None]
     reasons = "; ".join(a.reason for a in answers if a.reason)
     if Outcome.LOGIN_REQUIRED in verdicts:
         return Outcome.LOGIN_REQUIRED, reasons
+    if any(a.final and a.verdict is Outcome.GONE for a in answers):
+        return Outcome.GONE, reasons
     if verdicts and all(v is Outcome.GONE for v in verdicts):
         return Outcome.GONE, reasons
-    if Outcome.NO_MEDIA in verdicts and Outcome.FAILED not in verdicts:
-        return Outcome.NO_MEDIA, reasons
     return Outcome.FAILED, reasons
