@@ -277,11 +277,6 @@ def test_deeply_nested_json_from_the_syndication_api_is_a_failure_not_a_tracebac
 # -- 6: cron steadiness ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/job.py run: a mistyped --archive-dir / EMBEDARC_ARCHIVE makes a new, empty"
-    " archive and `run --quiet` exits 0 without a word, every 15 minutes, forever",
-)
 def test_run_on_a_mistyped_archive_dir_says_so_instead_of_succeeding_silently(
     simweb: SimWeb, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ import pytest
 from tests.conftest import EMBEDARC, embedarc_env, run_embedarc
 from tests.simweb import SimWeb
 from tests.simweb.media import make_mp4
+from tests.test_schedule import new_archive
 
 BIG_URL = "https://media.example.org/big.mp4"
 STORY_URL = "https://news.example.org/story"
@@ -153,6 +154,7 @@ def test_ctrl_c_during_a_retry_pause_exits_130_at_once(
 def test_ctrl_c_between_looped_runs_exits_130(
     simweb: SimWeb, tmp_path: Path, watched: list[Watched]
 ) -> None:
+    new_archive(tmp_path / "archive")
     proc = Watched(simweb, tmp_path, "run", "--loop", "--every", "1h", "--json")
     watched.append(proc)
     proc.wait_for("out", '"sources_polled"')  # the first run is done; the next is an hour away

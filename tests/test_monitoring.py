@@ -12,7 +12,7 @@ from embedarc.config import Settings
 from embedarc.lock import run_lock
 from tests.simweb import SimWeb
 from tests.simweb import wayback as wayback_sim
-from tests.test_schedule import article_world, embedarc, photo_url
+from tests.test_schedule import article_world, embedarc, new_archive, photo_url
 
 SYNDICATION = "https://cdn.syndication.twimg.com/tweet-result"
 
@@ -106,7 +106,7 @@ def test_doctor_fails_a_blocked_host(simweb: SimWeb, archive_dir: Path) -> None:
 def test_run_json_says_so_when_another_run_holds_the_archive(
     simweb: SimWeb, archive_dir: Path, settings: Settings
 ) -> None:
-    archive_dir.mkdir(parents=True, exist_ok=True)
+    new_archive(archive_dir)
     with run_lock(archive_dir) as busy:
         assert busy is None
         done = embedarc(archive_dir, "run", "--json")

@@ -81,6 +81,16 @@ def photo_url(tweet: Any) -> str:
     return normalise(tweet.files[0].url)
 
 
+def new_archive(archive_dir: Path) -> Path:
+    """An empty archive, as `sources add` or `archive` leaves one: `run` needs one to exist."""
+    from embedarc.index import Index
+    from embedarc.store import Store
+
+    Store(archive_dir).ensure()
+    Index(archive_dir / "index.db").close()
+    return archive_dir
+
+
 def db(archive_dir: Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(archive_dir / "index.db")
 
@@ -181,7 +191,7 @@ def test_list_source_archives_article_urls(
 
 
 def test_run_quiet_prints_nothing_on_success(simweb: SimWeb, archive_dir: Path) -> None:
-    done = embedarc(archive_dir, "run", "--quiet")
+    done = embedarc(new_archive(archive_dir), "run", "--quiet")
     assert done.exit_code == 0 and done.output == ""
 
 
@@ -309,7 +319,7 @@ def test_a_second_concurrent_run_exits_at_once(simweb: SimWeb, tmp_path: Path) -
 def test_a_lock_left_by_a_killed_run_is_taken_over(simweb: SimWeb, tmp_path: Path) -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()
-    (tmp_path / "archive").mkdir()
+    new_archive(tmp_path / "archive")
     (tmp_path / "archive" / "run.lock").write_text(str(gone.pid))
 
     done = run_embedarc("run", "-v", web=simweb, cwd=tmp_path)
@@ -319,7 +329,9 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(simweb: SimWeb, tmp_path: Pat
 
 
 def test_run_loop_runs_the_given_number_of_times(simweb: SimWeb, archive_dir: Path) -> None:
-    done = embedarc(archive_dir, "run", "--loop", "--every", "1ms", "--runs", "2", "--json")
+    done = embedarc(
+        new_archive(archive_dir), "run", "--loop", "--every", "1ms", "--runs", "2", "--json"
+    )
     assert done.exit_code == 0
     assert len(done.output.strip().splitlines()) == 2
 

@@ -18,7 +18,9 @@ from .lock import run_lock, writing
 from .net import Net
 from .pipeline import Input, Progress, Report, archive
 from .retries import RetryBook
-from .store import Store
+from .store import Store, require_archive
+
+RUN_HINT = "add a source first: `embedarc sources add URL|FOLDER|FILE`"
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,12 @@ def _retry_input(store: Store, folder: str, max_links: int) -> Input | None:
 def run_once(
     settings: Settings, *, retry_failed: bool = False, progress: Progress | None = None
 ) -> RunReport:
-    """Poll every source, archive what is new, retry what is due; one run per archive at once."""
+    """Poll every source, archive what is new, retry what is due; one run per archive at once.
+
+    It works on an archive that exists (`sources add` or `archive` made it): from cron, a
+    mistyped folder would otherwise be a new, empty archive polled in silence forever.
+    """
+    require_archive(settings.archive_dir, hint=RUN_HINT)
     store = Store(settings.archive_dir)
     store.ensure()
     with run_lock(settings.archive_dir) as busy:

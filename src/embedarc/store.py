@@ -76,14 +76,14 @@ def write_error(path: Path, error: OSError) -> ArchiveError:
     return ArchiveError(f"cannot write to the archive ({path}): {why}")
 
 
-def require_archive(root: Path) -> None:
-    """Raise a usage error unless `root` holds an archive: only commands that archive make one,
-    so a mistyped --archive-dir is reported instead of becoming a new, empty archive."""
+def require_archive(root: Path, *, hint: str | None = None) -> None:
+    """Raise a usage error unless `root` holds an archive: only `archive` and `sources add`
+    make one, so a mistyped --archive-dir is reported instead of becoming a new, empty archive."""
     if (root / "index.db").is_file() or (root / "articles").is_dir():
         return
+    made_by = hint or "`embedarc archive` or `sources add` makes one"
     raise UsageError(
-        f"there is no archive at {root} (`embedarc archive`, `run` or `sources add` makes one);"
-        " check --archive-dir or $EMBEDARC_ARCHIVE"
+        f"there is no archive at {root} ({made_by}); check --archive-dir or $EMBEDARC_ARCHIVE"
     )
 
 
