@@ -95,7 +95,14 @@ def network_options(f: F) -> F:
             "wayback",
             flag_value=False,
             default=None,
-            help="Never look for Wayback Machine captures of dead links.",
+            help="Never ask web archives (Wayback Machine, archive.today, a TimeMap "
+            "aggregator) for captures of dead links and deleted tweets.",
+        ),
+        click.option(
+            "--memento-timemap",
+            metavar="URL-PREFIX",
+            help="Also ask this Memento TimeMap aggregator: URL-PREFIX + a link gives its "
+            "TimeMap (application/link-format).",
         ),
         click.option(
             "--timeout", type=click.FloatRange(min=0.1), help="Seconds a request may stall [30]."
