@@ -125,6 +125,46 @@ def test_a_captured_answer_for_another_tweet_sharing_the_id_prefix_is_not_taken(
     assert sidecar["media"] == []
 
 
+def test_captured_vxtwitter_answer_gives_the_photo(simweb: SimWeb, settings: Settings) -> None:
+    sim = wayback.install(simweb)
+    tweet = gone_tweet(simweb, 72)
+    photo = tweet.items[0]
+    # vxtwitter's answer shape (BetterTwitFix vxApi.getApiResponse): media_url_https as url.
+    answer = {
+        "tweetID": tweet.id,
+        "tweetURL": tweet.status_url,
+        "user_screen_name": tweet.screen_name,
+        "user_name": tweet.name,
+        "text": tweet.display_text,
+        "date": "Fri Mar 01 12:00:00 +0000 2024",
+        "mediaURLs": [photo.thumb_url],
+        "media_extended": [
+            {
+                "url": photo.thumb_url,
+                "type": "image",
+                "size": {"width": photo.width, "height": photo.height},
+                "thumbnail_url": photo.thumb_url,
+                "altText": None,
+            }
+        ],
+    }
+    vx_url = f"https://api.vxtwitter.com/{tweet.screen_name}/status/{tweet.id}"
+    sim.capture(vx_url, json.dumps(answer).encode(), "application/json")
+    sim.capture(
+        f"https://pbs.twimg.com/media/{photo.media_key}.jpg:orig",
+        photo.renditions["orig"],
+        "image/jpeg",
+    )
+
+    entry, sidecar = archived(settings, tweet)
+
+    assert entry["outcome"] == "archived_from_wayback"
+    assert "vxtwitter answer as captured by Wayback Machine" in entry["reason"]
+    [media] = sidecar["media"]
+    assert media["sha256"] == tweet.files[0].sha256
+    assert sidecar["tweets"][0]["created_at"] == "2024-03-01T12:00:00Z"
+
+
 def test_old_status_page_capture_gives_the_photo(simweb: SimWeb, settings: Settings) -> None:
     sim = wayback.install(simweb)
     tweet = gone_tweet(simweb, 63)
