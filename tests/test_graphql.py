@@ -244,9 +244,10 @@ def test_deleted_tweet_is_gone_and_its_capture_is_looked_for(
     assert not any(Path(e).name.endswith(".ytdlp.info.json") for e in entry["evidence"])
 
 
-def test_deleted_tweet_with_a_capture_of_its_page_is_archived_from_it(
+def test_deleted_tweet_whose_captured_page_shows_no_footage_stays_gone(
     simweb: SimWeb, settings: Settings
 ) -> None:
+    # A capture of the page is not footage: only what it shows (og:image and the like) is.
     sim = wayback.install(simweb)
     tweet = make_tweet(
         simweb, 93, [Photo()], syndication="missing", fxtwitter="missing", graphql="deleted"
@@ -257,8 +258,8 @@ def test_deleted_tweet_with_a_capture_of_its_page_is_archived_from_it(
     [report] = run(settings, text_input(f"Deleted\n{tweet.status_url}\n"))
 
     data = sidecar_of(settings.archive_dir, report)
-    assert link_entry(data, tweet.status_url)["outcome"] == "archived_from_wayback"
-    assert [m["sha256"] for m in data["media"]] == [hashlib.sha256(page).hexdigest()]
+    assert link_entry(data, tweet.status_url)["outcome"] == "gone"
+    assert data["media"] == []
 
 
 def test_syndication_tombstone_saying_deleted_is_gone_without_asking_further(

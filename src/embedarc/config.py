@@ -44,7 +44,10 @@ class Settings:
     retry_pause: Duration = 1.0  # seconds before the first retry within a run; doubles each time
     retry_base: Duration = 60.0  # seconds before the first retry in a later run; doubles each time
     max_attempts: int = 5  # runs that may fail on a link before it is failed_permanently
-    wayback: bool = True  # fall back to Wayback Machine captures for dead links
+    wayback: bool = True  # fall back to web archives' captures for dead links and tweets
+    # A TimeMap aggregator asked besides the Wayback Machine and archive.today: the URL a
+    # link is appended to (e.g. "https://timetravel.mementoweb.org/timemap/link/").
+    memento_timemap: str | None = None
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -158,6 +161,12 @@ def load_settings(
     for name in ("max_download_time", "max_article_size", "max_image_pixels", "max_attempts"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be greater than zero")
+    if settings.memento_timemap is not None and not settings.memento_timemap.startswith(
+        ("https://", "http://")
+    ):
+        raise ConfigError(
+            f"memento_timemap must be an http(s) URL prefix, not {settings.memento_timemap!r}"
+        )
     from .guard import Policy
 
     Policy.from_settings(settings.allow_private, settings.allow_hosts)  # ConfigError if malformed

@@ -22,7 +22,8 @@ from .net import Net, NetworkError
 from .once import Once
 
 ALIVE, DEAD, UNKNOWN = "alive", "dead", "unknown"
-# Links archived from the Wayback Machine were dead already: there is nothing to lose since.
+# Links archived from the Wayback Machine or another web archive were dead already: there is
+# nothing to lose since.
 CHECKED = (str(Outcome.ARCHIVED),)
 
 

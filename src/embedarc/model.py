@@ -15,6 +15,9 @@ class Outcome(enum.StrEnum):
 
     ARCHIVED = "archived"
     ARCHIVED_FROM_WAYBACK = "archived_from_wayback"
+    # From another web archive (archive.today, one a TimeMap aggregator found): the media
+    # records name which, with the capture's time and URL.
+    ARCHIVED_FROM_WEB_ARCHIVE = "archived_from_web_archive"
     GONE = "gone"
     LOGIN_REQUIRED = "login_required"
     NO_MEDIA = "no_media"
@@ -185,6 +188,12 @@ class MediaFile:
     kind: str | None = None  # photo/video/gif for tweet media
     remuxed: bool = False
     tool: str | None = None  # "yt-dlp 2026.10.26" when yt-dlp fetched it
+    # Taken from a web archive: which, when it captured the file, the capture's URL, and the
+    # URL it was a capture of. None for files fetched from where they were published.
+    archive: str | None = None
+    captured_at: str | None = None  # UTC, ISO 8601
+    capture_url: str | None = None
+    original_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
     sim = wayback.install(web)
     sim.capture("https://video.twimg.com/x.mp4", data, "video/mp4", timestamp="20220104101244")
     sim.rate_limit(times=1)                     # the availability API answers 429 once
+    # CDX answers matchType=prefix too: every captured URL whose index key starts with the URL's
     sim.save_outcome("error", status_ext="error:too-many-daily-captures")
     sim.saves                                   # what Save Page Now was asked to capture
 
@@ -183,6 +184,14 @@ class WaybackSim:
         with self._lock:
             return list(self._captures.get(surt(url), []))
 
+    def captures_under(self, prefix: str) -> list[SimCapture]:
+        """Captures of every URL whose key starts with prefix's, in index order (key, time)."""
+        key = surt(prefix)
+        with self._lock:
+            return [
+                c for k in sorted(self._captures) if k.startswith(key) for c in self._captures[k]
+            ]
+
     # --- archive.org
 
     def _archive_org(self, request: Request) -> Response | None:
@@ -229,7 +238,10 @@ class WaybackSim:
         url = single.get("url", "")
         if not url:
             return Response(400, {"Content-Type": "text/plain"}, b"Missing url parameter\n")
-        rows = [c.cdx_row() for c in self.captures_of(url)]
+        if single.get("matchType") == "prefix":  # every URL whose key starts with this one's
+            rows = [c.cdx_row() for c in self.captures_under(url)]
+        else:
+            rows = [c.cdx_row() for c in self.captures_of(url)]
         for name, value in params:
             if name == "filter":
                 rows = [r for r in rows if _cdx_filter(value, r)]

@@ -185,7 +185,14 @@ def footage_options(f: F) -> F:
             "wayback",
             flag_value=False,
             default=None,
-            help="Never look for Wayback Machine captures of dead links.",
+            help="Never ask web archives (Wayback Machine, archive.today, a TimeMap "
+            "aggregator) for captures of dead links and deleted tweets.",
+        ),
+        click.option(
+            "--memento-timemap",
+            metavar="URL-PREFIX",
+            help="Also ask this Memento TimeMap aggregator: URL-PREFIX + a link gives its "
+            "TimeMap (application/link-format).",
         ),
         click.option(
             "--max-hops", type=click.IntRange(min=1), help="Redirects followed per link [10]."

@@ -23,7 +23,7 @@ from ..net import Net, NetworkError
 from ..once import Once
 from ..resolve import resolve
 from ..store import Store
-from . import direct, graphql, twitter, wayback, ytdlp
+from . import archives, direct, graphql, memento, twitter, wayback, ytdlp
 
 T = TypeVar("T")
 
@@ -144,7 +144,7 @@ class Collector:
                     pages=pages,
                 )
                 got = self._stored(capture.raw_url, fetch)
-                rescue.files.append(replace(got, **meta))
+                rescue.files.append(replace(got, **capture.provenance(), **meta))
                 rescue.notes.append(f"Wayback Machine capture of {url} from {capture.captured_at}")
             except wayback.WaybackUnavailable as e:
                 rescue.notes.append(f"Wayback Machine: {e}")
@@ -250,16 +250,16 @@ class Collector:
             )
         outcome, reason = twitter.combine(answers)
         retry_after = next((a.retry_after for a in answers if a.retry_after), None)
-        if outcome is Outcome.GONE:
-            # The tweet is gone: the files an earlier lookup found, or the tweet's page,
-            # may have been captured.
-            earlier = self.tweet_media.get(tweet_id)
-            urls = earlier or [status_url]
-            rescue = self.from_wayback(urls, tweet_id=tweet_id, pages=not earlier)
+        if outcome is Outcome.GONE and self.tweet_media.get(tweet_id):
+            # The tweet is gone; the files an earlier lookup found may have been captured.
+            rescue = self.from_wayback(self.tweet_media[tweet_id], tweet_id=tweet_id)
             reason = "; ".join([reason, *rescue.notes])
             outcome = rescue.outcome(outcome)
             files = tuple(rescue.files)
             return TweetFootage(outcome, reason, None, files, evidence, rescue.retry_after)
+        if outcome is Outcome.GONE:
+            # Gone before any lookup here: what web archives captured of it is all there is.
+            return self.from_archives(tweet_id, screen_name, reason, evidence)
         return TweetFootage(outcome, reason, None, (), evidence, retry_after)
 
     def _ask_about(self, tweet_id: str, screen_name: str | None) -> list[twitter.Answer]:
@@ -276,6 +276,40 @@ class Collector:
         if not settled():
             answers.append(self.graphql.ask(tweet_id))
         return answers
+
+    def from_archives(
+        self, tweet_id: str, screen_name: str | None, reason: str, evidence: tuple[Evidence, ...]
+    ) -> TweetFootage:
+        """A gone tweet as web archives captured it: its data, then its media files."""
+        if not self.settings.wayback:
+            return TweetFootage(Outcome.GONE, reason, None, (), evidence)
+        got = archives.TweetArchives(
+            self.net,
+            self.store,
+            memento.sources(self.settings.memento_timemap),
+            self._stored,
+            self.media,
+            self.settings.max_file_size,
+            self.settings.max_image_pixels,
+        ).recover(tweet_id, screen_name)
+        reason = "; ".join([reason, *got.notes])
+        found = got.found
+        if found is not None:
+            evidence += (found.evidence,)
+        tweet = found.tweet if found is not None else None
+        if got.files:
+            # Named after the archives the files came from; the tweet's own capture is in reason.
+            outcome = (
+                Outcome.ARCHIVED_FROM_WAYBACK
+                if got.archives <= {wayback.ARCHIVE_NAME}
+                else Outcome.ARCHIVED_FROM_WEB_ARCHIVE
+            )
+            return TweetFootage(outcome, reason, tweet, tuple(got.files), evidence)
+        if got.unavailable is not None:
+            return TweetFootage(
+                Outcome.FAILED, reason, tweet, (), evidence, got.unavailable.retry_after
+            )
+        return TweetFootage(Outcome.GONE, reason, tweet, (), evidence)
 
     def _tweet_media(self, tweet: Tweet, evidence: tuple[Evidence, ...]) -> TweetFootage:
         files: list[MediaFile] = []

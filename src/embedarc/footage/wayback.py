@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
 from ..clock import iso, now
-from ..errors import FetchFailed
+from ..errors import AnswerTooLarge, BadURL, FetchFailed, Refused
 from ..media import DEFAULT_MAX_PIXELS, may_be_media
 from ..model import MediaFile
 from ..net import Fetched, Net, NetworkError, media_type, redact
@@ -31,6 +32,7 @@ CDX_URL = "https://web.archive.org/cdx/search/cdx"
 REPLAY_PREFIX = "https://web.archive.org/web/"
 SAVE_URL = "https://web.archive.org/save"
 SAVE_STATUS_URL = "https://web.archive.org/save/status/"
+ARCHIVE_NAME = "Wayback Machine"
 
 # CDX rows to look at: a few, so an excluded newest row still leaves an older one.
 CDX_ROWS = 5
@@ -68,9 +70,23 @@ class Capture:
         return f"{REPLAY_PREFIX}{self.timestamp}id_/{self.original}"
 
     @property
+    def replay_url(self) -> str:
+        """The capture as the Wayback Machine shows it to a person: the capture's own URL."""
+        return f"{REPLAY_PREFIX}{self.timestamp}/{self.original}"
+
+    @property
     def captured_at(self) -> str:
         """The capture time, ISO 8601 UTC."""
         return iso(datetime.strptime(self.timestamp, "%Y%m%d%H%M%S"))
+
+    def provenance(self) -> dict[str, Any]:
+        """What a file taken from this capture records about where it came from."""
+        return {
+            "archive": ARCHIVE_NAME,
+            "captured_at": self.captured_at,
+            "capture_url": self.replay_url,
+            "original_url": self.original,
+        }
 
 
 def find_capture(net: Net, url: str, *, media_only: bool = False) -> Capture | None:
@@ -120,6 +136,56 @@ def _from_cdx(net: Net, url: str, *, media_only: bool) -> Capture | None:
     if media_only:
         captures = [c for c in captures if not _is_html(c.mimetype)]
     return max(captures, key=lambda c: c.timestamp, default=None)
+
+
+def find_captures(
+    net: Net,
+    url: str,
+    *,
+    prefix: bool = False,
+    mimetype: str | None = None,
+    rows: int = 50,
+) -> list[Capture]:
+    """Status-200 captures of `url` (with `prefix`, of every URL starting with it), newest first.
+
+    `mimetype` is a CDX filter regex on the captured type ("application/json", "image/.*").
+    A prefix lookup asks for the first rows in index order: the index sorts by URL key, so a
+    negative limit would give the last keys (other URLs sharing the prefix), not the newest
+    captures. Raises WaybackUnavailable when the service cannot answer.
+    """
+    url = redact(url)
+    params = [("url", url), ("output", "json"), ("filter", "statuscode:200")]
+    if prefix:
+        params.append(("matchType", "prefix"))
+    if mimetype:
+        params.append(("filter", f"mimetype:{mimetype}"))
+    params.append(("limit", str(rows)))
+    answer = _ask(net, f"{CDX_URL}?{urlencode(params)}")
+    captures = [c for c in _cdx_rows(answer) if c.status == "200"]
+    return sorted(captures, key=lambda c: c.timestamp, reverse=True)
+
+
+def fetch_small(net: Net, capture: Capture, *, max_bytes: int) -> Fetched:
+    """A capture's raw bytes read into memory (an API answer, a page), at most `max_bytes`.
+
+    Follows the archive's redirects, never leaving web.archive.org. Raises FetchFailed for an
+    error status, WaybackUnavailable when the service cannot answer now, NetworkError (its
+    AnswerTooLarge) for an answer over `max_bytes`.
+    """
+    url = capture.raw_url
+    for _ in range(MAX_REPLAY_HOPS + 1):
+        try:
+            got = net.fetch(url, max_bytes=max_bytes)
+        except (AnswerTooLarge, Refused, BadURL):
+            raise  # final: asking again gives the same
+        except NetworkError as e:
+            raise WaybackUnavailable(f"Wayback Machine unreachable: {e}") from e
+        if got.status in (301, 302, 303, 307, 308):
+            url = _next_replay_url(url, got.headers.get("location"))
+            continue
+        _check_replay(url, got.status, got.headers, pages=True)
+        return got
+    raise FetchFailed(f"{capture.raw_url}: more than {MAX_REPLAY_HOPS} redirects in the archive")
 
 
 def _cdx_rows(answer: object) -> list[Capture]:
