@@ -231,12 +231,6 @@ class _HeaderTrickler:
         self.sock.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="net.Net.open: --max-download-time (_Deadline) starts on the body; a server"
-    " trickling its headers a byte at a time (each read inside --timeout) holds the request"
-    " and its slot for as long as it likes (h11 allows ~16 KB of headers)",
-)
 def test_headers_trickled_past_the_download_time_limit_are_cut_off(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,7 +241,10 @@ def test_headers_trickled_past_the_download_time_limit_are_cut_off(
         allow_hosts=("slow.example",), max_download_time=1.0, timeout=5.0
     )
     try:
-        with Net(limited, resolver=resolver) as net, pytest.raises(NetworkError):
+        with (
+            Net(limited, resolver=resolver) as net,
+            pytest.raises(NetworkError, match="--max-download-time"),
+        ):
             net.fetch(f"http://slow.example:{server.port}/")
     finally:
         server.close()

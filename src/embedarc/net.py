@@ -26,6 +26,7 @@ import httpx
 
 from . import __version__
 from .config import Settings
+from .deadline import DeadlineBackend, Exchange
 from .errors import AnswerTooLarge, BadURL, Cancelled, ConfigError
 from .errors import NetworkError as NetworkError
 from .errors import Refused as Refused
@@ -140,31 +141,24 @@ class _Slots:
                 yield
 
 
-class _Deadline(httpx.SyncByteStream):
-    """A body stream that gives up once a download has taken `seconds` in all.
+class _Body(httpx.SyncByteStream):
+    """A body stream read under its exchange's deadline (see deadline.py), that stops
+    between chunks once the run is interrupted or the exchange has taken too long."""
 
-    The read timeout only catches a server that stops; one that sends a byte now and then
-    would otherwise hold a download (and its slot) forever.
-    """
-
-    def __init__(
-        self, inner: httpx.SyncByteStream, url: str, seconds: float, cancelled: threading.Event
-    ) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, exchange: Exchange) -> None:
         self._inner = inner
-        self._url = url
-        self._seconds = seconds
-        self._deadline = time.monotonic() + seconds
-        self._cancelled = cancelled
+        self._exchange = exchange
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            if self._cancelled.is_set():  # Ctrl-C: stop between chunks, keep what arrived
-                raise Cancelled(f"{redact(self._url)}: interrupted")
-            if time.monotonic() > self._deadline:
-                raise NetworkError(
-                    f"{redact(self._url)}: gave up after {self._seconds:g} s"
-                    " (the server is too slow; see --max-download-time)"
-                )
+        chunks = iter(self._inner)
+        while True:
+            with self._exchange.active():
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            # Ctrl-C stops here, keeping what arrived; so does a server that sent this chunk
+            # just in time but has used up the exchange's time.
+            self._exchange.check()
             yield chunk
 
     def close(self) -> None:
@@ -281,9 +275,15 @@ class Net:
             if self.cancelled.is_set():
                 raise Cancelled(f"{redact(url)}: interrupted")
             started = time.monotonic()
+            # --max-download-time counts from here: connecting, sending, the headers of every
+            # redirect followed and the body, so that no part can be trickled out for ever.
+            exchange = Exchange(url, self.settings.max_download_time, self.cancelled)
             try:
                 request = self.client.build_request(method, url, headers=headers, content=content)
-                response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
+                with exchange.active():
+                    response = self.client.send(
+                        request, stream=True, follow_redirects=follow_redirects
+                    )
             except BadURL:
                 raise
             except Refused as e:
@@ -305,12 +305,8 @@ class Net:
                 log.debug("%s %s failed: %s", method, redact(url), describe(e, url))
                 raise NetworkError(describe(e, url)) from e
             _log_answer(response, time.monotonic() - started)
-            response.stream = _Deadline(
-                response.stream,  # type: ignore[arg-type]
-                str(response.url),
-                self.settings.max_download_time,
-                self.cancelled,
-            )
+            exchange.url = str(response.url)
+            response.stream = _Body(response.stream, exchange)  # type: ignore[arg-type]
             try:
                 yield response
             except httpx.HTTPError as e:
@@ -350,18 +346,26 @@ def _log_answer(response: httpx.Response, seconds: float) -> None:
 
 
 def _install_backend(client: httpx.Client, backend: GuardedBackend) -> None:
-    """Make the client's direct (proxy-less) connections go through the guarded backend.
+    """Make the client's direct (proxy-less) connections go through the guarded backend, and
+    every connection, proxied ones included, keep to --max-download-time (deadline.py).
 
     Proxied requests use other transports: the proxy resolves their names, and the request
     hook has already refused literal private addresses and local names for them.
     """
-    transport = client._transport
+    _pool_of(client._transport)._network_backend = DeadlineBackend(backend)
+    for transport in client._mounts.values():
+        if transport is not None:  # None: a NO_PROXY host, sent by the direct transport
+            pool = _pool_of(transport)
+            pool._network_backend = DeadlineBackend(pool._network_backend)
+
+
+def _pool_of(transport: httpx.BaseTransport) -> httpcore.ConnectionPool:
     pool = getattr(transport, "_pool", None)
     if not isinstance(transport, httpx.HTTPTransport) or not isinstance(
         pool, httpcore.ConnectionPool
     ):
-        raise TypeError("unexpected httpx internals: cannot install the address guard")
-    pool._network_backend = backend
+        raise TypeError("unexpected httpx internals: cannot install the guard and the time limit")
+    return pool
 
 
 def read_limited(response: httpx.Response, max_bytes: int, *, hint: str = "") -> bytes:
