@@ -165,12 +165,6 @@ def test_nested_articles_cost_work_in_proportion_to_their_number(
     assert calls <= 10 * depth, calls  # linear in the page, not quadratic
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ytdlp_transport.NetResponse.read reads a whole answer with no size limit: an API"
-    " answer or page yt-dlp reads (here a gzip bomb as Streamable's JSON) is inflated in"
-    " memory whole, unlike Net.fetch's 16 MB limit",
-)
 def test_gzip_bomb_answering_ytdlp_api_call_is_cut_off(
     simweb: SimWeb, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

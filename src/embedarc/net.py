@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"embedarc/{__version__} (footage archiver; python-httpx)"
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what httpx[socks] can talk to
+# The most an answer read whole into memory (a page, an API answer) may hold, decoded: for
+# Net.fetch and for what yt-dlp reads whole.
+ANSWER_LIMIT = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -141,13 +144,20 @@ class _Slots:
                 yield
 
 
+# An encoded (compressed) body is handed to httpx's decoder this many bytes at a time: zlib
+# inflates up to ~1,000 times its input in one step, so a whole 64 KB read of a gzip bomb
+# would be 64 MB in memory before anyone could count it.
+ENCODED_PIECE = 1024
+
+
 class _Body(httpx.SyncByteStream):
     """A body stream read under its exchange's deadline (see deadline.py), that stops
     between chunks once the run is interrupted or the exchange has taken too long."""
 
-    def __init__(self, inner: httpx.SyncByteStream, exchange: Exchange) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, exchange: Exchange, *, encoded: bool) -> None:
         self._inner = inner
         self._exchange = exchange
+        self._piece = ENCODED_PIECE if encoded else 0
 
     def __iter__(self) -> Iterator[bytes]:
         chunks = iter(self._inner)
@@ -159,7 +169,11 @@ class _Body(httpx.SyncByteStream):
             # Ctrl-C stops here, keeping what arrived; so does a server that sent this chunk
             # just in time but has used up the exchange's time.
             self._exchange.check()
-            yield chunk
+            if self._piece and len(chunk) > self._piece:
+                for start in range(0, len(chunk), self._piece):
+                    yield chunk[start : start + self._piece]
+            else:
+                yield chunk
 
     def close(self) -> None:
         self._inner.close()
@@ -306,7 +320,12 @@ class Net:
                 raise NetworkError(describe(e, url)) from e
             _log_answer(response, time.monotonic() - started)
             exchange.url = str(response.url)
-            response.stream = _Body(response.stream, exchange)  # type: ignore[arg-type]
+            encoding = response.headers.get("content-encoding", "").strip().lower()
+            response.stream = _Body(
+                response.stream,  # type: ignore[arg-type]
+                exchange,
+                encoded=encoding not in ("", "identity"),
+            )
             try:
                 yield response
             except httpx.HTTPError as e:
@@ -321,7 +340,7 @@ class Net:
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
-        max_bytes: int = 16 * 1024 * 1024,
+        max_bytes: int = ANSWER_LIMIT,
     ) -> Fetched:
         """Send a request and read the whole (small) answer; raises NetworkError if too large."""
         with self.open(url, method=method, headers=headers, content=content) as response:
