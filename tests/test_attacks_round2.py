@@ -165,12 +165,6 @@ def test_nested_articles_cost_work_in_proportion_to_their_number(
     assert calls <= 10 * depth, calls  # linear in the page, not quadratic
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ytdlp_transport.NetResponse.read reads a whole answer with no size limit: an API"
-    " answer or page yt-dlp reads (here a gzip bomb as Streamable's JSON) is inflated in"
-    " memory whole, unlike Net.fetch's 16 MB limit",
-)
 def test_gzip_bomb_answering_ytdlp_api_call_is_cut_off(
     simweb: SimWeb, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -231,12 +225,6 @@ class _HeaderTrickler:
         self.sock.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="net.Net.open: --max-download-time (_Deadline) starts on the body; a server"
-    " trickling its headers a byte at a time (each read inside --timeout) holds the request"
-    " and its slot for as long as it likes (h11 allows ~16 KB of headers)",
-)
 def test_headers_trickled_past_the_download_time_limit_are_cut_off(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,7 +235,10 @@ def test_headers_trickled_past_the_download_time_limit_are_cut_off(
         allow_hosts=("slow.example",), max_download_time=1.0, timeout=5.0
     )
     try:
-        with Net(limited, resolver=resolver) as net, pytest.raises(NetworkError):
+        with (
+            Net(limited, resolver=resolver) as net,
+            pytest.raises(NetworkError, match="--max-download-time"),
+        ):
             net.fetch(f"http://slow.example:{server.port}/")
     finally:
         server.close()

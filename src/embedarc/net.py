@@ -26,6 +26,7 @@ import httpx
 
 from . import __version__
 from .config import Settings
+from .deadline import DeadlineBackend, Exchange
 from .errors import AnswerTooLarge, BadURL, Cancelled, ConfigError
 from .errors import NetworkError as NetworkError
 from .errors import Refused as Refused
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"embedarc/{__version__} (footage archiver; python-httpx)"
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what httpx[socks] can talk to
+# The most an answer read whole into memory (a page, an API answer) may hold, decoded: for
+# Net.fetch and for what yt-dlp reads whole.
+ANSWER_LIMIT = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -140,32 +144,36 @@ class _Slots:
                 yield
 
 
-class _Deadline(httpx.SyncByteStream):
-    """A body stream that gives up once a download has taken `seconds` in all.
+# An encoded (compressed) body is handed to httpx's decoder this many bytes at a time: zlib
+# inflates up to ~1,000 times its input in one step, so a whole 64 KB read of a gzip bomb
+# would be 64 MB in memory before anyone could count it.
+ENCODED_PIECE = 1024
 
-    The read timeout only catches a server that stops; one that sends a byte now and then
-    would otherwise hold a download (and its slot) forever.
-    """
 
-    def __init__(
-        self, inner: httpx.SyncByteStream, url: str, seconds: float, cancelled: threading.Event
-    ) -> None:
+class _Body(httpx.SyncByteStream):
+    """A body stream read under its exchange's deadline (see deadline.py), that stops
+    between chunks once the run is interrupted or the exchange has taken too long."""
+
+    def __init__(self, inner: httpx.SyncByteStream, exchange: Exchange, *, encoded: bool) -> None:
         self._inner = inner
-        self._url = url
-        self._seconds = seconds
-        self._deadline = time.monotonic() + seconds
-        self._cancelled = cancelled
+        self._exchange = exchange
+        self._piece = ENCODED_PIECE if encoded else 0
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            if self._cancelled.is_set():  # Ctrl-C: stop between chunks, keep what arrived
-                raise Cancelled(f"{redact(self._url)}: interrupted")
-            if time.monotonic() > self._deadline:
-                raise NetworkError(
-                    f"{redact(self._url)}: gave up after {self._seconds:g} s"
-                    " (the server is too slow; see --max-download-time)"
-                )
-            yield chunk
+        chunks = iter(self._inner)
+        while True:
+            with self._exchange.active():
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            # Ctrl-C stops here, keeping what arrived; so does a server that sent this chunk
+            # just in time but has used up the exchange's time.
+            self._exchange.check()
+            if self._piece and len(chunk) > self._piece:
+                for start in range(0, len(chunk), self._piece):
+                    yield chunk[start : start + self._piece]
+            else:
+                yield chunk
 
     def close(self) -> None:
         self._inner.close()
@@ -281,9 +289,15 @@ class Net:
             if self.cancelled.is_set():
                 raise Cancelled(f"{redact(url)}: interrupted")
             started = time.monotonic()
+            # --max-download-time counts from here: connecting, sending, the headers of every
+            # redirect followed and the body, so that no part can be trickled out for ever.
+            exchange = Exchange(url, self.settings.max_download_time, self.cancelled)
             try:
                 request = self.client.build_request(method, url, headers=headers, content=content)
-                response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
+                with exchange.active():
+                    response = self.client.send(
+                        request, stream=True, follow_redirects=follow_redirects
+                    )
             except BadURL:
                 raise
             except Refused as e:
@@ -305,11 +319,12 @@ class Net:
                 log.debug("%s %s failed: %s", method, redact(url), describe(e, url))
                 raise NetworkError(describe(e, url)) from e
             _log_answer(response, time.monotonic() - started)
-            response.stream = _Deadline(
+            exchange.url = str(response.url)
+            encoding = response.headers.get("content-encoding", "").strip().lower()
+            response.stream = _Body(
                 response.stream,  # type: ignore[arg-type]
-                str(response.url),
-                self.settings.max_download_time,
-                self.cancelled,
+                exchange,
+                encoded=encoding not in ("", "identity"),
             )
             try:
                 yield response
@@ -325,7 +340,7 @@ class Net:
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
-        max_bytes: int = 16 * 1024 * 1024,
+        max_bytes: int = ANSWER_LIMIT,
     ) -> Fetched:
         """Send a request and read the whole (small) answer; raises NetworkError if too large."""
         with self.open(url, method=method, headers=headers, content=content) as response:
@@ -350,18 +365,26 @@ def _log_answer(response: httpx.Response, seconds: float) -> None:
 
 
 def _install_backend(client: httpx.Client, backend: GuardedBackend) -> None:
-    """Make the client's direct (proxy-less) connections go through the guarded backend.
+    """Make the client's direct (proxy-less) connections go through the guarded backend, and
+    every connection, proxied ones included, keep to --max-download-time (deadline.py).
 
     Proxied requests use other transports: the proxy resolves their names, and the request
     hook has already refused literal private addresses and local names for them.
     """
-    transport = client._transport
+    _pool_of(client._transport)._network_backend = DeadlineBackend(backend)
+    for transport in client._mounts.values():
+        if transport is not None:  # None: a NO_PROXY host, sent by the direct transport
+            pool = _pool_of(transport)
+            pool._network_backend = DeadlineBackend(pool._network_backend)
+
+
+def _pool_of(transport: httpx.BaseTransport) -> httpcore.ConnectionPool:
     pool = getattr(transport, "_pool", None)
     if not isinstance(transport, httpx.HTTPTransport) or not isinstance(
         pool, httpcore.ConnectionPool
     ):
-        raise TypeError("unexpected httpx internals: cannot install the address guard")
-    pool._network_backend = backend
+        raise TypeError("unexpected httpx internals: cannot install the guard and the time limit")
+    return pool
 
 
 def read_limited(response: httpx.Response, max_bytes: int, *, hint: str = "") -> bytes:

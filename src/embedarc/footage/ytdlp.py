@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import AnswerTooLarge
 from ..model import Outcome
 from ..net import Net, host_of, retry_hint
 from .ytdlp_guard import Declined
@@ -108,6 +109,9 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
     from yt_dlp.networking.exceptions import HTTPError, TransportError
     from yt_dlp.utils import DownloadError, ExtractorError
 
+    too_large = _answer_too_large(error)
+    if too_large is not None:  # final: the same answer is as large next time
+        return Outcome.TOO_LARGE, str(too_large), None
     cause = error.exc_info[1] if isinstance(error, DownloadError) and error.exc_info else error
     message = re.sub(r"^ERROR: ", "", str(error)).strip()
     while isinstance(cause, ExtractorError) and isinstance(cause.cause, BaseException):
@@ -134,6 +138,24 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
     if isinstance(cause, ExtractorError) and cause.expected:
         return Outcome.GONE, message, None
     return Outcome.FAILED, message, None
+
+
+def _answer_too_large(error: BaseException) -> AnswerTooLarge | None:
+    """The AnswerTooLarge behind a yt-dlp error, if any: yt-dlp wraps what its request
+    handler raises (TransportError.cause, ExtractorError.cause, DownloadError.exc_info)."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        if isinstance(current, AnswerTooLarge):
+            return current
+        seen.add(id(current))
+        exc_info = getattr(current, "exc_info", None)
+        inner = exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) > 1 else None
+        pending += [getattr(current, "cause", None), inner, current.__cause__, current.__context__]
+    return None
 
 
 class Stopped(Exception):

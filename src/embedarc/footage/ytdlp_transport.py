@@ -13,10 +13,13 @@ from typing import Any
 
 import httpx
 
-from ..net import Net, NetworkError, Refused
+from ..errors import AnswerTooLarge
+from ..net import ANSWER_LIMIT, Net, NetworkError, Refused
+from ..urls import redact
 from . import ytdlp_guard
 
 ERROR_BODY_LIMIT = 1024 * 1024  # of an error page kept for yt-dlp to read
+READ_BLOCK = 64 * 1024  # how much of an answer read whole is taken at a time
 
 
 class _Chunks(io.RawIOBase):
@@ -97,9 +100,26 @@ def youtube_dl_class() -> Any:
 
         def read(self, amt: int | None = None) -> bytes:
             try:
+                if amt is None or amt < 0:
+                    return self._read_whole()
+                # In blocks: a media download, bounded by --max-file-size (limit_hook).
                 return bytes(self.fp.read(amt))
             except (httpx.HTTPError, NetworkError) as e:
                 raise TransportError(cause=e) from e
+
+        def _read_whole(self) -> bytes:
+            """The rest of a page or API answer, held in memory like Net.fetch's: at most
+            ANSWER_LIMIT bytes, counted decoded, so a gzip bomb is cut off, not inflated."""
+            blocks: list[bytes] = []
+            size = 0
+            while block := self.fp.read1(READ_BLOCK):
+                size += len(block)
+                if size > ANSWER_LIMIT:
+                    raise AnswerTooLarge(
+                        f"{redact(self.url)}: answer larger than {ANSWER_LIMIT} bytes"
+                    )
+                blocks.append(bytes(block))
+            return b"".join(blocks)
 
         def close(self) -> None:
             try:
