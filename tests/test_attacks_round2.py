@@ -1,9 +1,8 @@
 """Attacks on the hardened archiver, as a hostile stranger (who writes the articles, feeds and
 pages) and as an unlucky cron user would mount them.
 
-An attack that still gets through is marked `xfail(strict=True)` with the hole in its reason:
-the suite stays green, and the test turns into a plain regression test once the hole is
-closed (strict: an xfail that starts passing fails, so the mark cannot outlive the hole).
+Each was first written as `xfail(strict=True)` with the hole in its reason; all of them are
+closed now, and each stays as a regression test of its attack.
 """
 
 from __future__ import annotations
@@ -292,12 +291,6 @@ def raw_controls(text: str) -> list[str]:
     return [c for c in ESCAPES if c in text]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="articles.read_path's errors name the path as it is, and schedule/cli print them:"
-    " a file dropped in a folder source with ESC/BEL in its name writes terminal escape"
-    " sequences (window title, clear screen) to the run's output and cron mail",
-)
 def test_dropped_file_named_with_escape_sequences_is_not_printed_raw(
     simweb: SimWeb, archive_dir: Path, tmp_path: Path
 ) -> None:
@@ -312,11 +305,6 @@ def test_dropped_file_named_with_escape_sequences_is_not_printed_raw(
     assert raw_controls(result.output) == [], result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="urls.shown only redacts and shortens: a Location header's latin-1 C1 controls"
-    " (0x9b, the 8-bit CSI) reach the FAILED line (net._check_location -> BadURL message)",
-)
 def test_redirect_to_a_location_with_c1_controls_is_not_printed_raw(
     simweb: SimWeb, archive_dir: Path
 ) -> None:
@@ -361,12 +349,6 @@ def tty_stderr_run(web: SimWeb, cwd: Path, *args: str) -> tuple[int, str, str]:
     return proc.wait(timeout=120), out, received.decode(errors="replace")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/options.py Progress.done passes the link URL to rich's TextColumn, which reads"
-    " it as console markup: a URL with '[/x]' raises MarkupError on a terminal (traceback, no"
-    " summary), and '[link=...]' writes a terminal hyperlink the article chose",
-)
 def test_link_with_console_markup_does_not_break_the_run_on_a_terminal(
     simweb: SimWeb, tmp_path: Path
 ) -> None:
@@ -388,11 +370,6 @@ class _Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/options.py Progress.done: rich markup in a link URL becomes an OSC 8 terminal"
-    " hyperlink (or colours, blinking) chosen by the article's author",
-)
 def test_link_markup_does_not_become_a_terminal_hyperlink(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -429,12 +406,6 @@ def test_a_dangling_link_beside_the_index_creates_nothing_outside(
 # -- secrets ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources.poll / cli run print the feed's location as stored: a feed URL's"
-    " password appears in the WARNING log, 'source error:' lines (cron mail), sources list"
-    " and status",
-)
 def test_feed_password_stays_out_of_the_run_output_when_the_feed_fails(
     simweb: SimWeb, archive_dir: Path
 ) -> None:

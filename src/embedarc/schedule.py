@@ -115,7 +115,7 @@ def _run(
                 new += polled.new
                 rejected.extend(polled.rejected)
                 if polled.error:
-                    errors.append(f"{source.location}: {polled.error}")
+                    errors.append(f"{source.shown}: {polled.error}")
         inputs: list[Input] = []
         items: list[sources.Item | None] = []
         for item in sources.pending(index, include_permanent=retry_failed):

@@ -21,6 +21,7 @@ from .index import Index
 from .itemcheck import CONTROL_RE, file_problem, shown, url_problem
 from .net import Net, NetworkError, read_limited
 from .retries import next_attempt
+from .urls import redact
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,14 @@ class Source:
     def from_row(cls, row: dict[str, Any]) -> Source:
         return cls(**{**row, "kind": SourceKind(row["kind"])})
 
+    @property
+    def shown(self) -> str:
+        """The location as messages show it: a feed URL's password left out."""
+        return redact(self.location)
+
     def as_dict(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, enum.Enum) else v) for k, v in self.__dict__.items()}
+        found = {k: (str(v) if isinstance(v, enum.Enum) else v) for k, v in self.__dict__.items()}
+        return {**found, "location": self.shown}
 
 
 @dataclass(frozen=True)
@@ -227,7 +234,7 @@ def _poll_feed(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
         if response.status_code == 304:
             return [], {"last_status": "304 not modified"}
         if response.status_code >= 400:
-            raise NetworkError(f"{source.location}: HTTP {response.status_code}")
+            raise NetworkError(f"HTTP {response.status_code}")
         body = read_limited(response, MAX_FEED)
         state = {
             "last_status": f"{response.status_code}",
@@ -236,7 +243,7 @@ def _poll_feed(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
         }
     feed = feedparser.parse(body)
     if feed.bozo and not any(entry.get("link") for entry in feed.entries):
-        raise NetworkError(f"{source.location}: not a feed ({feed.bozo_exception})")
+        raise NetworkError(f"not a feed ({feed.bozo_exception})")
     offered: list[Offer] = []
     for entry in feed.entries:
         link = entry.get("link")
@@ -274,14 +281,14 @@ def poll(net: Net, index: Index, source: Source) -> Poll:
                 }
             )
             if reason:
-                rejected.append(Rejected(source.location, key, reason))
-                log.info("source %s: rejected %s: %s", source.location, key, reason)
+                rejected.append(Rejected(source.shown, key, reason))
+                log.info("source %s: rejected %s: %s", source.shown, key, reason)
             else:
                 new += 1
         updates = {"last_polled": now, "last_error": error, **state}
         index.db.table("sources").update(source.id, updates)
     if error:
-        log.warning("source %s: %s", source.location, error)
+        log.warning("source %s: %s", source.shown, error)
     return Poll(new, error, tuple(rejected))
 
 

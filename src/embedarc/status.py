@@ -9,6 +9,7 @@ from typing import Any
 from .clock import iso, utcnow
 from .index import Index
 from .sources import all_sources
+from .urls import redact
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,14 @@ def status(
             [now_iso, now_iso],
         )
     )
-    items_permanent = list(
-        db.query(
+    items_permanent = [
+        {**row, "source": redact(row["source"])}
+        for row in db.query(
             "select s.location as source, i.target, i.attempts, i.last_error, i.last_attempt"
             " from source_items i join sources s on s.id = i.source_id"
             " where i.state = 'failed_permanently' order by i.last_attempt"
         )
-    )
+    ]
     known_sources = [s.as_dict() for s in all_sources(index)]
     return Status(
         articles=db.table("articles").count,

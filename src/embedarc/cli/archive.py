@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ from .options import (
     network_options,
     output_options,
     retry_options,
+    say,
+    say_json,
     setup_logging,
     wayback_save_option,
 )
@@ -80,9 +81,7 @@ def save_to_wayback(
         return
     for result in schedule.submit_to_wayback(settings, reports, keys):
         if result.status not in ("success", "pending"):
-            click.echo(
-                f"Wayback Machine: {result.status} for {result.url}: {result.message}", err=True
-            )
+            say(f"Wayback Machine: {result.status} for {result.url}: {result.message}", err=True)
 
 
 @cli.command(name="archive")
@@ -134,11 +133,11 @@ def archive_command(
 def print_reports(reports: list[Report], *, as_json: bool, quiet: bool) -> None:
     for report in reports:
         if as_json:
-            click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+            say_json(report.as_dict())
         elif report.error:
-            click.echo(report.summary(), err=True)
+            say(report.summary(), err=True)
         elif not quiet:
-            click.echo(report.summary())
+            say(report.summary())
         if not as_json:
             for url, reason in report.failures:  # what a later run will try again, and why
-                click.echo(f"  failed: {url}: {reason.removeprefix(url + ': ')}", err=True)
+                say(f"  failed: {url}: {reason.removeprefix(url + ': ')}", err=True)

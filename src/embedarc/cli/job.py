@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ from .options import (
     output_options,
     read_index,
     retry_options,
+    say,
+    say_json,
     service_options,
     setup_logging,
     wayback_save_option,
@@ -60,7 +61,7 @@ def sources_add(location: str, archive_dir: Path | None) -> None:
     settings = load_settings({"archive_dir": archive_dir})
     with open_index(settings, create=True) as index:
         source = sources.add(index, location)
-    click.echo(f"added {source.kind} #{source.id}: {source.location}")
+    say(f"added {source.kind} #{source.id}: {source.shown}")
 
 
 @sources_group.command(name="list")
@@ -78,14 +79,14 @@ def sources_list(archive_dir: Path | None, as_json: bool) -> None:
     with read_index(settings) as index:
         found = sources.all_sources(index)
     if as_json:
-        click.echo(json.dumps([s.as_dict() for s in found], ensure_ascii=False))
+        say_json([s.as_dict() for s in found])
         return
     for s in found:
         state = (
             f"last polled {s.last_polled} ({s.last_status})" if s.last_polled else "never polled"
         )
         error = f" error: {s.last_error}" if s.last_error else ""
-        click.echo(f"#{s.id} {s.kind:6} {s.location}  {state}{error}")
+        say(f"#{s.id} {s.kind:6} {s.shown}  {state}{error}")
 
 
 @sources_group.command(name="remove")
@@ -102,7 +103,7 @@ def sources_remove(location: str, archive_dir: Path | None) -> None:
     settings = load_settings({"archive_dir": archive_dir})
     with open_index(settings) as index:
         source = sources.remove(index, location)
-    click.echo(f"removed {source.kind} #{source.id}: {source.location}")
+    say(f"removed {source.kind} #{source.id}: {source.shown}")
 
 
 @cli.command(name="run")
@@ -152,20 +153,18 @@ def run_command(
         failed = failed or report.failed
         if report.busy_pid is not None:
             if as_json:
-                click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+                say_json(report.as_dict())
             elif not quiet:
-                click.echo(
-                    f"another run is in progress (pid {report.busy_pid}); nothing to do", err=True
-                )
+                say(f"another run is in progress (pid {report.busy_pid}); nothing to do", err=True)
             return
         if as_json:
-            click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+            say_json(report.as_dict())
         else:
             for error in report.source_errors:
-                click.echo(f"source error: {error}", err=True)
+                say(f"source error: {error}", err=True)
             print_reports(list(report.reports), as_json=False, quiet=quiet)
             if not quiet:
-                click.echo(
+                say(
                     f"run: {report.polled} sources polled, {report.new_items} new items, "
                     f"{len(report.reports)} articles archived or retried"
                 )
@@ -214,36 +213,36 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
     with read_index(settings) as index:
         found = status(index, since=timedelta(seconds=since))
     if as_json:
-        click.echo(json.dumps(found.as_dict(), ensure_ascii=False))
+        say_json(found.as_dict())
     else:
         outcomes = ", ".join(f"{n} {name}" for name, n in sorted(found.links.items())) or "none"
-        click.echo(f"{found.articles} articles, links: {outcomes}")
-        click.echo(f"{found.media_files} media files, {found.media_bytes / 1e6:.1f} MB")
-        click.echo(
+        say(f"{found.articles} articles, links: {outcomes}")
+        say(f"{found.media_files} media files, {found.media_bytes / 1e6:.1f} MB")
+        say(
             f"retries: {found.retry_due} due now, {found.retry_later} later"
             + (f" (next {found.next_retry})" if found.next_retry else "")
         )
         last = found.last_check or "never"
-        click.echo(f"gone from the web since archived: {found.dead} (last check {last})")
+        say(f"gone from the web since archived: {found.dead} (last check {last})")
         for row in found.newly_dead:
-            click.echo(f"  newly dead: {row['url']} (first seen dead {row['first_dead']})")
+            say(f"  newly dead: {row['url']} (first seen dead {row['first_dead']})")
         for row in found.failed_permanently:
-            click.echo(f"  failed permanently: {row['url']}: {row['last_reason']}")
+            say(f"  failed permanently: {row['url']}: {row['last_reason']}")
         if found.items:
             states = ", ".join(f"{n} {name}" for name, n in sorted(found.items.items()))
-            click.echo(f"source items: {states}")
-            click.echo(
+            say(f"source items: {states}")
+            say(
                 f"item retries: {found.items_retry_due} due now, {found.items_retry_later} later"
                 + (f" (next {found.items_next_retry})" if found.items_next_retry else "")
             )
         for row in found.items_failed_permanently:
-            click.echo(
+            say(
                 f"  item failed permanently: {row['target']} (from {row['source']}):"
                 f" {row['last_error']}"
             )
         for s in found.sources:
             failed = f"; last poll FAILED: {s['last_error']}" if s["last_error"] else ""
-            click.echo(
+            say(
                 f"source #{s['id']} {s['location']}: last polled {s['last_polled'] or 'never'}"
                 + failed
             )
@@ -273,22 +272,22 @@ def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> Non
     with open_index(settings) as index:
         report = check(index, settings)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        say_json(report.as_dict())
     elif not quiet:
-        click.echo(
+        say(
             f"checked {report.checked} links: {report.alive} alive, {report.dead} dead, "
             f"{report.unknown} unknown"
         )
         for url in report.newly_dead:
-            click.echo(f"  newly dead: {url}")
+            say(f"  newly dead: {url}")
     if report.unknown and not as_json:
         shown = report.unknown_reasons[:5]
         more = len(report.unknown_reasons) - len(shown)
-        click.echo(f"could not check {report.unknown} links:", err=True)
+        say(f"could not check {report.unknown} links:", err=True)
         for reason in shown:
-            click.echo(f"  {reason}", err=True)
+            say(f"  {reason}", err=True)
         if more:
-            click.echo(f"  ... and {more} more", err=True)
+            say(f"  ... and {more} more", err=True)
     sys.exit(EXIT_FAILED if report.newly_dead or report.unknown else EXIT_OK)
 
 
@@ -308,8 +307,8 @@ def doctor_command(as_json: bool, **flags: Any) -> None:
 
     findings = diagnose(load_settings(flags))
     if as_json:
-        click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False))
+        say_json([f.as_dict() for f in findings])
     else:
         for f in findings:
-            click.echo(f"{'ok  ' if f.ok else 'FAIL'} {f.name}: {f.detail}")
+            say(f"{'ok  ' if f.ok else 'FAIL'} {f.name}: {f.detail}")
     sys.exit(EXIT_OK if all(f.ok for f in findings) else EXIT_FAILED)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from .options import (
     archive_options,
     handle_errors,
     output_options,
+    say,
+    say_json,
     setup_logging,
     terminal_bar,
 )
@@ -61,13 +62,13 @@ def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> No
         if bar is not None:
             bar.stop()
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        say_json(report.as_dict())
     else:
         for kind in ("missing", "altered", "unindexed"):
             for problem in getattr(report, kind):
-                click.echo(f"{kind}: {problem.path}: {problem.reason}", err=not quiet)
+                say(f"{kind}: {problem.path}: {problem.reason}", err=not quiet)
         if not quiet:
-            click.echo(report.summary())
+            say(report.summary())
     sys.exit(EXIT_OK if report.sound else EXIT_FAILED)
 
 
@@ -97,12 +98,12 @@ def rebuild_index_command(as_json: bool, quiet: bool, verbose: int, **flags: Any
     )
     if as_json:
         gaps = [{"path": str(path), "reason": why} for path, why in skipped]
-        click.echo(json.dumps({"articles": count, "skipped": gaps}, ensure_ascii=False))
+        say_json({"articles": count, "skipped": gaps})
     else:
         for path, why in skipped:
-            click.echo(f"skipped {path}: {why}", err=True)
+            say(f"skipped {path}: {why}", err=True)
         if not quiet:
-            click.echo(f"indexed {count} articles, skipped {len(skipped)}")
+            say(f"indexed {count} articles, skipped {len(skipped)}")
     sys.exit(EXIT_FAILED if skipped else EXIT_OK)
 
 
@@ -131,11 +132,11 @@ def remove_command(
     settings = load_settings(flags)
     removal = remove_article(settings.archive_dir, article, dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps(removal.as_dict(), ensure_ascii=False))
+        say_json(removal.as_dict())
     elif not quiet:
         verb = "would remove" if dry_run else "removed"
-        click.echo(f"{verb} {removal.folder} ({removal.title!r})")
+        say(f"{verb} {removal.folder} ({removal.title!r})")
         for path in removal.removed_media:
-            click.echo(f"{verb} {path}")
+            say(f"{verb} {path}")
         for path in removal.kept_media:
-            click.echo(f"kept {path} (another article refers to it)")
+            say(f"kept {path} (another article refers to it)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import os
 import sys
@@ -59,6 +60,39 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
         if self.positive and seconds <= 0:
             self.fail("the duration must be greater than zero", param, ctx)
         return seconds
+
+
+# What a terminal acts on: C0 controls but the tab, DEL and the C1 controls (0x9b is an 8-bit
+# CSI). Titles, URLs, file names and reasons come from strangers: shown escaped, never obeyed.
+_CONTROLS = {
+    code: f"\\x{code:02x}"
+    for code in (*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0))
+}
+# json.dumps escapes C0 itself, but leaves DEL and C1 raw when it may write non-ASCII.
+_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """One line of output with every control character escaped (`\\x1b`)."""
+    return text.translate(_CONTROLS)
+
+
+def say(text: object = "", *, err: bool = False) -> None:
+    """Print one line, its control characters escaped."""
+    click.echo(printable(str(text)), err=err)
+
+
+def say_json(value: object) -> None:
+    """Print one JSON document on one line, DEL and C1 controls escaped too."""
+    click.echo(json.dumps(value, ensure_ascii=False).translate(_JSON_CONTROLS))
+
+
+class _Printable(logging.Filter):
+    """Log records with their control characters escaped, whatever the handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = printable(record.getMessage()), None
+        return True
 
 
 def archive_options(f: F) -> F:
@@ -258,6 +292,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     else:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(_Printable())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("embedarc").setLevel(level)
 
@@ -270,7 +305,7 @@ def handle_errors(f: F) -> F:
         try:
             return f(*args, **kwargs)
         except EmbedarcError as e:
-            click.echo(f"Error: {e}", err=True)
+            say(f"Error: {e}", err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt as e:
             stop_interrupted(e)
@@ -290,9 +325,9 @@ def stop_interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
             if interrupt.partial
             else "no partial download to keep"
         )
-        click.echo(f"interrupted: {_count(interrupt.written, 'article')} written, {kept}", err=True)
+        say(f"interrupted: {_count(interrupt.written, 'article')} written, {kept}", err=True)
     else:
-        click.echo("interrupted", err=True)
+        say("interrupted", err=True)
     stuck = [
         t
         for t in threading.enumerate()
@@ -338,7 +373,7 @@ class Progress:
 
         self.log = logging.getLogger("embedarc.progress")
         columns = (TextColumn("[bold]archiving"), BarColumn(), MofNCompleteColumn())
-        self.bar = terminal_bar(enabled, *columns, TextColumn("{task.description}"))
+        self.bar = terminal_bar(enabled, *columns, TextColumn("{task.description}", markup=False))
         if self.bar is not None:
             self.task = self.bar.add_task("", total=0)
 
