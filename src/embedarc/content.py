@@ -245,6 +245,13 @@ def walk_content(root: LexborNode) -> Iterator[tuple[LexborNode, bool]]:
                 return
             node = left.next
             continue
+        if node.is_element_node and node.tag in _NEVER_CONTENT:
+            # Reported, not entered: an embed may be a <script> (Telegram's widget) whose
+            # attributes name the post; its code is no article text.
+            yield node, True
+            yield node, False
+            node = node.next
+            continue
         if node.is_element_node and is_boilerplate(node, page_level=page_level):
             node = node.next
             continue

@@ -193,13 +193,62 @@ def m003_source_item_retries(db: sqlite_utils.Database) -> None:
     items.create_index(["state", "next_attempt"])
 
 
+def m004_posts(db: sqlite_utils.Database) -> None:
+    """Posts of the platforms beyond Twitter/X (Bluesky, Telegram, Mastodon, ...), and which
+    post each link and each linked file belongs to."""
+    db.table("posts").create(
+        {
+            "key": str,  # site:id
+            "site": str,
+            "id": str,
+            "url": str,
+            "author": str,
+            "author_name": str,
+            "text": str,
+            "created_at": str,
+            "source": str,
+            "origin_url": str,
+            "quoted": str,
+            "reposted": str,
+        },
+        pk="key",
+    )
+    db.table("posts").create_index(["site"])
+    db.table("links").add_column("post", str)
+    db.table("link_media").add_column("post", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_operational_state,
     m003_source_item_retries,
+    m004_posts,
 ]
 
-DERIVED_TABLES = ["link_media", "hops", "links", "media_sources", "media", "tweets", "articles"]
+DERIVED_TABLES = [
+    "link_media",
+    "hops",
+    "links",
+    "media_sources",
+    "media",
+    "tweets",
+    "posts",
+    "articles",
+]
+POST_COLUMNS = (
+    "key",
+    "site",
+    "id",
+    "url",
+    "author",
+    "author_name",
+    "text",
+    "created_at",
+    "source",
+    "origin_url",
+    "quoted",
+    "reposted",
+)
 
 
 class Index:
@@ -384,6 +433,8 @@ class Index:
                     },
                     pk="id",
                 )
+            for post in sidecar.get("posts", []):
+                self.db.table("posts").upsert({k: post.get(k) for k in POST_COLUMNS}, pk="key")
             for link in sidecar["links"]:
                 self._write_link(article_id, link)
 
@@ -408,6 +459,7 @@ class Index:
                 "final_url": resolution.get("final_url"),
                 "stop": resolution.get("stop"),
                 "tweet_id": link.get("tweet_id"),
+                "post": link.get("post"),
                 "resolved_at": link.get("resolved_at"),
             },
             pk="id",
@@ -428,6 +480,7 @@ class Index:
                     "link_id": link_id,
                     "sha256": media["sha256"],
                     "tweet_id": media.get("tweet_id"),
+                    "post": media.get("post"),
                     "kind": media.get("kind"),
                 },
                 pk=("link_id", "sha256"),
@@ -465,6 +518,10 @@ class Index:
                 self.db.execute("delete from media where sha256 = ?", [sha])
             for tweet_id in tweets:
                 self.db.execute("delete from tweets where id = ?", [tweet_id])
+            # Posts no link cites any more go with the last article citing them.
+            self.db.execute(
+                "delete from posts where key not in (select post from links where post is not null)"
+            )
 
     def referenced_elsewhere(self, article_id: str) -> tuple[set[str], set[str]]:
         """(media sha256s, tweet ids) that links of other articles than this one point at."""

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from embedarc import platforms
 from embedarc.content import content_roots, is_tweet_embed, walk_content
 from embedarc.decoding import decode
 from embedarc.markup import parse_html
@@ -48,6 +49,8 @@ def _kind(url: str) -> LinkKind:
     """How a normalised URL is handled, judged by the URL alone."""
     if is_status_url(url):
         return LinkKind.TWEET
+    if platforms.claims(url) is not None:
+        return LinkKind.POST
     parts = split_url(url)
     host = parts.netloc if parts else ""
     return {
@@ -385,6 +388,8 @@ def _body_links(root: LexborNode, base: str | None, found_in: str) -> Iterator[L
                 embeds[embed[0]] = embed[1]
             elif rendered := _rendered_embed(node, base, found_in):
                 yield rendered
+        elif post := platforms.embed_url(node, base):
+            yield _link(post, LinkKind.POST_EMBED, raw=post, found_in=found_in)
         if link := _node_link(node, base, embeds, found_in):
             yield link
 

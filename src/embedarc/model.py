@@ -54,6 +54,8 @@ class LinkKind(enum.StrEnum):
     IFRAME = "iframe"  # <iframe src> of a player
     OG_VIDEO = "og_video"  # <meta property="og:video">
     ORIGIN = "origin"  # the article's "via" link / ift.tt footer: leads to the original article
+    POST = "post"  # a post on a registered platform (Bluesky, Telegram, Mastodon, ...)
+    POST_EMBED = "post_embed"  # a platform's embed element in an article's HTML
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Stop(enum.StrEnum):
 
     FINAL = "final"  # a page or file that leads nowhere else
     TWEET = "tweet"  # a tweet status URL: the id is all that is needed
+    POST = "post"  # a post a registered platform claims: its API says the rest
     EXTRACTOR = "extractor"  # a URL yt-dlp has a dedicated extractor for
     LOOP = "loop"
     HOP_LIMIT = "hop_limit"
@@ -188,6 +191,7 @@ class MediaFile:
     kind: str | None = None  # photo/video/gif for tweet media
     remuxed: bool = False
     tool: str | None = None  # "yt-dlp 2026.10.26" when yt-dlp fetched it
+    post: str | None = None  # "site:id" of the platform post it belongs to
     # Taken from a web archive: which, when it captured the file, the capture's URL, and the
     # URL it was a capture of. None for files fetched from where they were published.
     archive: str | None = None
@@ -216,3 +220,4 @@ class LinkResult:
     tweet: Tweet | None = None
     evidence: tuple[Evidence, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    post: Any = None  # a platforms.Post: the post of a registered platform the link led to

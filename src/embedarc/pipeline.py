@@ -572,6 +572,9 @@ class _Run:
             tweets: dict[str, dict[str, Any]] = {
                 t["id"]: t for t in (job.previous or {}).get("tweets", [])
             }
+            posts: dict[str, dict[str, Any]] = {
+                p["key"]: p for p in (job.previous or {}).get("posts", [])
+            }
             for result in results:
                 for evidence in result.evidence:
                     self.store.write_file(
@@ -581,6 +584,8 @@ class _Run:
                     media[item.sha256] = sidecar.media_entry(item)
                 for tweet in sidecar.tweet_entries(result.tweet):
                     tweets[tweet["id"]] = tweet
+                for post in sidecar.post_entries(result.post):
+                    posts[post["key"]] = post
             for entry in entries:
                 for ref in entry["media"]:
                     if ref["sha256"] not in media and ref["sha256"] in prior_media:
@@ -603,6 +608,7 @@ class _Run:
                 links=entries,
                 media=list(media.values()),
                 tweets=list(tweets.values()),
+                posts=list(posts.values()),
                 ytdlp_version=ytdlp.version(),  # from the package metadata: no import
             )
             self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from . import platforms
 from .clock import now
 from .errors import BadURL, TooLarge
 from .links import html_meta_refresh, tweet_ref, unwrap
@@ -69,6 +70,8 @@ def resolve(
         ref = tweet_ref(current)
         if ref is not None:
             return Followed(done(Stop.TWEET, tweet_id=ref[1]))
+        if platforms.claims(current) is not None:
+            return Followed(done(Stop.POST))
         target = unwrap(current)
         if target is not None:
             add(Hop(current, None, target, now(), via="unwrap"))

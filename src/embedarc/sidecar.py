@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .model import Article, LinkResult, MediaFile, Tweet
+from . import __version__, platforms
+from .model import Article, LinkResult, MediaFile, Stop, Tweet
+from .platforms import Post
 
 SIDECAR = "article.json"
 SCHEMA = 1
@@ -53,6 +54,47 @@ def tweet_entries(tweet: Tweet | None) -> list[dict[str, Any]]:
     return entries
 
 
+def post_entries(post: Post | None) -> list[dict[str, Any]]:
+    """A platform's post and the posts it quotes or reposts, flat, media described by URL."""
+    entries: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    todo = [post]
+    while todo:
+        current = todo.pop(0)
+        if current is None or current.key in seen:
+            continue
+        seen.add(current.key)
+        entries.append(
+            {
+                "key": current.key,
+                "site": current.site,
+                "id": current.id,
+                "url": current.url,
+                "author": current.author,
+                "author_name": current.author_name,
+                "text": current.text,
+                "created_at": current.created_at,
+                "source": current.source,
+                "origin_url": current.origin_url,
+                "quoted": current.quoted.key if current.quoted else None,
+                "reposted": current.reposted.key if current.reposted else None,
+                "media": [dataclasses.asdict(m) for m in current.media],
+            }
+        )
+        todo += [current.reposted, current.quoted]
+    return entries
+
+
+def _post_key(result: LinkResult) -> str | None:
+    if result.post is not None:
+        return str(result.post.key)
+    resolution = result.resolution
+    if resolution is not None and resolution.stop is Stop.POST:
+        ref = platforms.claims(resolution.final_url)
+        return ref.key if ref is not None else None
+    return None
+
+
 def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict[str, Any]:
     link = result.link
     resolution = None
@@ -66,6 +108,7 @@ def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict
         "kind": str(link.kind),
         "found_in": link.found_in,
         "attribution": link.attribution,
+        "post": _post_key(result),
         "tweet_id": (result.tweet.id if result.tweet else None)
         or link.tweet_id
         or (result.resolution.tweet_id if result.resolution else None),
@@ -74,7 +117,13 @@ def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict
         "resolved_at": resolved_at,
         "resolution": resolution,
         "media": [
-            {"sha256": m.sha256, "tweet_id": m.tweet_id, "kind": m.kind, "source_url": m.source_url}
+            {
+                "sha256": m.sha256,
+                "tweet_id": m.tweet_id,
+                "post": m.post,
+                "kind": m.kind,
+                "source_url": m.source_url,
+            }
             for m in result.media
         ],
         "evidence": [f"evidence/{e.name}" for e in result.evidence],
@@ -96,6 +145,7 @@ def build(
     media: list[dict[str, Any]],
     tweets: list[dict[str, Any]],
     ytdlp_version: str | None,
+    posts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -123,6 +173,7 @@ def build(
         },
         "links": links,
         "tweets": tweets,
+        "posts": posts or [],
         "media": media,
     }
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .. import platforms
 from ..clock import from_epoch, now
 from ..config import Settings
 from ..errors import BadURL, FetchFailed, Refused, TooLarge
@@ -35,6 +36,28 @@ class TweetFootage:
     tweet: Tweet | None
     media: tuple[MediaFile, ...]
     evidence: tuple[Evidence, ...]
+    retry_after: str | None = None
+
+
+@dataclass(frozen=True)
+class PostFootage:
+    """What a registered platform gave for a post: its outcome, the post, its files."""
+
+    outcome: Outcome
+    reason: str | None
+    post: platforms.Post | None
+    media: tuple[MediaFile, ...]
+    evidence: tuple[Evidence, ...]
+    retry_after: str | None = None
+
+
+@dataclass(frozen=True)
+class _Files:
+    """The files of a post fetched, and how that went (outcome None: there were none)."""
+
+    outcome: Outcome | None
+    reason: str | None
+    files: tuple[MediaFile, ...]
     retry_after: str | None = None
 
 
@@ -68,6 +91,7 @@ class Collector:
     downloaded: set[str] = field(default_factory=set)  # sha256 of files new in this run
     tweet_media: dict[str, list[str]] = field(default_factory=dict)  # from earlier lookups
     _tweets: Once = field(default_factory=Once)
+    _posts: Once = field(default_factory=Once)
     _graphql: graphql.GraphQL | None = None
     _media: Once = field(default_factory=Once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -312,29 +336,49 @@ class Collector:
         return TweetFootage(Outcome.GONE, reason, tweet, (), evidence)
 
     def _tweet_media(self, tweet: Tweet, evidence: tuple[Evidence, ...]) -> TweetFootage:
+        wanted = [
+            (
+                item.url,
+                {
+                    "tweet_id": owner.id,
+                    "author": f"@{owner.screen_name}" if owner.screen_name else None,
+                    "kind": str(item.kind),
+                },
+            )
+            for owner, item in tweet.all_media()
+        ]
+        got = self._files(wanted)
+        if got.outcome is None:
+            why = "the tweet carries no media"
+            if tweet.card:
+                why = f"card only ({tweet.card}): {why}"
+            return TweetFootage(Outcome.NO_MEDIA, why, tweet, (), evidence)
+        return TweetFootage(got.outcome, got.reason, tweet, got.files, evidence, got.retry_after)
+
+    def _files(self, wanted: list[tuple[str, dict[str, Any]]]) -> _Files:
+        """Every file of a post, each from its URL, else from a capture if its URL is dead.
+
+        The outcome is None when there was nothing to fetch; with some files kept and some
+        gone or too large, it is `archived` and the reason says which are missing.
+        """
         files: list[MediaFile] = []
         problems: list[tuple[Outcome, str]] = []
         retry_after: str | None = None
         rescued_any = False
-        for owner, item in tweet.all_media():
-            meta: dict[str, Any] = {
-                "tweet_id": owner.id,
-                "author": f"@{owner.screen_name}" if owner.screen_name else None,
-                "kind": str(item.kind),
-            }
-            if item.url.split("?", 1)[0].endswith(".m3u8"):
+        for url, meta in wanted:
+            if url.split("?", 1)[0].endswith(".m3u8"):
                 # No progressive file exists: the HLS stream is all there is.
-                result, got = self.with_ytdlp(item.url, **meta)
+                result, got = self.with_ytdlp(url, **meta)
                 if result.outcome is not Outcome.ARCHIVED:
-                    problems.append((result.outcome, f"{item.url}: {result.reason}"))
+                    problems.append((result.outcome, f"{url}: {result.reason}"))
                 files.extend(got)
                 continue
             try:
-                files.append(self.media(item.url, **meta))
+                files.append(self.media(url, **meta))
             except (FetchFailed, NetworkError, TooLarge) as e:
                 outcome, hint = failure_outcome(e)
                 if outcome is Outcome.GONE:
-                    rescue = self.from_wayback([item.url], **meta)
+                    rescue = self.from_wayback([url], **meta)
                     files.extend(rescue.files)
                     rescued_any = rescued_any or bool(rescue.files)
                     outcome, hint = rescue.outcome(outcome), hint or rescue.retry_after
@@ -348,19 +392,54 @@ class Collector:
         if problems:
             worst = _worst([p[0] for p in problems])
             if worst is Outcome.FAILED or not files:
-                return TweetFootage(worst, reason, tweet, tuple(files), evidence, retry_after)
+                return _Files(worst, reason, tuple(files), retry_after)
         if not files:
-            why = "the tweet carries no media"
-            if tweet.card:
-                why = f"card only ({tweet.card}): {why}"
-            return TweetFootage(Outcome.NO_MEDIA, why, tweet, (), evidence)
+            return _Files(None, None, ())
         if rescued_any:
             reason = "; ".join(filter(None, ["some media only from the Wayback Machine", reason]))
-            return TweetFootage(
-                Outcome.ARCHIVED_FROM_WAYBACK, reason, tweet, tuple(files), evidence
-            )
+            return _Files(Outcome.ARCHIVED_FROM_WAYBACK, reason, tuple(files))
         # Some media may be gone or too large while the rest is kept: the reason says which.
-        return TweetFootage(Outcome.ARCHIVED, reason, tweet, tuple(files), evidence)
+        return _Files(Outcome.ARCHIVED, reason, tuple(files))
+
+    # -- posts of the other platforms ------------------------------------------------------
+
+    def post(self, ref: platforms.PostRef) -> PostFootage:
+        """Look a post up once per run, however many links point at it, and fetch its media."""
+        return self._posts(
+            ref.key, lambda: self._post(ref), keep=lambda found: found.outcome is not Outcome.FAILED
+        )
+
+    def _post(self, ref: platforms.PostRef) -> PostFootage:
+        answer = platforms.platform(ref.site).look_up(self.net, ref)
+        post = answer.post
+        if post is None:
+            outcome = answer.outcome or Outcome.FAILED
+            reason = answer.reason or "no answer"
+            if outcome is Outcome.GONE:
+                # Deleted already: a capture of its page may still show what it was.
+                rescue = self.from_wayback([ref.url], pages=True)
+                reason = "; ".join([reason, *rescue.notes])
+                return PostFootage(
+                    rescue.outcome(outcome),
+                    reason,
+                    None,
+                    tuple(rescue.files),
+                    answer.evidence,
+                    rescue.retry_after,
+                )
+            return PostFootage(outcome, reason, None, (), answer.evidence, answer.retry_after)
+        wanted = [
+            (item.url, {"post": owner.key, "author": owner.author, "kind": item.kind})
+            for owner, item in post.all_media()
+        ]
+        got = self._files(wanted)
+        if got.outcome is None:
+            return PostFootage(
+                Outcome.NO_MEDIA, "the post carries no media", post, (), answer.evidence
+            )
+        return PostFootage(
+            got.outcome, got.reason, post, got.files, answer.evidence, got.retry_after
+        )
 
     # -- one link --------------------------------------------------------------------------
 
@@ -393,6 +472,18 @@ class Collector:
                 got.tweet,
                 got.evidence,
                 extra={"retry_after": got.retry_after} if got.retry_after else {},
+            )
+        if res.stop is Stop.POST and (post_ref := platforms.claims(res.final_url)) is not None:
+            found = self.post(post_ref)
+            return LinkResult(
+                link,
+                found.outcome,
+                res,
+                found.reason,
+                found.media,
+                evidence=found.evidence,
+                extra={"retry_after": found.retry_after} if found.retry_after else {},
+                post=found.post,
             )
         if res.stop is Stop.EXTRACTOR or (res.stop is Stop.FINAL and res.content_type in HLS_TYPES):
             result, files = self.with_ytdlp(res.final_url)

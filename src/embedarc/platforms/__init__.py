@@ -1,0 +1,48 @@
+"""The registry of footage sources beyond Twitter/X: adding one is a module and a line here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import Platform, Post, PostAnswer, PostMedia, PostRef
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+PLATFORMS: tuple[Platform, ...] = ()
+
+
+def claims(url: str) -> PostRef | None:
+    """The post a URL names on any registered platform, or None."""
+    for platform in PLATFORMS:
+        ref = platform.claims(url)
+        if ref is not None:
+            return ref
+    return None
+
+
+def platform(site: str) -> Platform:
+    return next(p for p in PLATFORMS if p.site == site)
+
+
+def embed_url(node: LexborNode, base: str | None) -> str | None:
+    """The URL of the post an article element embeds, on any registered platform, or None."""
+    for p in PLATFORMS:
+        if p.embed_selector and node.css_matches(p.embed_selector):
+            url = p.embed_url(node, base)
+            if url is not None:
+                return url
+    return None
+
+
+__all__ = [
+    "PLATFORMS",
+    "Platform",
+    "Post",
+    "PostAnswer",
+    "PostMedia",
+    "PostRef",
+    "claims",
+    "embed_url",
+    "platform",
+]

@@ -1,0 +1,100 @@
+"""What a source of footage other than Twitter/X is: one module a site, behind one interface.
+
+A platform says, without touching the network, which URLs are its posts (`claims`) and which
+elements of an article's HTML embed one (`embed_selector` / `embed_url`); then it looks a post
+up through embedarc's network layer (`look_up`). The collector downloads the media it names
+and records the post; resolution stops at a claimed URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from ..model import Evidence, Outcome
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+    from ..net import Net
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """A post named by a URL: the site, the post's id on it, the URL to show for it."""
+
+    site: str
+    id: str  # unique on the site: an at:// URI, "channel/123", "instance/123"
+    url: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}:{self.id}"
+
+
+@dataclass(frozen=True)
+class PostMedia:
+    """One file of a post: the original's URL, and other renditions the site serves."""
+
+    url: str
+    kind: str  # photo, video, gif, audio
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    also: tuple[str, ...] = ()  # the same footage elsewhere (a CDN's re-encode): recorded
+
+
+@dataclass(frozen=True)
+class Post:
+    site: str
+    id: str
+    url: str
+    author: str | None  # the handle, as the site writes it (@user@instance, user.bsky.social)
+    author_name: str | None
+    text: str
+    created_at: str | None  # ISO 8601 UTC
+    media: tuple[PostMedia, ...] = ()
+    quoted: Post | None = None
+    reposted: Post | None = None  # a repost's original, which holds the media
+    source: str = ""  # which service answered
+    origin_url: str | None = None  # where a post copied from another server was first published
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}:{self.id}"
+
+    def all_media(self) -> tuple[tuple[Post, PostMedia], ...]:
+        """This post's media, the reposted original's, then the quoted post's."""
+        own = tuple((self, m) for m in self.media)
+        original = self.reposted.all_media() if self.reposted else ()
+        return own + original + (self.quoted.all_media() if self.quoted else ())
+
+
+@dataclass(frozen=True)
+class PostAnswer:
+    """What a site said about a post: the post, or why there is none (an outcome and reason)."""
+
+    post: Post | None = None
+    outcome: Outcome | None = None  # None when the post was found
+    reason: str | None = None
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    retry_after: str | None = None
+
+
+class Platform(Protocol):
+    """One site's posts: recognised without the network, looked up through it."""
+
+    site: str  # the short name recorded with every post ("bluesky", "telegram", "mastodon")
+    embed_selector: str  # CSS for the elements that may embed one of its posts ("" for none)
+
+    def claims(self, url: str) -> PostRef | None:
+        """The post a normalised URL names, or None; pure (no network)."""
+        ...
+
+    def embed_url(self, node: LexborNode, base: str | None) -> str | None:
+        """The URL of the post an element matched by `embed_selector` embeds, or None."""
+        ...
+
+    def look_up(self, net: Net, ref: PostRef) -> PostAnswer:
+        """Ask the site about a post, through `net`; never raises for network trouble."""
+        ...
