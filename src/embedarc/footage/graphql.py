@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ..links import normalise
-from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
+from ..model import Evidence, Outcome, Tweet, TweetMedia
 from ..net import Net, NetworkError, load_json, retry_hint
-from .twitter import Answer, _iso, best_variant, tombstone_verdict
+from .twitter import Answer, _iso, media_items, tombstone_verdict
 
 log = logging.getLogger(__name__)
 
@@ -226,33 +225,6 @@ def _user(result: dict[str, Any]) -> tuple[str | None, str | None]:
         legacy.get("screen_name") or core.get("screen_name"),
         legacy.get("name") or core.get("name"),
     )
-
-
-def media_items(entries: list[dict[str, Any]]) -> list[TweetMedia]:
-    """Photos at name=orig, the best progressive file of each video and GIF."""
-    media: list[TweetMedia] = []
-    for item in entries:
-        kind = item.get("type")
-        info = item.get("original_info") or {}
-        w, h = info.get("width"), info.get("height")
-        if kind == "photo" and item.get("media_url_https"):
-            media.append(TweetMedia(MediaKind.PHOTO, normalise(item["media_url_https"]), w, h))
-        elif kind in ("video", "animated_gif"):
-            video = item.get("video_info") or {}
-            best, hls = best_variant(video.get("variants") or [])
-            millis = video.get("duration_millis")
-            if best or hls:
-                media.append(
-                    TweetMedia(
-                        MediaKind.GIF if kind == "animated_gif" else MediaKind.VIDEO,
-                        best or hls or "",
-                        w,
-                        h,
-                        millis / 1000 if millis else None,
-                        hls_url=hls,
-                    )
-                )
-    return media
 
 
 def _card(result: dict[str, Any]) -> tuple[str | None, list[TweetMedia]]:

@@ -109,9 +109,14 @@ def _iso(created: str | None) -> str | None:
     return created
 
 
-def parse_syndication(data: dict[str, Any]) -> Tweet:
+def media_items(entries: list[dict[str, Any]]) -> list[TweetMedia]:
+    """Photos at name=orig, the best progressive file of each video and GIF.
+
+    The syndication API's `mediaDetails` and GraphQL's `extended_entities.media` list media
+    in the same shape.
+    """
     media: list[TweetMedia] = []
-    for item in data.get("mediaDetails") or []:
+    for item in entries:
         kind = item.get("type")
         info = item.get("original_info") or {}
         w, h = info.get("width"), info.get("height")
@@ -132,6 +137,11 @@ def parse_syndication(data: dict[str, Any]) -> Tweet:
                         hls_url=hls,
                     )
                 )
+    return media
+
+
+def parse_syndication(data: dict[str, Any]) -> Tweet:
+    media = media_items(data.get("mediaDetails") or [])
     user = data.get("user") or {}
     quoted = data.get("quoted_tweet")
     return Tweet(
