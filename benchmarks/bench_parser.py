@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 _CHILD = r"""
 import inspect, json, resource, sys, time
@@ -59,7 +60,7 @@ print(json.dumps({
 CASES = (("nested", 200_000), ("nested-content", 5_000), ("links", 10_000), ("links", 100_000))
 
 
-def measure(src: Path, kind: str, count: int, limit: float) -> dict[str, object] | None:
+def measure(src: Path, kind: str, count: int, limit: float) -> dict[str, Any] | None:
     env = {**os.environ, "PYTHONPATH": str(src)}
     try:
         done = subprocess.run(

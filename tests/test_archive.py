@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ def html_input(body: str, url: str | None = None, label: str = "page.html") -> I
 
 def sidecar_of(archive_dir: Path, report: Report) -> dict[str, Any]:
     assert report.folder is not None, report.error
-    return json.loads((archive_dir / report.folder / "article.json").read_text())
+    data: dict[str, Any] = json.loads((archive_dir / report.folder / "article.json").read_text())
+    return data
 
 
 def link_entry(sidecar: dict[str, Any], url: str) -> dict[str, Any]:
@@ -53,14 +55,14 @@ def media_requests(web: SimWeb) -> list[str]:
     ]
 
 
-def make_tweet(web: SimWeb, seq: int, media: list[Photo | Video | Gif], **kw: Any) -> TweetSpec:
+def make_tweet(web: SimWeb, seq: int, media: Sequence[Photo | Video | Gif], **kw: Any) -> TweetSpec:
     return web.tweet(
         snowflake(WHEN, seq=seq),
         f"user{seq}",
         f"User {seq}",
         f"tweet {seq}",
         WHEN,
-        media=media,
+        media=list(media),
         **kw,
     )
 
@@ -337,7 +339,7 @@ def test_index_tables_hold_the_article(simweb: SimWeb, settings: Settings) -> No
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
     [row] = list(db["articles"].rows)
     assert row["folder"] == report.folder and row["canonical_url"] == world["article_url"]
-    assert db["tweets"].get(world["aurora"].id)["screen_name"] == "AuroraIntel"
+    assert db.table("tweets").get(world["aurora"].id)["screen_name"] == "AuroraIntel"
     hops = list(
         db.query("select h.* from hops h join links l on l.id = h.link_id where l.kind = 'origin'")
     )
@@ -355,7 +357,7 @@ def test_folder_name_from_a_tampered_index_is_not_trusted(
 ) -> None:
     [first] = run(settings, text_input("Plain\nno links\n"))
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
-    db["articles"].update(first.article_id, {"folder": "../../escaped"})
+    db.table("articles").update(first.article_id or "", {"folder": "../../escaped"})
     db.close()
 
     [second] = run(settings, text_input("Plain\nno links\n"))

@@ -58,7 +58,10 @@ def test_every_command_help_has_an_example(name: str) -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert "uv run pytest" in README
-    assert (ROOT / ".ci" / "run").read_text().strip().endswith("uv run pytest")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.strip().endswith("uv run pytest")
+    for check in ("uv run ruff check", "uv run ruff format --check", "uv run mypy"):
+        assert check in ci
 
 
 def test_archive_folder_readme_is_kept() -> None:

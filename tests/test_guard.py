@@ -22,7 +22,7 @@ from embedarc.footage.collect import Collector
 from embedarc.guard import Policy, Resolver, check_target, checked_addresses
 from embedarc.model import Link, LinkKind, Outcome, Stop
 from embedarc.net import Net
-from embedarc.resolve import resolve
+from embedarc.resolve import Followed, resolve
 from embedarc.store import Store
 from tests.conftest import LoopbackServer, run_embedarc
 from tests.simweb import SimWeb
@@ -248,7 +248,7 @@ def test_redirect_to_a_private_address_stops_resolution_as_refused(
 ) -> None:
     simweb.redirect("https://short.example/r1", "http://169.254.169.254/latest/meta-data/")
     with Net(settings) as net:
-        followed = resolve(net, "https://short.example/r1", max_hops=5)
+        followed: Followed[None] = resolve(net, "https://short.example/r1", max_hops=5)
     res = followed.resolution
     assert res.stop is Stop.REFUSED
     assert res.error is not None and "link-local" in res.error

@@ -316,7 +316,9 @@ def test_resume_with_one_connection_per_host_does_not_wait_on_itself(
     url = "https://media.example.org/cut.mp4"
     simweb.file(url, clip, "video/mp4")
     simweb.fault(url, "truncate", times=1)
-    reports: list[object] = []
+    from embedarc.pipeline import Report
+
+    reports: list[Report] = []
     one = settings.with_updates(per_host=1, concurrency=1, retries=1)
     worker = threading.Thread(target=lambda: reports.extend(run(one, text_input(f"x\n{url}\n"))))
     worker.start()

@@ -56,7 +56,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every page handed to lexbor's parser from here on (an instrument, not a fake)."""
     seen: list[str] = []
 
-    class Counting(LexborHTMLParser):  # type: ignore[misc]
+    class Counting(LexborHTMLParser):
         def __init__(self, html: str, *args: Any, **kwargs: Any) -> None:
             seen.append(html)
             super().__init__(html, *args, **kwargs)

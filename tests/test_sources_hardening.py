@@ -51,7 +51,7 @@ def add_pending_item(archive_dir: Path, source_location: str, key: str, target: 
     """An item an older version let in, waiting in the index to be read."""
     table = db(archive_dir)["sources"]
     [source] = list(table.rows_where("location = ?", [source_location]))
-    db(archive_dir)["source_items"].insert(
+    db(archive_dir).table("source_items").insert(
         {
             "source_id": source["id"],
             "key": key,
@@ -400,18 +400,18 @@ def test_an_index_made_before_item_retries_opens_and_keeps_its_rows(
     old = sqlite_utils.Database(sqlite3.connect(archive_dir / INDEX_NAME))
     m001_initial(old)
     m002_operational_state(old)
-    old["_migrations"].insert_all(
+    old.table("_migrations").insert_all(
         [
             {"name": "m001_initial", "applied_at": "2024-01-01T00:00:00Z"},
             {"name": "m002_operational_state", "applied_at": "2024-01-01T00:00:00Z"},
         ],
         pk="name",
     )
-    old["sources"].insert(
+    old.table("sources").insert(
         {"id": 1, "kind": "list", "location": str(listing.resolve()), "added_at": "2024-01-01"}
     )
     for key, state in ((story, "pending"), ("https://news.example.org/done", "archived")):
-        old["source_items"].insert(
+        old.table("source_items").insert(
             {"source_id": 1, "key": key, "target": key, "first_seen": "2024-01-01", "state": state}
         )
     old.conn.commit()
