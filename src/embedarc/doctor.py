@@ -77,8 +77,8 @@ def _archive(settings: Settings) -> Finding:
     try:
         with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
             pass
-        index = Index(root / INDEX_NAME)
-        index.close()
+        with Index(root / INDEX_NAME):
+            pass
     except Exception as e:  # any failure here is the finding itself
         return Finding("archive folder", False, f"{root}: {e}")
     return Finding("archive folder", True, f"{root.resolve()} is writable, index opens")

@@ -298,6 +298,12 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
         """One write transaction, taken up front (BEGIN IMMEDIATE) so no other writer interleaves.

@@ -370,11 +370,8 @@ class _Run:
 
     def _previous(self, **where: str) -> tuple[str | None, dict[str, Any] | None]:
         # Reads from a worker: a private connection, never the writer's.
-        reader = Index.reader(self.index.path)
-        try:
+        with Index.reader(self.index.path) as reader:
             row = reader.find_article(**where)
-        finally:
-            reader.close()
         if row is None:
             return None, None
         return row["folder"], sidecar.read(self.store.root / row["folder"])

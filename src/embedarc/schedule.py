@@ -19,6 +19,7 @@ from .net import Net
 from .pipeline import Input, Progress, Report, archive
 from .retries import RetryBook
 from .store import Store, require_archive
+from .urls import redact
 
 RUN_HINT = "add a source first: `embedarc sources add URL|FOLDER|FILE`"
 
@@ -129,7 +130,7 @@ def _run(
                 except InputError as e:
                     reason = str(e)
             sources.settle(index, item, settings, article_id=None, error=reason, final=True)
-            rejected.append(sources.Rejected(item.location, item.key, reason))
+            rejected.append(sources.Rejected(redact(item.location), item.key, reason))
         # Still listed with the sources' errors, as before, for those who read only those.
         errors.extend(str(r) for r in rejected)
         due = RetryBook(index, settings).due(include_permanent=retry_failed)

@@ -399,19 +399,13 @@ def open_index(settings: Settings, *, create: bool = False) -> Iterator[Index]:
         Store(settings.archive_dir).ensure()
     else:
         require_archive(settings.archive_dir)
-    index = Index(settings.archive_dir / INDEX_NAME)
-    try:
+    with Index(settings.archive_dir / INDEX_NAME) as index:
         yield index
-    finally:
-        index.close()
 
 
 @contextlib.contextmanager
 def read_index(settings: Settings) -> Iterator[Index]:
     """The archive's index for a command that only reads it: a read-only archive is fine."""
     require_archive(settings.archive_dir)
-    index = Index.for_reading(settings.archive_dir / INDEX_NAME)
-    try:
+    with Index.for_reading(settings.archive_dir / INDEX_NAME) as index:
         yield index
-    finally:
-        index.close()
