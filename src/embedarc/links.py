@@ -5,8 +5,9 @@ Pure functions: nothing here touches the network.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlsplit
 
@@ -294,6 +295,8 @@ def _tweet_embed(quote: LexborNode, base: str | None) -> tuple[int, str | None] 
 
 
 def _iframe_link(url: str, raw: str, found_in: str) -> Link | None:
+    if page := _player_page(url):
+        return _link(page, LinkKind.IFRAME, raw=raw, found_in=found_in)
     if not _PLAYER_RE.search(url):
         return None
     if "platform.twitter.com/embed" in url.lower():
@@ -375,10 +378,144 @@ def _text_status_links(text: str, found_in: str) -> Iterator[Link]:
             yield _link(with_scheme(raw), raw=raw, found_in=found_in)
 
 
+# --- HTML: embeds of video platforms --------------------------------------------------------
+# Each names one post by its page URL, spelled the way yt-dlp's extractor for the site claims
+# it, so the resolver hands it to yt-dlp without fetching the player itself.
+
+_YOUTUBE_HOSTS = frozenset(
+    {"youtube.com", "www.youtube.com", "m.youtube.com"}
+    | {"youtube-nocookie.com", "www.youtube-nocookie.com"}
+)
+_FACEBOOK_HOSTS = frozenset(
+    {"facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com"}
+)
+# "videoseries" (a playlist) and "live_stream" (a channel's stream) are 11 characters too.
+_YOUTUBE_EMBED_RE = re.compile(r"/embed/(?!videoseries|live_stream)(?P<id>[\w-]{11})/?", re.ASCII)
+_VIMEO_PLAYER_RE = re.compile(r"/video/(?P<id>\d+)/?")
+# instagram.com/p/<code>/, /reel/, /tv/, with or without the account first, /embed/ after.
+_INSTAGRAM_RE = re.compile(r"/(?:[\w.]+/)?(?P<type>p|reels?|tv)/(?P<code>[\w-]+)(?:/.*)?", re.ASCII)
+_TIKTOK_VIDEO_RE = re.compile(r"/@(?P<user>[\w.-]+)/video/(?P<id>\d+)/?", re.ASCII)
+_TIKTOK_EMBED_RE = re.compile(r"/embed(?:/v2)?/(?P<id>\d+)/?")
+_REDDIT_RE = re.compile(r"/(?P<post>(?:(?:r|user)/[^/]+/)?comments/[^/]+)(?P<rest>/.*)?")
+_FACEBOOK_PLUGIN_RE = re.compile(r"(?:/v[\d.]+)?/plugins/(?:video|post)\.php")
+# The embed elements that name a post by attribute or by the first link inside them.
+_EMBED_BLOCKS = {
+    "blockquote": frozenset({"instagram-media", "tiktok-embed", "reddit-embed-bq", "reddit-card"}),
+    "div": frozenset({"fb-post", "fb-video"}),
+}
+
+
+def _host_path(url: str) -> tuple[str, str]:
+    parts = split_url(url)
+    return ((parts.hostname or "").lower(), parts.path) if parts else ("", "")
+
+
+def _digits(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value if value.isascii() and value.isdigit() else None
+
+
+def _instagram_post(url: str) -> str | None:
+    host, path = _host_path(url)
+    match = (
+        _INSTAGRAM_RE.fullmatch(path) if host in ("instagram.com", "www.instagram.com") else None
+    )
+    return f"https://www.instagram.com/{match['type']}/{match['code']}/" if match else None
+
+
+def _tiktok_video(url: str) -> str | None:
+    host, path = _host_path(url)
+    if host not in ("tiktok.com", "www.tiktok.com"):
+        return None
+    if match := _TIKTOK_VIDEO_RE.fullmatch(path):
+        return f"https://www.tiktok.com/@{match['user']}/video/{match['id']}"
+    if match := _TIKTOK_EMBED_RE.fullmatch(path):
+        return f"https://www.tiktok.com/embed/{match['id']}"
+    return None
+
+
+def _reddit_post(url: str) -> str | None:
+    host, path = _host_path(url)
+    match = _REDDIT_RE.fullmatch(path)
+    if match is None or not (host == "reddit.com" or host.endswith(".reddit.com")):
+        return None
+    # embed.reddit.com, old.reddit.com and the like show the same post as www.
+    return f"https://www.reddit.com/{match['post']}{match['rest'] or '/'}"
+
+
+def _facebook_post(url: str) -> str | None:
+    return url if _host_path(url)[0] in _FACEBOOK_HOSTS else None
+
+
+def _player_page(url: str) -> str | None:
+    """The page of the post a platform's player <iframe> plays, or None for other frames."""
+    host, path = _host_path(url)
+    if host in _YOUTUBE_HOSTS and (match := _YOUTUBE_EMBED_RE.fullmatch(path)):
+        return f"https://www.youtube.com/watch?v={match['id']}"
+    if host == "player.vimeo.com" and (match := _VIMEO_PLAYER_RE.fullmatch(path)):
+        # An unlisted video plays only with its hash, which the page URL carries after the id.
+        secret = parse_qs(urlsplit(url).query).get("h", [""])[0]
+        tail = f"/{secret}" if secret.isascii() and secret.isalnum() else ""
+        return f"https://vimeo.com/{match['id']}{tail}"
+    if host in _FACEBOOK_HOSTS and _FACEBOOK_PLUGIN_RE.fullmatch(path):
+        href = _absolute(parse_qs(urlsplit(url).query).get("href", [""])[0], None)
+        return _facebook_post(href) if href else None
+    return _instagram_post(url) or _tiktok_video(url) or _reddit_post(url)
+
+
+def _embed_block(node: LexborNode) -> bool:
+    """Whether the element is a platform's embed markup, the post's fallback links inside it."""
+    classes = _EMBED_BLOCKS.get(node.tag or "")
+    return classes is not None and not classes.isdisjoint(
+        (node.attributes.get("class") or "").split()
+    )
+
+
+def _first_post(
+    candidates: Iterable[str | None], base: str | None, find: Callable[[str], str | None]
+) -> tuple[str, str] | None:
+    for raw in candidates:
+        if (url := _absolute(raw, base)) and (post := find(url)):
+            return post, (raw or "").strip()
+    return None
+
+
+def _block_post(node: LexborNode, base: str | None) -> tuple[str, str] | None:
+    """(post URL, as written) of a platform's embed markup: by attribute, else its links."""
+    attributes = node.attributes
+    classes = (attributes.get("class") or "").split()
+    links = (anchor.attributes.get("href") for anchor in node.css("a[href]"))
+    if "fb-post" in classes or "fb-video" in classes:
+        # Its links name the page that posted as well as the post: only data-href is sure.
+        return _first_post([attributes.get("data-href")], base, _facebook_post)
+    if "instagram-media" in classes:
+        named = attributes.get("data-instgrm-permalink")
+        return _first_post(itertools.chain([named], links), base, _instagram_post)
+    if "tiktok-embed" in classes:
+        if found := _first_post([attributes.get("cite")], base, _tiktok_video):
+            return found
+        # A creator embed names an account, not a post: only a video id makes it one.
+        video_id = _digits(attributes.get("data-video-id"))
+        return (f"https://www.tiktok.com/embed/{video_id}", video_id) if video_id else None
+    return _first_post(links, base, _reddit_post)
+
+
 def _body_links(root: LexborNode, base: str | None, found_in: str) -> Iterator[Link]:
     embeds: dict[int, str | None] = {}
+    # The platform embed being walked: its links are the post's fallback markup (its account,
+    # hashtags, sound), not footage of the article, so only the post itself is kept.
+    block: int | None = None
     for node, entering in walk_content(root):
         if not entering:
+            if node.mem_id == block:
+                block = None
+            continue
+        if block is not None:
+            continue
+        if node.is_element_node and _embed_block(node):
+            block = node.mem_id
+            if named := _block_post(node, base):
+                yield _link(named[0], LinkKind.PLATFORM_EMBED, raw=named[1], found_in=found_in)
             continue
         if not node.is_element_node:
             yield from _text_status_links(node.text_content or "", found_in)

@@ -56,6 +56,7 @@ class LinkKind(enum.StrEnum):
     ORIGIN = "origin"  # the article's "via" link / ift.tt footer: leads to the original article
     POST = "post"  # a post on a registered platform (Bluesky, Telegram, Mastodon, ...)
     POST_EMBED = "post_embed"  # a platform's embed element in an article's HTML
+    PLATFORM_EMBED = "platform_embed"  # an Instagram/TikTok/Reddit/Facebook embed for yt-dlp
 
 
 @dataclass(frozen=True)

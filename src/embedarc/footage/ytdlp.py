@@ -40,6 +40,14 @@ def _extractors() -> tuple[Any, ...]:
     return tuple(ie for ie in gen_extractor_classes() if ie.ie_key() not in NOT_DEDICATED)
 
 
+# What the extractors say when a site wants an account: the site's own words, not only the
+# "Use --cookies ..." hint yt-dlp appends, which some extractors leave out (method=None).
+_LOGIN_RE = re.compile(
+    r"--cookies|login|\blog(?:ged)?[ -]in|\bsign(?:ed)?[ -]?in\b|authenticat|protected"
+    r"|\bregistered users\b|\ban account that has\b",
+    re.IGNORECASE,
+)
+
 # Link shorteners lead elsewhere and have no footage of their own: asking yt-dlp about them
 # would load its ~1,800 extractors (about 1.5 s) for nothing.
 SHORTENERS = {"t.co", "ift.tt", "pic.twitter.com", "bit.ly", "buff.ly", "ow.ly", "dlvr.it"}
@@ -126,12 +134,7 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
     if isinstance(cause, TransportError):
         return Outcome.FAILED, message, None
     lowered = message.lower()
-    if (
-        "--cookies" in lowered
-        or "login" in lowered
-        or "authenticat" in lowered
-        or "protected" in lowered
-    ):
+    if _LOGIN_RE.search(message):
         return Outcome.LOGIN_REQUIRED, message, None
     if "no video could be found" in lowered or "no video formats" in lowered:
         return Outcome.NO_MEDIA, message, None
