@@ -351,7 +351,8 @@ def _download_error(ie_key: str, message: str | None, *, hint: bool) -> BaseExce
                 error.ie, error.video_id = ie.IE_NAME, "C1a2B3c4D5e"
                 ydl.report_error(str(error), error.format_traceback())
         except DownloadError as wrapped:
-            return wrapped
+            caught: BaseException = wrapped
+            return caught
     raise AssertionError("yt-dlp raised nothing")
 
 
