@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # Extractors that match nearly anything, or that resolve links we resolve ourselves.
 NOT_DEDICATED = {"Generic", "TwitterShortener"}
 SECRET_KEYS = {"cookies", "Cookie", "cookie", "Authorization", "authorization"}
+PLAYLIST_LIMIT = 50  # entries kept of a playlist, channel or profile link
 # Progressive files first: they are the bytes the CDN serves, hashable by anyone.
 FORMAT = "best[protocol^=http]/bestvideo*+bestaudio/best"
 # File names from the site's own id and format: ASCII only (restrictfilenames) and cut to a
@@ -234,6 +235,9 @@ def fetch(
         "ffmpeg_location": imageio_ffmpeg.get_ffmpeg_exe(),
         "socket_timeout": net.settings.timeout,
         "noplaylist": False,
+        # A channel or profile link is a playlist of everything it ever posted: its newest
+        # entries are kept, not the whole feed.
+        "playlistend": PLAYLIST_LIMIT,
         "overwrites": True,
         # yt-dlp's own downloaders fetch through Net; other programs would not (ytdlp_guard).
         "external_downloader": {"default": "native"},
