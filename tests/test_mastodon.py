@@ -399,6 +399,7 @@ def test_a_fediverse_server_without_the_mastodon_api_is_an_ordinary_page(
 
     entry = link_entry(sidecar_of(settings.archive_dir, report), url)
     assert entry["outcome"] == "no_media" and entry["post"] is None
+    assert "evidence/notes.example.nodeinfo.json" in entry["evidence"]  # why it is no post
     assert requests_for(simweb, f"/@frank/{SNOWFLAKE}") == [url]
     assert not requests_for(simweb, f"/api/v1/statuses/{SNOWFLAKE}")
 

@@ -479,7 +479,8 @@ class Collector:
                     followed = self._follow(link.url, posts=False)
                 except (FetchFailed, NetworkError, TooLarge) as e:
                     return _failed(link, None, e)
-                return replace(self._ordinary(link, followed), evidence=found.evidence)
+                result = self._ordinary(link, followed)
+                return replace(result, evidence=found.evidence + result.evidence)
             return LinkResult(
                 link,
                 found.outcome,

@@ -246,7 +246,10 @@ def _instance_api(net: Net, host: str, evidence: list[Evidence]) -> _Instance:
     """Without nodeinfo: a host that answers the instance API as Mastodon does is one."""
     for version in ("v2", "v1"):
         found = _json_document(
-            net, f"https://{host}/api/{version}/instance", evidence, f"{host}.instance.json"
+            net,
+            f"https://{host}/api/{version}/instance",
+            evidence,
+            f"{host}.instance-{version}.json",
         )
         names = found.get("domain") if version == "v2" else found.get("uri")
         if isinstance(names, str) and isinstance(found.get("version"), str):
