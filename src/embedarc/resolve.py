@@ -41,6 +41,7 @@ def resolve(
     max_hops: int,
     stop_at: Callable[[str], bool] = lambda _url: False,
     on_media: Callable[[httpx.Response], T] | None = None,
+    posts: bool = True,
 ) -> Followed[T]:
     """Follow `url` until it stops leading elsewhere.
 
@@ -49,7 +50,8 @@ def resolve(
     by the same request that found it. A hop the address guard refuses ends the chain with
     `Stop.REFUSED` and the reason, a URL no request can be made for (malformed, a redirect to
     data: or javascript:) with `Stop.BAD_URL`; an HTML page larger than `max_article_size`
-    with an error.
+    with an error. With `posts` False, URLs a platform claims are followed like any other
+    (the platform found the URL was not one of its posts).
     """
     max_page = net.settings.max_article_size
     hops: list[Hop] = []
@@ -70,7 +72,7 @@ def resolve(
         ref = tweet_ref(current)
         if ref is not None:
             return Followed(done(Stop.TWEET, tweet_id=ref[1]))
-        if platforms.claims(current) is not None:
+        if posts and platforms.claims(current) is not None:
             return Followed(done(Stop.POST))
         target = unwrap(current)
         if target is not None:

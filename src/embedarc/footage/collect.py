@@ -22,7 +22,7 @@ from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
 from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
 from ..net import Net, NetworkError
 from ..once import Once
-from ..resolve import resolve
+from ..resolve import Followed, resolve
 from ..store import Store
 from . import archives, direct, graphql, memento, twitter, wayback, ytdlp
 
@@ -49,6 +49,7 @@ class PostFootage:
     media: tuple[MediaFile, ...]
     evidence: tuple[Evidence, ...]
     retry_after: str | None = None
+    not_mine: bool = False  # the URL is no post of the platform: follow it as a link
 
 
 @dataclass(frozen=True)
@@ -411,6 +412,9 @@ class Collector:
 
     def _post(self, ref: platforms.PostRef) -> PostFootage:
         answer = platforms.platform(ref.site).look_up(self.net, ref)
+        if answer.not_mine:
+            why = answer.reason or "not a post"
+            return PostFootage(Outcome.NO_MEDIA, why, None, (), answer.evidence, not_mine=True)
         post = answer.post
         if post is None:
             outcome = answer.outcome or Outcome.FAILED
@@ -450,13 +454,7 @@ class Collector:
             resolution = Resolution(link.url, (), link.url, Stop.FINAL)
             return LinkResult(link, Outcome.ARCHIVED, resolution, media=(known,))
         try:
-            followed = resolve(
-                self.net,
-                link.url,
-                max_hops=self.settings.max_hops,
-                stop_at=ytdlp.has_dedicated_extractor,
-                on_media=self._save_open,
-            )
+            followed = self._follow(link.url)
         except (FetchFailed, NetworkError, TooLarge) as e:
             return _failed(link, None, e)
         res = followed.resolution
@@ -475,6 +473,14 @@ class Collector:
             )
         if res.stop is Stop.POST and (post_ref := platforms.claims(res.final_url)) is not None:
             found = self.post(post_ref)
+            if found.not_mine:
+                # Only the URL's shape was a post's (a blog's /@name/123): an ordinary link.
+                try:
+                    followed = self._follow(link.url, posts=False)
+                except (FetchFailed, NetworkError, TooLarge) as e:
+                    return _failed(link, None, e)
+                result = self._ordinary(link, followed)
+                return replace(result, evidence=found.evidence + result.evidence)
             return LinkResult(
                 link,
                 found.outcome,
@@ -485,6 +491,21 @@ class Collector:
                 extra={"retry_after": found.retry_after} if found.retry_after else {},
                 post=found.post,
             )
+        return self._ordinary(link, followed)
+
+    def _follow(self, url: str, *, posts: bool = True) -> Followed[MediaFile | None]:
+        return resolve(
+            self.net,
+            url,
+            max_hops=self.settings.max_hops,
+            stop_at=ytdlp.has_dedicated_extractor,
+            on_media=self._save_open,
+            posts=posts,
+        )
+
+    def _ordinary(self, link: Link, followed: Followed[MediaFile | None]) -> LinkResult:
+        """What a link that is no tweet or post led to: a file, a page, a player, an error."""
+        res = followed.resolution
         if res.stop is Stop.EXTRACTOR or (res.stop is Stop.FINAL and res.content_type in HLS_TYPES):
             result, files = self.with_ytdlp(res.final_url)
             evidence: tuple[Evidence, ...] = ()

@@ -79,6 +79,9 @@ class PostAnswer:
     reason: str | None = None
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     retry_after: str | None = None
+    # The URL only looked like one of the site's posts (a site whose servers may be any host,
+    # and this host said it is not one): the link is followed as an ordinary link instead.
+    not_mine: bool = False
 
 
 class Platform(Protocol):
