@@ -204,7 +204,7 @@ def test_post_media_archived_at_original_size_and_recorded(
     assert [m["kind"] for m in recorded["media"]] == ["photo", "video"]
     assert recorded["media"][0]["width"] == 96 and recorded["media"][1]["duration"] == 1.0
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
-    row = db["posts"].get(post.key)
+    row = db.table("posts").get(post.key)
     assert row["site"] == "mastodon" and row["author_name"] == "Alice"
     db.close()
 
@@ -297,7 +297,7 @@ def test_a_remote_post_records_its_origin_url(
     assert [m["sha256"] for m in data["media"]] == [post.files[0].sha256]
     assert not simweb.requests_to("remote.example")
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
-    assert db["posts"].get(post.key)["origin_url"] == post.answer["url"]
+    assert db.table("posts").get(post.key)["origin_url"] == post.answer["url"]
     db.close()
 
 
