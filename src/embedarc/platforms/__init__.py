@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef
 from .mastodon import MASTODON
+from .telegram import Telegram
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-PLATFORMS: tuple[Platform, ...] = (MASTODON,)
+PLATFORMS: tuple[Platform, ...] = (MASTODON, Telegram())
 
 
 def claims(url: str) -> PostRef | None:

@@ -42,6 +42,7 @@ class PostMedia:
     height: int | None = None
     duration: float | None = None
     also: tuple[str, ...] = ()  # the same footage elsewhere (a CDN's re-encode): recorded
+    item_id: str | None = None  # the item's own id on the site (a Telegram album's message)
 
 
 @dataclass(frozen=True)
