@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef
+from .bluesky import BLUESKY
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-PLATFORMS: tuple[Platform, ...] = ()
+PLATFORMS: tuple[Platform, ...] = (BLUESKY,)
 
 
 def claims(url: str) -> PostRef | None:
