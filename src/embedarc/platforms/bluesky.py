@@ -335,6 +335,8 @@ class _LookUp:
         view = _dict(thread.get("post"))
         if kind != T_THREAD or not view:
             raise _Stop(Outcome.FAILED, f"{what}: no post in the answer")
+        if _post_uri(view.get("uri")) != (did, rkey):
+            raise _Stop(Outcome.FAILED, f"{what}: the answer is about another post")
         author = _dict(view.get("author"))
         labels = {_str(_dict(label).get("val")) for label in _list(author.get("labels"))[:100]}
         if NO_UNAUTHENTICATED in labels:
@@ -350,7 +352,6 @@ class _LookUp:
             view_embed=view.get("embed"),
             indexed_at=view.get("indexedAt"),
             depth=0,
-            fallback=(did, rkey),
         )
         return post
 
@@ -365,9 +366,8 @@ class _LookUp:
         view_embed: object,
         indexed_at: object,
         depth: int,
-        fallback: tuple[str, str] | None = None,
     ) -> Post:
-        found = _post_uri(uri) or fallback
+        found = _post_uri(uri)
         if found is None:
             raise _Stop(Outcome.FAILED, "a post without an at:// URI")
         did, rkey = found
