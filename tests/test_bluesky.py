@@ -384,22 +384,18 @@ def test_text_only_post_has_no_media(sky: BlueskySim, settings: Settings) -> Non
 
 @pytest.mark.parametrize("host", ["public.api.bsky.app", "plc.directory"])
 def test_server_errors_fail_for_now_and_a_later_run_archives(
-    sky: BlueskySim, simweb: SimWeb, settings: Settings, host: str
+    sky: BlueskySim, settings: Settings, host: str
 ) -> None:
     mia = sky.account("mia.example.com")
     post = sky.post(mia, "3lbusybusyb2a", "x", images=[BskyImage(100, 100, 17)])
-    url = {
-        "public.api.bsky.app": "https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread",
-        "plc.directory": f"https://plc.directory/{mia.did}",
-    }[host]
-    simweb.fail(url, 503, headers={"Retry-After": "120"})
+    sky.down.add(host)
 
     [report] = run(settings, text_input(f"x\n{post.did_url}\n"))
 
     assert report.failed
     [entry] = sidecar_of(settings.archive_dir, report)["links"]
     assert entry["outcome"] == "failed" and "503" in entry["reason"]
-    simweb._faults.clear()  # the service is back
+    sky.down.clear()  # the service is back
     [again] = run(settings, text_input(f"x\n{post.did_url}\n"))
     assert not again.failed and stored_hashes(settings.archive_dir) == post.hashes
 

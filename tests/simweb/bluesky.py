@@ -101,6 +101,7 @@ class BlueskySim:
         self.blobs: dict[tuple[str, str], tuple[bytes, str]] = {}  # (did, cid) → data, type
         self.cdn: dict[str, bytes] = {}  # path on cdn.bsky.app → bytes
         self.did_documents: dict[str, tuple[int, object]] = {}
+        self.down: set[str] = set()  # hosts answering 503 (with Retry-After) until removed
         web.host(APPVIEW, self._appview)
         web.host(PLC, self._plc)
         web.host(CDN, self._cdn)
@@ -327,7 +328,18 @@ class BlueskySim:
 
     # -- the services
 
+    def _outage(self, request: Request) -> Response | None:
+        if request.host not in self.down:
+            return None
+        return json_response(
+            {"error": "InternalServerError", "message": "Internal Server Error"},
+            503,
+            headers={"Retry-After": "120"},
+        )
+
     def _appview(self, request: Request) -> Response | None:
+        if outage := self._outage(request):
+            return outage
         params = request.params
         if request.path == "/xrpc/com.atproto.identity.resolveHandle":
             handle = params.get("handle", "").lower()
@@ -348,6 +360,8 @@ class BlueskySim:
         return None
 
     def _plc(self, request: Request) -> Response | None:
+        if outage := self._outage(request):
+            return outage
         did = unquote(request.path.lstrip("/"))
         if did not in self.did_documents:
             return json_response({"message": f"DID not registered: {did}"}, 404)
