@@ -14,14 +14,14 @@ from embedarc import platforms
 from embedarc.config import Settings
 from embedarc.links import html_links
 from embedarc.model import LinkKind
-from embedarc.platforms.telegram import MAX_MEDIA, Telegram, parse_page
+from embedarc.platforms.telegram import MAX_MEDIA, TELEGRAM, parse_page
 from tests.conftest import LoopbackServer, run_embedarc
 from tests.simweb import Photo, SimWeb, Video
 from tests.simweb import telegram as tg
 from tests.test_archive import html_input, link_entry, run, sidecar_of, text_input
 
 WHEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-TELEGRAM = Telegram()
+
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef
+from .bluesky import BLUESKY
 from .mastodon import MASTODON
-from .telegram import Telegram
+from .telegram import TELEGRAM
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-PLATFORMS: tuple[Platform, ...] = (MASTODON, Telegram())
+PLATFORMS: tuple[Platform, ...] = (BLUESKY, MASTODON, TELEGRAM)
 
 
 def claims(url: str) -> PostRef | None:

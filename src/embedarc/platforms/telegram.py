@@ -328,3 +328,6 @@ class Telegram:
         html = decode(got.content, content_type=got.headers.get("content-type"), html=True)
         answer = parse_page(html, ref, got.url or page_url)
         return PostAnswer(answer.post, answer.outcome, answer.reason, evidence)
+
+
+TELEGRAM = Telegram()
