@@ -4,67 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
-from embedarc.articles import read_html, read_text
+from embedarc.articles import read_text
 from embedarc.config import Settings
 from embedarc.index import MIGRATIONS
-from embedarc.pipeline import Input, Report, archive
-from tests.simweb import Gif, Photo, SimWeb, TweetSpec, Video, scenarios, snowflake
+from embedarc.pipeline import Input
+from tests.helpers import (
+    html_input,
+    link_entry,
+    make_tweet,
+    media_requests,
+    run,
+    sidecar_of,
+    stored_hashes,
+    text_input,
+)
+from tests.simweb import Gif, Photo, SimWeb, Video, scenarios
 from tests.simweb.media import make_mp4
 
 WHEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def run(settings: Settings, *inputs: Input) -> list[Report]:
-    return archive(inputs=list(inputs), settings=settings)
-
-
-def text_input(body: str, label: str = "post.txt") -> Input:
-    return Input(label, article=read_text(body.encode(), source=label))
-
-
-def html_input(body: str, url: str | None = None, label: str = "page.html") -> Input:
-    return Input(label, article=read_html(body.encode(), source=label, url=url))
-
-
-def sidecar_of(archive_dir: Path, report: Report) -> dict[str, Any]:
-    assert report.folder is not None, report.error
-    data: dict[str, Any] = json.loads((archive_dir / report.folder / "article.json").read_text())
-    return data
-
-
-def link_entry(sidecar: dict[str, Any], url: str) -> dict[str, Any]:
-    return next(entry for entry in sidecar["links"] if entry["url"] == url)
-
-
-def stored_hashes(archive_dir: Path) -> set[str]:
-    return {p.name.split(".")[0] for p in (archive_dir / "media").rglob("*") if p.is_file()}
-
-
-def media_requests(web: SimWeb) -> list[str]:
-    return [
-        r.url
-        for r in web.requests
-        if r.host in ("video.twimg.com", "pbs.twimg.com", "media.example.org")
-    ]
-
-
-def make_tweet(web: SimWeb, seq: int, media: Sequence[Photo | Video | Gif], **kw: Any) -> TweetSpec:
-    return web.tweet(
-        snowflake(WHEN, seq=seq),
-        f"user{seq}",
-        f"User {seq}",
-        f"tweet {seq}",
-        WHEN,
-        media=list(media),
-        **kw,
-    )
 
 
 # -- the bundled example ---------------------------------------------------------------------

@@ -19,8 +19,8 @@ from click.testing import CliRunner, Result
 
 from embedarc.cli import cli
 from embedarc.config import Settings
+from tests.helpers import make_tweet, run, text_input
 from tests.simweb import Photo, SimWeb
-from tests.test_archive import make_tweet, run, text_input
 
 READERS_AND_UPKEEP = [
     ["status"],

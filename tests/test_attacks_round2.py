@@ -11,11 +11,8 @@ import io
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,11 +28,22 @@ from embedarc.errors import NetworkError, Refused
 from embedarc.guard import Policy, check_target
 from embedarc.net import Net
 from tests.conftest import EMBEDARC, embedarc_env
+from tests.helpers import (
+    FEED_URL,
+    HeaderTrickler,
+    db,
+    direct_to,
+    embedarc,
+    link_entry,
+    resolving_to,
+    rss,
+    run,
+    serve_feed,
+    sidecar_of,
+    text_input,
+)
 from tests.simweb import SimWeb
 from tests.simweb.messages import Response
-from tests.test_archive import link_entry, run, sidecar_of, text_input
-from tests.test_guard import direct_to, resolving_to
-from tests.test_schedule import FEED_URL, db, embedarc, rss, serve_feed
 
 STORY = "https://news.example.org/story"
 
@@ -189,47 +197,12 @@ def test_gzip_bomb_answering_ytdlp_api_call_is_cut_off(
     assert largest <= 32 * 1024 * 1024, (largest, entry)
 
 
-class _HeaderTrickler:
-    """An HTTP server on loopback that sends its status line at once, then its headers one
-    byte at a time, `interval` seconds apart: each read finishes well inside any timeout."""
-
-    def __init__(self, interval: float, padding: int) -> None:
-        self.interval = interval
-        self.padding = padding
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        with conn:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\n")
-            head = b"X-Pad: " + b"a" * self.padding + b"\r\nContent-Length: 2\r\n\r\n"
-            try:
-                for byte in head:
-                    conn.sendall(bytes([byte]))
-                    time.sleep(self.interval)
-                conn.sendall(b"ok")
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def test_headers_trickled_past_the_download_time_limit_are_cut_off(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     direct_to(monkeypatch, "slow.example")
     _, resolver = resolving_to("127.0.0.1")
-    server = _HeaderTrickler(interval=0.05, padding=40)  # ~60 bytes: about 3 s of headers
+    server = HeaderTrickler(interval=0.05, padding=40)  # ~60 bytes: about 3 s of headers
     limited = settings.with_updates(
         allow_hosts=("slow.example",), max_download_time=1.0, timeout=5.0
     )

@@ -17,10 +17,10 @@ from embedarc.model import LinkKind
 from embedarc.net import Net
 from embedarc.platforms.bluesky import BLUESKY, MAX_MEDIA
 from tests.conftest import run_embedarc
+from tests.helpers import html_input, link_entry, run, sidecar_of, stored_hashes, text_input
 from tests.simweb import SimWeb
 from tests.simweb.bluesky import PDS, BlueskySim, BskyImage, BskyVideo, install, plc_did
 from tests.simweb.media import make_mp4
-from tests.test_archive import html_input, link_entry, run, sidecar_of, stored_hashes, text_input
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 DID = "did:plc:z72i7hdynmk6r22z27h6tvur"

@@ -15,8 +15,8 @@ from embedarc.config import load_settings
 from embedarc.errors import ConfigError
 from embedarc.pipeline import Report
 from tests.conftest import run_embedarc
+from tests.helpers import run, text_input
 from tests.simweb import SimWeb
-from tests.test_archive import run, text_input
 
 STORY_URL = "https://news.example.org/story"
 STORY = "<html><head><title>A story</title></head><body><article><p>Words.</p></article></body>"

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 from embedarc.verify import verify
+from tests.helpers import finish, start, stored_hashes, write_articles
 from tests.simweb import SimWeb
-from tests.test_crash import finish, start, stored_hashes, write_articles
 
 
 def duplicates(archive_dir: Path) -> dict[str, int]:

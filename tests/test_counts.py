@@ -11,8 +11,8 @@ from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.pipeline import Input
 from embedarc.verify import verify
+from tests.helpers import html_input, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb
-from tests.test_archive import html_input, make_tweet, run, sidecar_of, text_input
 
 STORY = "https://news.example.org/2022/01/strike"
 

@@ -19,52 +19,15 @@ import textwrap
 import time
 from pathlib import Path
 
-from embedarc.verify import VerifyReport, verify
-from tests.conftest import EMBEDARC, embedarc_env
-from tests.simweb import Photo, SimWeb, Video
-from tests.test_archive import make_tweet
+from embedarc.verify import verify
+from tests.conftest import embedarc_env
+from tests.helpers import assert_consistent, finish, start, write_articles
+from tests.simweb import SimWeb
 
 ARTICLES = 8
 # Kill points per suite run; EMBEDARC_KILL_POINTS=200 makes a longer soak of the same test.
 KILL_POINTS = int(os.environ.get("EMBEDARC_KILL_POINTS", "12"))
 SEED = 20240301
-
-
-def start(web: SimWeb, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [EMBEDARC, *args],
-        cwd=cwd,
-        env=embedarc_env(web),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def finish(web: SimWeb, cwd: Path, *args: str) -> None:
-    """Run to completion."""
-    proc = start(web, cwd, *args)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err.decode()
-
-
-def write_articles(web: SimWeb, folder: Path, count: int) -> tuple[list[str], set[str]]:
-    """Article files citing one tweet each (through t.co); their names and the media wanted."""
-    names, wanted = [], set()
-    for n in range(count):
-        media: list[Photo | Video] = [Photo(96 + n, 64)]
-        if n % 3 == 0:
-            media.append(Video(160, 90, seconds=0.5))
-        tweet = make_tweet(web, 100 + n, media)
-        (folder / f"a{n}.txt").write_text(f"Article {n}\nFootage: {tweet.tco_url}\n")
-        names.append(f"a{n}.txt")
-        wanted |= {f.sha256 for f in tweet.files}
-    return names, wanted
-
-
-def assert_consistent(report: VerifyReport) -> None:
-    """What must hold even right after a kill: no file unlike its name, no dangling row."""
-    assert not report.altered, report.altered
-    assert not report.missing, report.missing
 
 
 def stored_hashes(archive_dir: Path) -> set[str]:

@@ -13,11 +13,11 @@ from embedarc.errors import ConfigError
 from embedarc.footage import memento
 from embedarc.net import Net
 from tests.conftest import LoopbackServer
+from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, wayback
 from tests.simweb import memento as memento_sim
 from tests.simweb.tweets import TweetSpec
 from tests.simweb.twitter_json import syndication_json, syndication_token
-from tests.test_archive import link_entry, make_tweet, run, sidecar_of, text_input
 
 AGGREGATOR = "https://timetravel.example/timemap/link/"
 

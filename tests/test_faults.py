@@ -11,9 +11,9 @@ import pytest
 
 from embedarc.config import Settings
 from embedarc.verify import verify
+from tests.helpers import link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 from tests.simweb.media import make_jpeg, make_mp4
-from tests.test_archive import link_entry, run, sidecar_of, text_input
 
 BASE = "https://media.example.org/"
 

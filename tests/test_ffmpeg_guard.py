@@ -24,9 +24,9 @@ import pytest
 
 from embedarc.config import Settings
 from tests.conftest import LoopbackServer
+from tests.helpers import link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 from tests.simweb.hls import hls_stream
-from tests.test_archive import link_entry, run, sidecar_of, text_input
 
 # Every program started in this process, as (executable, args): subprocess.Popen reports each.
 STARTED: list[tuple[str, list[str]]] = []

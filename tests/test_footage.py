@@ -11,20 +11,9 @@ from typing import Any
 import pytest
 
 from embedarc.config import Settings
+from tests.helpers import link_entry, make_tweet, run, sidecar_of, syndication_answer, text_input
 from tests.simweb import Photo, SimWeb, Video
 from tests.simweb.media import make_mp4
-from tests.test_archive import link_entry, make_tweet, run, sidecar_of, text_input
-
-
-def syndication_answer(web: SimWeb, tweet_id: str) -> dict[str, Any]:
-    """What the simulated syndication API says about a tweet, fetched like any client would."""
-    from embedarc.footage.twitter import syndication_token
-
-    with web.client() as client:
-        url = "https://cdn.syndication.twimg.com/tweet-result"
-        got = client.get(url, params={"id": tweet_id, "token": syndication_token(tweet_id)})
-    data: dict[str, Any] = got.json()
-    return data
 
 
 def test_video_with_only_an_hls_stream_is_fetched_from_the_stream(

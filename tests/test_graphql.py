@@ -11,10 +11,10 @@ from embedarc.config import Settings
 from embedarc.footage.graphql import ENDPOINT, read_answer
 from embedarc.footage.twitter import tombstone_verdict
 from embedarc.model import MediaKind, Outcome, Tweet
+from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, Request, Response, SimWeb, Video, wayback
 from tests.simweb.media import make_jpeg, make_mp4
 from tests.simweb.messages import file_response
-from tests.test_archive import link_entry, make_tweet, run, sidecar_of, text_input
 
 FIXTURES = Path(__file__).parent / "fixtures" / "twitter"
 

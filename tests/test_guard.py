@@ -19,29 +19,18 @@ import trustme
 from embedarc.config import Settings, load_settings
 from embedarc.errors import ConfigError, Refused
 from embedarc.footage.collect import Collector
-from embedarc.guard import Policy, Resolver, check_target, checked_addresses
+from embedarc.guard import Policy, check_target, checked_addresses
 from embedarc.model import Link, LinkKind, Outcome, Stop
 from embedarc.net import Net
 from embedarc.resolve import Followed, resolve
 from embedarc.store import Store
 from tests.conftest import LoopbackServer, run_embedarc
+from tests.helpers import direct_to, link_entry, resolving_to, run, sidecar_of, text_input
 from tests.simweb import SimWeb
-from tests.test_archive import link_entry, run, sidecar_of, text_input
 
 
 def no_dns(host: str, port: int) -> list[str]:
     raise AssertionError(f"the guard looked up {host}, which it should refuse unresolved")
-
-
-def resolving_to(*addresses: str) -> tuple[list[str], Resolver]:
-    """A resolver answering `addresses` for every name, and the list of names it was asked."""
-    asked: list[str] = []
-
-    def resolver(host: str, port: int) -> list[str]:
-        asked.append(host)
-        return list(addresses)
-
-    return asked, resolver
 
 
 @pytest.fixture
@@ -70,12 +59,6 @@ def tls_server(test_ca: trustme.CA) -> Iterator[LoopbackServer]:
     yield LoopbackServer(server.server_address[1], hits)
     server.shutdown()
     server.server_close()
-
-
-def direct_to(monkeypatch: pytest.MonkeyPatch, *hosts: str) -> None:
-    """Send requests for `hosts` without the proxy, as an intranet user's NO_PROXY would."""
-    monkeypatch.setenv("NO_PROXY", ",".join(hosts))
-    monkeypatch.setenv("no_proxy", ",".join(hosts))
 
 
 # -- the decision ----------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from typing import IO
 import pytest
 
 from tests.conftest import EMBEDARC, embedarc_env, run_embedarc
+from tests.helpers import new_archive
 from tests.simweb import SimWeb
 from tests.simweb.media import make_mp4
-from tests.test_schedule import new_archive
 
 BIG_URL = "https://media.example.org/big.mp4"
 STORY_URL = "https://news.example.org/story"

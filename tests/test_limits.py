@@ -22,10 +22,9 @@ from embedarc.footage.ytdlp import OUTTMPL
 from embedarc.pipeline import Input
 from embedarc.store import slugify
 from tests.conftest import NETWORK_VARS
+from tests.helpers import link_entry, make_tweet, run, sidecar_of, syndication_answer, text_input
 from tests.simweb import SimWeb, Video
 from tests.simweb.media import make_mp4
-from tests.test_archive import link_entry, make_tweet, run, sidecar_of, text_input
-from tests.test_footage import syndication_answer
 
 CLIP_URL = "https://media.example.org/clip.mp4"
 
@@ -309,8 +308,8 @@ def test_resume_with_one_connection_per_host_does_not_wait_on_itself(
 ) -> None:
     import threading
 
+    from tests.helpers import run, text_input
     from tests.simweb.media import make_mp4
-    from tests.test_archive import run, text_input
 
     clip = make_mp4(160, 90, 0.5, 501, cache_dir=simweb.media_dir)
     url = "https://media.example.org/cut.mp4"

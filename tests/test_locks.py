@@ -17,9 +17,9 @@ from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.verify import verify
 from tests.conftest import EMBEDARC, embedarc_env
+from tests.helpers import make_tweet, run, text_input
 from tests.simweb import Photo, Request, Response, SimWeb
 from tests.simweb.messages import html_response
-from tests.test_archive import make_tweet, run, text_input
 
 SLOW_PAGE = "https://slow.example.org/page"
 

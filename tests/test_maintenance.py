@@ -16,8 +16,8 @@ from embedarc.errors import UsageError
 from embedarc.maintenance import rebuild_index, remove_article
 from embedarc.pipeline import Report
 from embedarc.verify import verify
+from tests.helpers import html_input, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, TweetSpec, Video
-from tests.test_archive import html_input, make_tweet, run, sidecar_of, text_input
 
 DERIVED = ("articles", "links", "hops", "tweets", "media", "media_sources", "link_media")
 STORY_URL = "https://news.example.org/story"

@@ -32,8 +32,8 @@ from embedarc.net import Net
 from embedarc.resolve import resolve
 from embedarc.store import Store
 from tests.conftest import NETWORK_VARS, LoopbackServer
+from tests.helpers import html_input, link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
-from tests.test_archive import html_input, link_entry, run, sidecar_of, text_input
 
 
 def retry_rows(archive_dir: Path) -> list[dict[str, object]]:

@@ -18,10 +18,10 @@ from embedarc.net import Net
 from embedarc.platforms import PostRef, claims
 from embedarc.platforms.mastodon import MASTODON, MAX_MEDIA
 from tests.conftest import run_embedarc
+from tests.helpers import html_input, link_entry, run, sidecar_of, stored_hashes, text_input
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim
 from tests.simweb.mastodon import Attachment, MastodonSim
-from tests.test_archive import html_input, link_entry, run, sidecar_of, stored_hashes, text_input
 
 HOST = "social.example"
 SNOWFLAKE = "113228681326442658"

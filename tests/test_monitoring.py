@@ -10,9 +10,9 @@ import pytest
 
 from embedarc.config import Settings
 from embedarc.lock import run_lock
+from tests.helpers import article_world, embedarc, new_archive, photo_url
 from tests.simweb import SimWeb
 from tests.simweb import wayback as wayback_sim
-from tests.test_schedule import article_world, embedarc, new_archive, photo_url
 
 SYNDICATION = "https://cdn.syndication.twimg.com/tweet-result"
 

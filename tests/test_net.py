@@ -10,8 +10,8 @@ from embedarc.config import Settings
 from embedarc.footage.graphql import ENDPOINT as GRAPHQL_ENDPOINT
 from embedarc.net import USER_AGENT, Net, NetworkError
 from tests.conftest import LoopbackServer, run_embedarc
+from tests.helpers import make_tweet
 from tests.simweb import SimWeb, Video
-from tests.test_archive import make_tweet
 
 
 def test_requests_carry_an_honest_user_agent(simweb: SimWeb, settings: Settings) -> None:

@@ -15,23 +15,22 @@ from embedarc.errors import AnswerTooLarge, NetworkError
 from embedarc.footage import ytdlp, ytdlp_transport
 from embedarc.model import Outcome
 from embedarc.net import ANSWER_LIMIT, Net
+from tests.helpers import HeaderTrickler, link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 from tests.simweb.media import make_mp4
-from tests.test_archive import link_entry, run, sidecar_of, text_input
-from tests.test_attacks_round2 import _HeaderTrickler
 
 LIMIT_TEXT = "--max-download-time"
 
 
 @pytest.fixture
-def trickler() -> Iterator[_HeaderTrickler]:
+def trickler() -> Iterator[HeaderTrickler]:
     # About 70 bytes of headers 0.05 s apart: some 3.5 s, against a limit of 1 s.
-    server = _HeaderTrickler(interval=0.05, padding=40)
+    server = HeaderTrickler(interval=0.05, padding=40)
     yield server
     server.close()
 
 
-def through(settings: Settings, server: _HeaderTrickler) -> Settings:
+def through(settings: Settings, server: HeaderTrickler) -> Settings:
     """Settings sending everything through `server` as the proxy, with a 1 s exchange limit."""
     return settings.with_updates(
         proxy=f"http://127.0.0.1:{server.port}", max_download_time=1.0, timeout=5.0
@@ -111,7 +110,7 @@ def test_media_ytdlp_reads_in_blocks_are_not_held_to_the_answer_limit(
 
 
 def test_headers_trickled_by_a_plain_http_proxy_are_cut_off(
-    settings: Settings, trickler: _HeaderTrickler
+    settings: Settings, trickler: HeaderTrickler
 ) -> None:
     with (
         Net(through(settings, trickler)) as net,
@@ -121,7 +120,7 @@ def test_headers_trickled_by_a_plain_http_proxy_are_cut_off(
 
 
 def test_a_tunnel_answer_trickled_by_the_proxy_is_cut_off(
-    settings: Settings, trickler: _HeaderTrickler
+    settings: Settings, trickler: HeaderTrickler
 ) -> None:
     # For https the proxy first answers CONNECT: that answer's headers are trickled here.
     with (
@@ -132,7 +131,7 @@ def test_a_tunnel_answer_trickled_by_the_proxy_is_cut_off(
 
 
 def test_ytdlp_request_with_trickled_headers_fails_naming_the_limit(
-    settings: Settings, trickler: _HeaderTrickler, tmp_path: Path
+    settings: Settings, trickler: HeaderTrickler, tmp_path: Path
 ) -> None:
     with Net(through(settings, trickler)) as net:
         result = ytdlp.fetch(net, "https://streamable.com/slow01", workdir=tmp_path, max_size=10**9)

@@ -23,8 +23,8 @@ from embedarc.config import load_settings
 from embedarc.errors import ConfigError
 from embedarc.markup import MAX_DEPTH, flatten_deep, parse_html
 from embedarc.pipeline import Input
+from tests.helpers import run, sidecar_of
 from tests.simweb import SimWeb
-from tests.test_archive import run, sidecar_of
 
 NESTED = 200_000
 

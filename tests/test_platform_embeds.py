@@ -16,9 +16,9 @@ from embedarc.footage import ytdlp
 from embedarc.footage.ytdlp_transport import load_ytdlp
 from embedarc.links import links_in_html
 from embedarc.model import Link, LinkKind, Outcome
+from tests.helpers import html_input, link_entry, run, sidecar_of
 from tests.simweb import SimWeb
 from tests.simweb.media import make_mp4
-from tests.test_archive import html_input, link_entry, run, sidecar_of
 
 INSTAGRAM = (
     '<blockquote class="instagram-media" data-instgrm-captioned'

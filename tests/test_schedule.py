@@ -7,96 +7,24 @@ import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlite_utils
-from click.testing import CliRunner, Result
 
-from embedarc.cli import cli
-from embedarc.links import normalise
 from tests.conftest import EMBEDARC, embedarc_env, run_embedarc
-from tests.simweb import Photo, Request, Response, SimWeb, snowflake
+from tests.helpers import (
+    FEED_URL,
+    article_world,
+    db,
+    embedarc,
+    media_hits,
+    new_archive,
+    photo_url,
+    rss,
+    serve_feed,
+)
+from tests.simweb import Request, Response, SimWeb
 
 WHEN = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
-FEED_URL = "https://feeds.example.com/world.xml"
-
-
-def embedarc(archive_dir: Path, *args: str) -> Result:
-    """The CLI in-process on the test's archive; `simweb` has pointed the environment at it."""
-    return CliRunner().invoke(
-        cli,
-        [*args, "--archive-dir", str(archive_dir)],
-        catch_exceptions=False,
-        env={"EMBEDARC_RETRY_PAUSE": "0"},
-    )
-
-
-def rss(items: list[tuple[str, str]]) -> str:
-    entries = "".join(
-        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid></item>"
-        for title, link in items
-    )
-    channel = f"<channel><title>World</title>{entries}</channel>"
-    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
-
-
-def serve_feed(web: SimWeb, body: str, etag: str = '"v1"') -> None:
-    """A feed that answers conditional GETs as real servers do."""
-
-    def answer(request: Request) -> Response:
-        if request.headers.get("if-none-match") == etag:
-            return Response(304, {"ETag": etag})
-        return Response(200, {"Content-Type": "application/rss+xml", "ETag": etag}, body.encode())
-
-    web.route(FEED_URL, answer)
-
-
-def article_world(web: SimWeb, count: int) -> list[Any]:
-    """`count` articles, each behind an ift.tt link, each embedding a photo tweet."""
-    tweets = []
-    for n in range(count):
-        tweet = web.tweet(
-            snowflake(WHEN, seq=n),
-            f"src{n}",
-            f"Source {n}",
-            f"photo {n}",
-            WHEN,
-            media=[Photo(120, 90)],
-        )
-        page = (
-            f"<html><head><title>Story {n}</title>"
-            f"<link rel=canonical href='https://news.example.org/{n}'></head>"
-            f"<body><article><p>Story {n}</p><a href='{tweet.status_url}'>tweet</a></article>"
-            "</body></html>"
-        )
-        web.page(f"https://news.example.org/{n}", page)
-        web.ift_tt(f"story{n}", f"https://news.example.org/{n}")
-        tweets.append(tweet)
-    return tweets
-
-
-def photo_url(tweet: Any) -> str:
-    """The URL embedarc asks for a tweet's photo: its name=orig form."""
-    return normalise(tweet.files[0].url)
-
-
-def new_archive(archive_dir: Path) -> Path:
-    """An empty archive, as `sources add` or `archive` leaves one: `run` needs one to exist."""
-    from embedarc.index import Index
-    from embedarc.store import Store
-
-    Store(archive_dir).ensure()
-    Index(archive_dir / "index.db").close()
-    return archive_dir
-
-
-def db(archive_dir: Path) -> sqlite_utils.Database:
-    return sqlite_utils.Database(archive_dir / "index.db")
-
-
-def media_hits(web: SimWeb) -> int:
-    return len(web.requests_to("pbs.twimg.com")) + len(web.requests_to("video.twimg.com"))
 
 
 # -- sources ---------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from tests.conftest import run_embedarc
+from tests.helpers import make_tweet
 from tests.simweb import SimWeb, Video
-from tests.test_archive import make_tweet
 
 AUTH_TOKEN = "authtok-5ecret-0f-the-reader"
 CT0 = "ct0-csrf-5ecret-value"

@@ -13,8 +13,8 @@ import pytest
 import sqlite_utils
 
 from embedarc.index import INDEX_NAME, Index, m001_initial, m002_operational_state
+from tests.helpers import FEED_URL, db, embedarc, rss, serve_feed
 from tests.simweb import SimWeb
-from tests.test_schedule import FEED_URL, db, embedarc, rss, serve_feed
 
 SECRET = "s3cret-marker-never-archived"
 STORY = "https://news.example.org/story"

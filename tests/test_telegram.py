@@ -16,9 +16,9 @@ from embedarc.links import html_links
 from embedarc.model import LinkKind
 from embedarc.platforms.telegram import MAX_MEDIA, TELEGRAM, parse_page
 from tests.conftest import LoopbackServer, run_embedarc
+from tests.helpers import html_input, link_entry, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, Video
 from tests.simweb import telegram as tg
-from tests.test_archive import html_input, link_entry, run, sidecar_of, text_input
 
 WHEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ from embedarc.config import Settings
 from embedarc.pipeline import Report
 from embedarc.store import Store
 from embedarc.verify import verify
+from tests.helpers import make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, Video
-from tests.test_archive import make_tweet, run, sidecar_of, text_input
 
 
 def archived(settings: Settings, simweb: SimWeb, seq: int = 1) -> Report:

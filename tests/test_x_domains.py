@@ -10,8 +10,8 @@ from embedarc.config import Settings
 from embedarc.links import links_in_text
 from embedarc.model import LinkKind
 from embedarc.urls import normalise, tweet_ref
+from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, Video
-from tests.test_archive import link_entry, make_tweet, run, sidecar_of, text_input
 
 ID = "1478330287549890561"
 

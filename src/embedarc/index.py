@@ -194,7 +194,7 @@ def m003_source_item_retries(db: sqlite_utils.Database) -> None:
 
 
 def m004_posts(db: sqlite_utils.Database) -> None:
-    """Posts of the platforms beyond Twitter/X (Bluesky, Telegram, Mastodon, ...), and which
+    """Posts of the platforms beyond Twitter/X (see platforms/), and which
     post each link and each linked file belongs to."""
     db.table("posts").create(
         {

@@ -42,7 +42,7 @@ class PostMedia:
     height: int | None = None
     duration: float | None = None
     also: tuple[str, ...] = ()  # the same footage elsewhere (a CDN's re-encode): recorded
-    item_id: str | None = None  # the item's own id on the site (a Telegram album's message)
+    item_id: str | None = None  # the item's own id on the site (one message of an album)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Post:
     site: str
     id: str
     url: str
-    author: str | None  # the handle, as the site writes it (@user@instance, user.bsky.social)
+    author: str | None  # the handle, as the site writes it
     author_name: str | None
     text: str
     created_at: str | None  # ISO 8601 UTC
@@ -88,7 +88,7 @@ class PostAnswer:
 class Platform(Protocol):
     """One site's posts: recognised without the network, looked up through it."""
 
-    site: str  # the short name recorded with every post ("bluesky", "telegram", "mastodon")
+    site: str  # the short name recorded with every post, the module's own name
     embed_selector: str  # CSS for the elements that may embed one of its posts ("" for none)
 
     def claims(self, url: str) -> PostRef | None:

@@ -1,0 +1,265 @@
+"""What test modules share: running archive(), reading what it wrote, worlds in the web."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner, Result
+
+from embedarc.articles import read_html, read_text
+from embedarc.cli import cli
+from embedarc.config import Settings
+from embedarc.guard import Resolver
+from embedarc.links import normalise
+from embedarc.pipeline import Input, Report, archive
+from embedarc.verify import VerifyReport
+from tests.conftest import EMBEDARC, embedarc_env
+from tests.simweb import (
+    Gif,
+    Photo,
+    Request,
+    Response,
+    SimWeb,
+    TweetSpec,
+    Video,
+    snowflake,
+)
+
+WHEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+FEED_WHEN = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def html_input(body: str, url: str | None = None, label: str = "page.html") -> Input:
+    return Input(label, article=read_html(body.encode(), source=label, url=url))
+
+
+def link_entry(sidecar: dict[str, Any], url: str) -> dict[str, Any]:
+    return next(entry for entry in sidecar["links"] if entry["url"] == url)
+
+
+def make_tweet(web: SimWeb, seq: int, media: Sequence[Photo | Video | Gif], **kw: Any) -> TweetSpec:
+    return web.tweet(
+        snowflake(WHEN, seq=seq),
+        f"user{seq}",
+        f"User {seq}",
+        f"tweet {seq}",
+        WHEN,
+        media=list(media),
+        **kw,
+    )
+
+
+def media_requests(web: SimWeb) -> list[str]:
+    return [
+        r.url
+        for r in web.requests
+        if r.host in ("video.twimg.com", "pbs.twimg.com", "media.example.org")
+    ]
+
+
+def run(settings: Settings, *inputs: Input) -> list[Report]:
+    return archive(inputs=list(inputs), settings=settings)
+
+
+def sidecar_of(archive_dir: Path, report: Report) -> dict[str, Any]:
+    assert report.folder is not None, report.error
+    data: dict[str, Any] = json.loads((archive_dir / report.folder / "article.json").read_text())
+    return data
+
+
+def stored_hashes(archive_dir: Path) -> set[str]:
+    return {p.name.split(".")[0] for p in (archive_dir / "media").rglob("*") if p.is_file()}
+
+
+def text_input(body: str, label: str = "post.txt") -> Input:
+    return Input(label, article=read_text(body.encode(), source=label))
+
+
+FEED_URL = "https://feeds.example.com/world.xml"
+
+
+def article_world(web: SimWeb, count: int) -> list[Any]:
+    """`count` articles, each behind an ift.tt link, each embedding a photo tweet."""
+    tweets = []
+    for n in range(count):
+        tweet = web.tweet(
+            snowflake(FEED_WHEN, seq=n),
+            f"src{n}",
+            f"Source {n}",
+            f"photo {n}",
+            FEED_WHEN,
+            media=[Photo(120, 90)],
+        )
+        page = (
+            f"<html><head><title>Story {n}</title>"
+            f"<link rel=canonical href='https://news.example.org/{n}'></head>"
+            f"<body><article><p>Story {n}</p><a href='{tweet.status_url}'>tweet</a></article>"
+            "</body></html>"
+        )
+        web.page(f"https://news.example.org/{n}", page)
+        web.ift_tt(f"story{n}", f"https://news.example.org/{n}")
+        tweets.append(tweet)
+    return tweets
+
+
+def db(archive_dir: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(archive_dir / "index.db")
+
+
+def embedarc(archive_dir: Path, *args: str) -> Result:
+    """The CLI in-process on the test's archive; `simweb` has pointed the environment at it."""
+    return CliRunner().invoke(
+        cli,
+        [*args, "--archive-dir", str(archive_dir)],
+        catch_exceptions=False,
+        env={"EMBEDARC_RETRY_PAUSE": "0"},
+    )
+
+
+def media_hits(web: SimWeb) -> int:
+    return len(web.requests_to("pbs.twimg.com")) + len(web.requests_to("video.twimg.com"))
+
+
+def new_archive(archive_dir: Path) -> Path:
+    """An empty archive, as `sources add` or `archive` leaves one: `run` needs one to exist."""
+    from embedarc.index import Index
+    from embedarc.store import Store
+
+    Store(archive_dir).ensure()
+    Index(archive_dir / "index.db").close()
+    return archive_dir
+
+
+def photo_url(tweet: Any) -> str:
+    """The URL embedarc asks for a tweet's photo: its name=orig form."""
+    return normalise(tweet.files[0].url)
+
+
+def rss(items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid></item>"
+        for title, link in items
+    )
+    channel = f"<channel><title>World</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+def serve_feed(web: SimWeb, body: str, etag: str = '"v1"') -> None:
+    """A feed that answers conditional GETs as real servers do."""
+
+    def answer(request: Request) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(304, {"ETag": etag})
+        return Response(200, {"Content-Type": "application/rss+xml", "ETag": etag}, body.encode())
+
+    web.route(FEED_URL, answer)
+
+
+def direct_to(monkeypatch: pytest.MonkeyPatch, *hosts: str) -> None:
+    """Send requests for `hosts` without the proxy, as an intranet user's NO_PROXY would."""
+    monkeypatch.setenv("NO_PROXY", ",".join(hosts))
+    monkeypatch.setenv("no_proxy", ",".join(hosts))
+
+
+def resolving_to(*addresses: str) -> tuple[list[str], Resolver]:
+    """A resolver answering `addresses` for every name, and the list of names it was asked."""
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return list(addresses)
+
+    return asked, resolver
+
+
+def syndication_answer(web: SimWeb, tweet_id: str) -> dict[str, Any]:
+    """What the simulated syndication API says about a tweet, fetched like any client would."""
+    from embedarc.footage.twitter import syndication_token
+
+    with web.client() as client:
+        url = "https://cdn.syndication.twimg.com/tweet-result"
+        got = client.get(url, params={"id": tweet_id, "token": syndication_token(tweet_id)})
+    data: dict[str, Any] = got.json()
+    return data
+
+
+def assert_consistent(report: VerifyReport) -> None:
+    """What must hold even right after a kill: no file unlike its name, no dangling row."""
+    assert not report.altered, report.altered
+    assert not report.missing, report.missing
+
+
+def finish(web: SimWeb, cwd: Path, *args: str) -> None:
+    """Run to completion."""
+    proc = start(web, cwd, *args)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+
+
+def start(web: SimWeb, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [EMBEDARC, *args],
+        cwd=cwd,
+        env=embedarc_env(web),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def write_articles(web: SimWeb, folder: Path, count: int) -> tuple[list[str], set[str]]:
+    """Article files citing one tweet each (through t.co); their names and the media wanted."""
+    names, wanted = [], set()
+    for n in range(count):
+        media: list[Photo | Video] = [Photo(96 + n, 64)]
+        if n % 3 == 0:
+            media.append(Video(160, 90, seconds=0.5))
+        tweet = make_tweet(web, 100 + n, media)
+        (folder / f"a{n}.txt").write_text(f"Article {n}\nFootage: {tweet.tco_url}\n")
+        names.append(f"a{n}.txt")
+        wanted |= {f.sha256 for f in tweet.files}
+    return names, wanted
+
+
+class HeaderTrickler:
+    """An HTTP server on loopback that sends its status line at once, then its headers one
+    byte at a time, `interval` seconds apart: each read finishes well inside any timeout."""
+
+    def __init__(self, interval: float, padding: int) -> None:
+        self.interval = interval
+        self.padding = padding
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            head = b"X-Pad: " + b"a" * self.padding + b"\r\nContent-Length: 2\r\n\r\n"
+            try:
+                for byte in head:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(self.interval)
+                conn.sendall(b"ok")
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
