@@ -14,7 +14,11 @@ def iso(moment: datetime, *, ms: bool = False) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     spec = "milliseconds" if ms else "seconds"
-    return moment.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it: from a stranger
+        raise ValueError(f"{moment.isoformat()} cannot be written in UTC") from None
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def now() -> str:

@@ -524,9 +524,13 @@ class Index:
                 self.db.execute("delete from media where sha256 = ?", [sha])
             for tweet_id in tweets:
                 self.db.execute("delete from tweets where id = ?", [tweet_id])
-            # Posts no link cites any more go with the last article citing them.
+            # Posts no link cites any more go with the last article citing them; a post that
+            # one left quotes or reposts stays.
             self.db.execute(
-                "delete from posts where key not in (select post from links where post is not null)"
+                "delete from posts where key not in"
+                " (select post from links where post is not null)"
+                " and key not in (select quoted from posts where quoted is not null)"
+                " and key not in (select reposted from posts where reposted is not null)"
             )
 
     def referenced_elsewhere(self, article_id: str) -> tuple[set[str], set[str]]:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from ..model import Evidence, Outcome, Tweet, TweetMedia
 from ..net import Net, NetworkError, load_json, retry_hint
-from .twitter import Answer, _iso, media_items, tombstone_verdict
+from .twitter import MAX_QUOTE_DEPTH, Answer, _iso, media_items, tombstone_verdict
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +173,8 @@ class _NoToken(Exception):
 def _errors(content: bytes) -> str:
     try:
         errors = load_json(content).get("errors") or []
+        if not isinstance(errors, list):
+            return ""
         messages = [str(e.get("message")) for e in errors if isinstance(e, dict)]
     except (ValueError, AttributeError):
         return ""
@@ -244,7 +246,7 @@ def _card(result: dict[str, Any]) -> tuple[str | None, list[TweetMedia]]:
     return (str(name) if name else None), media
 
 
-def parse_graphql(result: dict[str, Any]) -> Tweet:
+def parse_graphql(result: dict[str, Any], depth: int = 0) -> Tweet:
     """A Tweet from `tweetResult.result` (or any tweet result of the same shape)."""
     if result.get("__typename") == "TweetWithVisibilityResults":
         result = result["tweet"]
@@ -267,15 +269,17 @@ def parse_graphql(result: dict[str, Any]) -> Tweet:
         text=text,
         created_at=_iso(legacy.get("created_at")),
         media=tuple(media),
-        quoted=_nested(quoted),
+        quoted=_nested(quoted, depth),
         source="graphql",
-        retweeted=_nested(retweeted),
+        retweeted=_nested(retweeted, depth),
         card=card,
     )
 
 
-def _nested(result: Any) -> Tweet | None:
+def _nested(result: Any, depth: int) -> Tweet | None:
     """A quoted or retweeted tweet, when the answer includes a visible one."""
+    if depth >= MAX_QUOTE_DEPTH:
+        return None
     if not isinstance(result, dict) or result.get("__typename") not in (
         "Tweet",
         "TweetWithVisibilityResults",
@@ -284,4 +288,4 @@ def _nested(result: Any) -> Tweet | None:
         return None
     if "legacy" not in result and "tweet" not in result:
         return None
-    return parse_graphql(result)
+    return parse_graphql(result, depth + 1)

@@ -140,10 +140,15 @@ def media_items(entries: list[dict[str, Any]]) -> list[TweetMedia]:
     return media
 
 
-def parse_syndication(data: dict[str, Any]) -> Tweet:
+# Quotes of quotes kept: a real tweet quotes one that may quote one more; an answer nesting
+# hundreds of them is hostile, and reading it must not run out of stack.
+MAX_QUOTE_DEPTH = 4
+
+
+def parse_syndication(data: dict[str, Any], depth: int = 0) -> Tweet:
     media = media_items(data.get("mediaDetails") or [])
     user = data.get("user") or {}
-    quoted = data.get("quoted_tweet")
+    quoted = data.get("quoted_tweet") if depth < MAX_QUOTE_DEPTH else None
     return Tweet(
         id=str(data.get("id_str") or ""),
         screen_name=user.get("screen_name"),
@@ -151,14 +156,14 @@ def parse_syndication(data: dict[str, Any]) -> Tweet:
         text=data.get("text") or data.get("full_text") or "",
         created_at=_iso(data.get("created_at")),
         media=tuple(media),
-        quoted=parse_syndication(quoted)
+        quoted=parse_syndication(quoted, depth + 1)
         if isinstance(quoted, dict) and quoted.get("id_str")
         else None,
         source="syndication",
     )
 
 
-def parse_fxtwitter(data: dict[str, Any]) -> Tweet:
+def parse_fxtwitter(data: dict[str, Any], depth: int = 0) -> Tweet:
     media: list[TweetMedia] = []
     found = data.get("media") or {}
     for photo in found.get("photos") or []:
@@ -189,7 +194,7 @@ def parse_fxtwitter(data: dict[str, Any]) -> Tweet:
     created = data.get("created_at")
     if data.get("created_timestamp"):
         created = from_epoch(int(data["created_timestamp"]))
-    quoted = data.get("quote")
+    quoted = data.get("quote") if depth < MAX_QUOTE_DEPTH else None
     return Tweet(
         id=str(data.get("id") or ""),
         screen_name=author.get("screen_name"),
@@ -197,7 +202,9 @@ def parse_fxtwitter(data: dict[str, Any]) -> Tweet:
         text=data.get("text") or "",
         created_at=_iso(created),
         media=tuple(media),
-        quoted=parse_fxtwitter(quoted) if isinstance(quoted, dict) and quoted.get("id") else None,
+        quoted=parse_fxtwitter(quoted, depth + 1)
+        if isinstance(quoted, dict) and quoted.get("id")
+        else None,
         source="fxtwitter",
     )
 
@@ -312,7 +319,9 @@ def tombstone_verdict(tombstone: Any) -> tuple[Outcome, str, bool]:
     when the text says the tweet was deleted or its account is gone."""
     text = ""
     if isinstance(tombstone, dict):
-        text = str((tombstone.get("text") or {}).get("text") or "")
+        inner = tombstone.get("text")
+        # {"text": {"text": "…"}} as answered; a plain string from a server that simplifies
+        text = str((inner.get("text") if isinstance(inner, dict) else inner) or "")
     text = text.strip().removesuffix("Learn more").strip() or "tombstone"
     lowered = text.lower()
     if any(word in lowered for word in _LOGIN_WORDS):

@@ -201,9 +201,9 @@ def _time(value: object) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return iso(moment, ms=bool(moment.microsecond))
+    except ValueError:  # not a time, or one that cannot be written in UTC
         return None
-    return iso(moment, ms=bool(moment.microsecond))
 
 
 def _blob_cid(blob: object) -> str | None:

@@ -335,9 +335,9 @@ def _when(value: object) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC), ms=True)
+    except ValueError:  # not a time, or one that cannot be written in UTC
         return None
-    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC), ms=True)
 
 
 def _number(value: object) -> float | None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from ..clock import iso
 from ..model import Evidence, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef
 
@@ -46,7 +47,12 @@ _RESERVED = frozenset(
 )
 _ID_RE = re.compile(r"[0-9]{1,12}")
 _PRIVATE_RE = re.compile(r"[0-9]{1,20}")
-_URL_IN_STYLE_RE = re.compile(r"""background-image\s*:\s*url\(\s*(['"]?)(.*?)\1\s*\)""", re.I)
+# Bounded: a hostile style repeating "url(" must cost time in proportion to its length.
+_URL_IN_STYLE_RE = re.compile(
+    r"""background-image\s{0,16}:\s{0,16}url\(\s{0,16}(['"]?)([^'")\s]{1,4096})\1\s{0,16}\)""",
+    re.I,
+)
+STYLE_LIMIT = 8192  # characters of a style attribute read: a real one is a few hundred
 
 PAGE_LIMIT = 4 * 1024 * 1024  # an embed page is ~20 KB; anything far larger is not one
 MAX_MEDIA = 64  # an album holds at most 10 items; more is a hostile page
@@ -172,7 +178,7 @@ def _media(message: LexborNode, channel: str, base: str) -> _Media:
         url: str | None = None
         kind = "photo"
         if "tgme_widget_message_photo_wrap" in names:
-            match = _URL_IN_STYLE_RE.search(node.attributes.get("style") or "")
+            match = _URL_IN_STYLE_RE.search((node.attributes.get("style") or "")[:STYLE_LIMIT])
             url = _web_url(match.group(2) if match else None, base)
         else:
             kind = "video"
@@ -202,9 +208,10 @@ def _created(message: LexborNode) -> str | None:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    try:
+        return iso(moment)
+    except ValueError:  # a date that cannot be written in UTC
+        return None
 
 
 def _message(tree_root: LexborNode, ref: PostRef) -> LexborNode | None:
