@@ -9,8 +9,12 @@ from __future__ import annotations
 import pytest
 
 from embedarc.articles import read_html
+from embedarc.config import Settings
 from embedarc.links import links_in_html
 from embedarc.model import LinkKind
+from embedarc.pipeline import Input
+from tests.helpers import make_tweet, run, sidecar_of
+from tests.simweb import Photo, SimWeb
 
 TEXT = "<p>" + "The council met on Tuesday to discuss the flooding in the old town. " * 8 + "</p>"
 
@@ -217,3 +221,44 @@ def test_an_article_read_from_html_carries_the_tweets_of_every_new_form() -> Non
     )
     article = read_html(html.encode(), source="page.html")
     assert {link.tweet_id for link in article.links if link.tweet_id} == {"601", "602"}
+
+
+# -- the same shapes served by the simulated web, archived end to end ---------------------
+
+
+def test_a_saved_live_blog_page_archives_every_tweet_it_shows_and_no_sidebar_tweet(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    """A page as a reader's browser saved it: a WordPress layout wrapper named after its
+    sidebar around the article, rendered embeds, a live blog's own tweet element, a status
+    URL written as a credit, and a "latest tweets" box in the real sidebar."""
+    rendered, live, credit, sidebar = (
+        make_tweet(simweb, n, [Photo(64 + n, 48)]) for n in (31, 32, 33, 34)
+    )
+    url = "https://news.example.org/live/2022/01/strike"
+    simweb.page(
+        url,
+        "<html><head><title>Live: the strike</title></head><body>"
+        '<div class="site-container"><div class="content-sidebar-wrap">'
+        '<main class="content"><article class="post">'
+        "<h1>Live: the strike</h1><p>Updates as they come in, with the footage cited.</p>"
+        '<iframe class="twitter-tweet twitter-tweet-rendered" '
+        f'data-tweet-id="{rendered.id}"></iframe>'
+        f'<div class="tweet" data-url="{live.status_url}"><p>Loading tweet…</p></div>'
+        f"<p>Photo: {credit.status_url.removeprefix('https://')}</p>"
+        "</article></main>"
+        '<aside class="sidebar sidebar-primary widget-area"><section class="widget">'
+        "<h3>Latest tweets</h3>"
+        f'<blockquote class="twitter-tweet"><a href="{sidebar.status_url}">x</a></blockquote>'
+        "</section></aside></div></div></body></html>",
+    )
+
+    [report] = run(settings, Input(url, url=url))
+
+    data = sidecar_of(settings.archive_dir, report)
+    archived = {e["tweet_id"] for e in data["links"] if e["outcome"] == "archived"}
+    assert archived == {rendered.id, live.id, credit.id}
+    assert {m["sha256"] for m in data["media"]} == {
+        f.sha256 for t in (rendered, live, credit) for f in t.files
+    }
+    assert not [r for r in simweb.requests if sidebar.id in r.url]

@@ -29,6 +29,7 @@ ID = "1478330287549890561"
         (f"https://twitter.com/i/web/status/{ID}", None),
         (f"https://twitter.com/statuses/{ID}", None),
         (f"https://twitter.com/AuroraIntel/statuses/{ID}", "AuroraIntel"),
+        (f"http://twitter.com/#!/AuroraIntel/status/{ID}", "AuroraIntel"),  # before 2012
         (f"https://x.com/AuroraIntel/status/{ID}/photo/2", "AuroraIntel"),
         (f"https://x.com/AuroraIntel/status/{ID}/video/1", "AuroraIntel"),
         (f"https://x.com/AuroraIntel/status/{ID}?s=20&t=abcDEF", "AuroraIntel"),

@@ -27,7 +27,8 @@ _MIRROR_HOSTS = (
 )
 STATUS_RE = re.compile(
     rf"(?<![\w.@-])(?:https?://)?(?P<host>{_X_HOSTS}|{_FIXER_HOSTS}|{_MIRROR_HOSTS})/"
-    r"(?:i/web/status|statuses|(?P<user>\w{1,15})/status(?:es)?)/(?P<id>\d{1,20})"
+    # "#!/" : the hash-bang URLs twitter.com wrote until 2012, still in old articles
+    r"(?:#!/)?(?:i/web/status|statuses|(?P<user>\w{1,15})/status(?:es)?)/(?P<id>\d{1,20})"
     # /photo/1, /video/1 and a fixer's /en (translated) show the same tweet
     r"(?:/(?:photo|video)/\d{1,2})?(?:/[a-z]{2})?/?(?![\w/])",
     re.IGNORECASE | re.ASCII,
