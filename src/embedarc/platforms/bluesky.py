@@ -134,6 +134,9 @@ class Bluesky:
     embed_selector: str = "blockquote.bluesky-embed[data-bluesky-uri]"
 
     def claims(self, url: str) -> PostRef | None:
+        lowered = url[:16].lower()
+        if "bsky" not in url.lower() and not lowered.startswith("at://"):
+            return None  # asked of every link of every article: the common answer, cheaply
         found = parse_claim(url)
         return post_ref(*found) if found else None
 
