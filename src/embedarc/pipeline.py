@@ -134,7 +134,6 @@ class _Job:
     error: str | None = None
     error_final: bool = False
     retry_after: str | None = None
-    finished: bool = False  # its folder written, or given up on
 
 
 def archive(
@@ -221,6 +220,7 @@ class _Run:
         self.counted_new: set[str] = set()  # files already reported new by an earlier article
         self.jobs: list[_Job] = []
         self.reports: dict[int, Report] = {}
+        self.unwritten: set[str] = set()  # files of articles whose write failed
 
     @property
     def cancelled(self) -> threading.Event:
@@ -254,6 +254,7 @@ class _Run:
                     self.progress.done(f"{result.outcome}: {link.url}")
                 if job.waiting == 0 and id(job) not in reports:
                     reports[id(job)] = self._finish(job)
+        self._discard()
         return [reports[id(job)] for job in jobs]
 
     def _retry_soon(self, job: _Job, link: Link, result: LinkResult) -> bool:
@@ -450,7 +451,6 @@ class _Run:
             self.pending[self.pool.submit(self._link, link)] = (job, link)
 
     def _finish(self, job: _Job) -> Report:
-        job.finished = True
         if job.error is not None or job.article is None:
             return Report(
                 job.input.label,
@@ -462,6 +462,11 @@ class _Run:
             return self._write(job)
         except OSError as e:
             return Report(job.input.label, error=f"cannot write the archive: {e}")
+        except ArchiveError:
+            raise  # the archive itself cannot be written: the run stops, with that message
+        except Exception as e:  # a bug in one article must not lose the reports of the others
+            log.exception("unexpected error writing %s", job.input.label)
+            return Report(job.input.label, error=f"internal error: {e!r}")
 
     def _write(self, job: _Job) -> Report:
         """Write the article's folder and index rows; on any failure, take back what it added."""
@@ -476,34 +481,31 @@ class _Run:
         return report
 
     def _drop_unreferenced(self, job: _Job) -> None:
-        """Remove the files this run stored for a job whose write failed, if nothing cites them.
+        """Note the files this run stored for a job whose write failed: once every article of
+        the run is written, those that no index row cites are removed again (`_discard`)."""
+        self.unwritten |= {m.sha256 for r in job.results.values() for m in r.media}
+
+    def _discard(self) -> None:
+        """Remove the files stored for articles that could not be written, if nothing cites them.
 
         Left in media/, nothing would name them and `verify` would rightly call the archive
-        unsound (and on a full disk they hold its space); the next run fetches them again. An
-        article still in progress may cite the same file, and so may another process: a file
-        is only removed inside an index write transaction, with no index row naming it, while
-        a writer hard-links stored files into its folder and records them in one such
+        unsound (and on a full disk they hold its space); the next run fetches them again. Done
+        when every article of this run is written, so none of them can still be handed one of
+        these files; and inside an index write transaction, with no index row naming the file:
+        another process hard-links stored files into its folder and records them in one such
         transaction, so it either recorded the file already or finds it gone and fails cleanly.
         """
-        mine = {m.sha256 for r in job.results.values() for m in r.media}
-        mine -= {
-            m.sha256
-            for other in self.jobs
-            if other is not job and not other.finished
-            for r in other.results.values()
-            for m in r.media
-        }
-        if not mine:
+        if not self.unwritten:
             return
         try:
             with self.index.write():
-                marks = ",".join("?" * len(mine))
+                marks = ",".join("?" * len(self.unwritten))
                 sql = f"select sha256 from media where sha256 in ({marks})"
-                cited = {row[0] for row in self.index.db.execute(sql, sorted(mine))}
-                for sha in sorted(mine - cited):
+                cited = {row[0] for row in self.index.db.execute(sql, sorted(self.unwritten))}
+                for sha in sorted(self.unwritten - cited):
                     self.store.discard(sha)
         except (ArchiveError, sqlite3.Error) as e:
-            log.warning("files stored for %s stay in media/: %s", job.input.label, e)
+            log.warning("files stored for articles not written stay in media/: %s", e)
 
     def _write_article(self, job: _Job, changes: Changes) -> Report:
         article = job.article

@@ -38,21 +38,32 @@ def failure_class(reason: str | None) -> str:
     return "network"
 
 
+HINT_CAP = timedelta(days=365)  # a server asking to wait longer is not believed
+
+
 def hint_time(value: str | None, now: datetime) -> datetime | None:
-    """When a server said to come back: Retry-After (seconds or a date) or an epoch reset time."""
+    """When a server said to come back: Retry-After (seconds or a date) or an epoch reset time.
+
+    A stranger's header: a time that cannot be read, or written in UTC, is no hint, and one
+    more than a year away is taken as a year away.
+    """
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        number = int(value)
-        if number > 1_000_000_000:  # x-rate-limit-reset: seconds since the epoch
-            return datetime.fromtimestamp(number, UTC)
-        return now + timedelta(seconds=number)
+    value = value.strip()[:64]
     try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if value.isdigit():
+            number = int(value)
+            if number > 1_000_000_000:  # x-rate-limit-reset: seconds since the epoch
+                moment = datetime.fromtimestamp(min(number, 32_503_680_000), UTC)  # year 3000
+            else:
+                moment = now + timedelta(seconds=min(number, int(HINT_CAP.total_seconds())))
+        else:
+            moment = parsedate_to_datetime(value)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            moment = moment.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return min(moment, now + HINT_CAP)
 
 
 def pause(settings: Settings, tries: int, hint: str | None) -> float | None:
