@@ -83,3 +83,77 @@ def test_a_file_discarded_after_a_failed_write_is_fetched_again_for_the_next_art
     from embedarc.verify import verify
 
     assert verify(settings.archive_dir).sound
+
+
+def test_a_ytdlp_answer_read_to_the_end_gives_its_connection_slot_back(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    """Extractors read answers whole and seldom close them: with one slot per host, a second
+    request to the host must not wait for the first answer to be collected as garbage."""
+    import threading
+
+    from embedarc.footage.ytdlp_transport import youtube_dl_class
+    from embedarc.net import Net
+
+    simweb.json("https://api.example.org/one", {"n": 1})
+    simweb.json("https://api.example.org/two", {"n": 2})
+    one = settings.with_updates(per_host=1, concurrency=1)
+    got: list[bytes] = []
+    with Net(one) as net, youtube_dl_class()({"quiet": True}, net=net, refusals=[]) as ydl:
+        first = ydl.urlopen("https://api.example.org/one")
+        got.append(first.read())  # read whole, never closed: as extractors do
+        second = threading.Thread(
+            target=lambda: got.append(ydl.urlopen("https://api.example.org/two").read()),
+            daemon=True,
+        )
+        second.start()
+        second.join(60)  # bounds a regression: the slot would otherwise never come back
+        assert not second.is_alive(), "the second request waited for the first one's slot"
+    assert [json.loads(g) for g in got] == [{"n": 1}, {"n": 2}]
+
+
+def test_a_retry_whose_original_is_gone_fails_permanently_instead_of_waiting_for_ever(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    [tweet] = article_world(simweb, 1)
+    simweb.fail(photo_url(tweet), 503)
+    (tmp_path / "a.txt").write_text(f"Failing\n{tweet.status_url}\n")
+    embedarc(archive_dir, "sources", "add", str(tmp_path / "none.txt"))  # an archive with a source
+    assert (
+        embedarc(archive_dir, "archive", "--retries", "0", str(tmp_path / "a.txt")).exit_code == 1
+    )
+    [folder] = (archive_dir / "articles").iterdir()
+    (folder / "article.txt").unlink()  # the original the retry would read again
+    retries = db(archive_dir).table("retries")
+    retries.update(next(iter(retries.rows))["link_id"], {"next_attempt": "2000-01-01T00:00:00Z"})
+
+    done = embedarc(archive_dir, "run")
+
+    [row] = list(db(archive_dir).table("retries").rows)
+    assert row["state"] == "failed_permanently" and "original is missing" in row["last_reason"]
+    assert done.exit_code == 1 and "original is missing" in done.output
+    assert embedarc(archive_dir, "status").exit_code == 1  # it needs a look
+
+
+def test_an_origin_page_named_by_a_path_in_the_sidecar_is_not_read(
+    simweb: SimWeb, settings: Settings, tmp_path: Path
+) -> None:
+    """A sidecar is a file anyone could have edited: its origin_page names a file of the
+    folder, never a path leading out of it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the archive")
+    target = "https://news.example.org/story"
+    simweb.page(target, "<html><title>Story</title><article><p>text</p></article></html>")
+    short = simweb.ift_tt("3StOrY", target)
+    text = f"Story\nBody.\nvia News {short} Staff\n"
+    [first] = run(settings, text_input(text, "story.txt"))
+    sidecar = settings.archive_dir / (first.folder or "") / "article.json"
+    data = json.loads(sidecar.read_text())
+    data["article"]["origin_page"] = "../../../secret.txt"
+    sidecar.write_text(json.dumps(data))
+    (sidecar.parent / "origin.html").unlink()  # so whatever is read is written anew
+
+    run(settings, text_input(text, "story.txt"))  # the same article again: its record reused
+
+    kept = [p for p in settings.archive_dir.rglob("*") if p.is_file()]
+    assert not any(p.read_bytes() == secret.read_bytes() for p in kept)

@@ -383,8 +383,9 @@ class _Run:
         link = Link(url=normalise(article.origin_url), kind=LinkKind.ORIGIN, raw=article.origin_url)
         prior = _prior_entry(job.previous, link.url)
         if prior is not None and prior["outcome"] == Outcome.ARCHIVED and job.previous_folder:
-            page_name = (job.previous or {}).get("article", {}).get("origin_page")
-            if page_name:
+            page_name = str((job.previous or {}).get("article", {}).get("origin_page") or "")
+            # A plain name in the folder only: a sidecar is a file anyone could have edited.
+            if page_name and Path(page_name).name == page_name and page_name not in (".", ".."):
                 page = _read(self.store.root / job.previous_folder / page_name)
                 if page is not None:
                     job.origin_page = page

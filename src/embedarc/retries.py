@@ -172,6 +172,15 @@ class RetryBook:
             pk="link_id",
         )
 
+    def give_up(self, article_id: str, reason: str) -> None:
+        """Every pending retry of an article that cannot be tried again: failed permanently."""
+        with self.index.write():
+            self.db.execute(
+                "update retries set state = 'failed_permanently', next_attempt = null,"
+                " last_reason = ? where article_id = ? and state = 'pending'",
+                [reason, article_id],
+            )
+
     def forget_permanent(self, link_ids: Iterable[str]) -> None:
         """`run --retry-failed`: start these links' count afresh."""
         for link_id in link_ids:

@@ -133,12 +133,17 @@ def _run(
             rejected.append(sources.Rejected(redact(item.location), item.key, reason))
         # Still listed with the sources' errors, as before, for those who read only those.
         errors.extend(str(r) for r in rejected)
-        due = RetryBook(index, settings).due(include_permanent=retry_failed)
+        book = RetryBook(index, settings)
+        due = book.due(include_permanent=retry_failed)
         seen = {i.label for i in inputs}
         retried = 0
         for entry in due:
             retry = _retry_input(store, entry.folder, settings.max_links)
-            if retry is not None and retry.label not in seen:
+            if retry is None:
+                # Nothing left to read it again from: waiting longer will not change that.
+                book.give_up(entry.article_id, "cannot retry: the article's original is missing")
+                errors.append(f"{entry.folder}: cannot retry, the article's original is missing")
+            elif retry.label not in seen:
                 inputs.append(retry)
                 items.append(None)
                 retried += 1

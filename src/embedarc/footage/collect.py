@@ -372,6 +372,7 @@ class Collector:
                 result, got = self.with_ytdlp(url, **meta)
                 if result.outcome is not Outcome.ARCHIVED:
                     problems.append((result.outcome, f"{url}: {result.reason}"))
+                    retry_after = retry_after or result.retry_after
                 files.extend(got)
                 continue
             try:

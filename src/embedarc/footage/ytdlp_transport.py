@@ -101,11 +101,19 @@ def youtube_dl_class() -> Any:
         def read(self, amt: int | None = None) -> bytes:
             try:
                 if amt is None or amt < 0:
-                    return self._read_whole()
-                # In blocks: a media download, bounded by --max-file-size (limit_hook).
-                return bytes(self.fp.read(amt))
+                    data = self._read_whole()
+                else:
+                    # In blocks: a media download, bounded by --max-file-size (limit_hook).
+                    data = bytes(self.fp.read(amt))
             except (httpx.HTTPError, NetworkError) as e:
+                self.close()
                 raise TransportError(cause=e) from e
+            if not data or amt is None or amt < 0:
+                # Read to the end: give the connection and its slot back now. Extractors
+                # seldom close what they read, and a slot held until garbage collection
+                # stalls every other request to the host.
+                self.close()
+            return data
 
         def _read_whole(self) -> bytes:
             """The rest of a page or API answer, held in memory like Net.fetch's: at most
