@@ -100,15 +100,13 @@ def youtube_dl_class() -> Any:
 
         def read(self, amt: int | None = None) -> bytes:
             try:
-                if amt is None or amt < 0:
-                    data = self._read_whole()
-                else:
-                    # In blocks: a media download, bounded by --max-file-size (limit_hook).
-                    data = bytes(self.fp.read(amt))
+                whole = amt is None or amt < 0
+                # In blocks (amt): a media download, bounded by --max-file-size (limit_hook).
+                data = self._read_whole() if whole else bytes(self.fp.read(amt))
             except (httpx.HTTPError, NetworkError) as e:
                 self.close()
                 raise TransportError(cause=e) from e
-            if not data or amt is None or amt < 0:
+            if not data or whole:
                 # Read to the end: give the connection and its slot back now. Extractors
                 # seldom close what they read, and a slot held until garbage collection
                 # stalls every other request to the host.
