@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import EMBEDARC, embedarc_env, run_embedarc
 from tests.helpers import new_archive
-from tests.simweb import SimWeb
+from tests.simweb import Photo, SimWeb
 from tests.simweb.media import make_mp4
 
 BIG_URL = "https://media.example.org/big.mp4"
@@ -163,3 +163,31 @@ def test_ctrl_c_between_looped_runs_exits_130(
 
     assert code == 130, err
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_ctrl_c_takes_out_the_files_stored_for_articles_never_written(
+    simweb: SimWeb, tmp_path: Path, watched: list[Watched]
+) -> None:
+    """One link's photo is stored whole while another still trickles: Ctrl-C leaves no file
+    that no article cites, so the archive stays sound; the next run stores it again."""
+    from embedarc.verify import verify
+    from tests.helpers import make_tweet
+
+    data = make_mp4(640, 480, 3.0, 12, cache_dir=simweb.media_dir)
+    simweb.file(BIG_URL, data, "video/mp4")
+    simweb.fault(BIG_URL, "trickle", times=1, chunk=32768, interval=30)
+    tweet = make_tweet(simweb, 77, [Photo(90, 60)])
+    (tmp_path / "a.txt").write_text(f"Two links\n{tweet.status_url}\n{BIG_URL}\n")
+    archive_dir = tmp_path / "archive"
+
+    proc = Watched(simweb, tmp_path, "archive", "a.txt")
+    watched.append(proc)
+    stored = archive_dir / "media"
+    while not partial_files(archive_dir) or not any(stored.rglob("*.jpg")):
+        assert proc.running()  # both links under way: the photo whole, the clip in part
+        time.sleep(0.01)
+    code, err = proc.interrupt()
+
+    assert code == 130, err
+    assert list(stored.rglob("*.jpg")) == []
+    assert verify(archive_dir).sound

@@ -176,10 +176,12 @@ def _archive(
                 net.cancel()
                 pool.shutdown(wait=False, cancel_futures=True)
                 wait(list(run.pending), timeout=STOP_GRACE)
+                run.discard_stored()  # whole files of articles never written
                 raise Interrupted(written=run.written, partial=_partials(store)) from None
             except BaseException:
                 # The archive cannot be written: start nothing new, let running work end.
                 pool.shutdown(wait=True, cancel_futures=True)
+                run.discard_stored()
                 raise
             pool.shutdown(wait=True)
             return reports
@@ -485,6 +487,11 @@ class _Run:
         """Note the files this run stored for a job whose write failed: once every article of
         the run is written, those that no index row cites are removed again (`_discard`)."""
         self.unwritten |= {m.sha256 for r in job.results.values() for m in r.media}
+
+    def discard_stored(self) -> None:
+        """A run that stops early: the files it stored that no written article cites go."""
+        self.unwritten |= self.store.committed()
+        self._discard()
 
     def _discard(self) -> None:
         """Remove the files stored for articles that could not be written, if nothing cites them.

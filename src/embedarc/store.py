@@ -340,6 +340,11 @@ class Store:
             raise write_error(target.parent, e) from None
         return target
 
+    def committed(self) -> set[str]:
+        """The stored files this Store put there itself (and has not discarded since)."""
+        with self._lock:
+            return set(self._committed)
+
     def discard(self, sha256: str) -> bool:
         """Remove a stored file this Store put there itself (one no article could cite after
         all); files stored before, or by another process, are never touched."""

@@ -335,8 +335,9 @@ def stop_interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
     ]
     if stuck:
         # A worker blocked in a read would hold the exit until its timeout. Leaving without
-        # it is safe: the index is written only by this thread, and what the worker was
-        # writing is a partial file the next run hashes again and resumes.
+        # it is safe: the index is written only by this thread, the files of articles not
+        # written were taken out again, and a read in progress fills only a partial file
+        # the next run hashes again and resumes.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
