@@ -157,3 +157,26 @@ def test_an_origin_page_named_by_a_path_in_the_sidecar_is_not_read(
 
     kept = [p for p in settings.archive_dir.rglob("*") if p.is_file()]
     assert not any(p.read_bytes() == secret.read_bytes() for p in kept)
+
+
+def test_the_retry_book_returns_new_entries_and_leaves_the_given_ones_alone(
+    settings: Settings,
+) -> None:
+    from embedarc.index import Index
+    from embedarc.retries import RetryBook
+    from embedarc.store import Store
+
+    Store(settings.archive_dir).ensure()
+    entry = {
+        "id": "l1",
+        "url": "https://a.example.org/x",
+        "outcome": "failed",
+        "reason": "HTTP 503",
+    }
+    given = dict(entry)
+    with Index(settings.archive_dir / "index.db") as index:
+        [settled] = RetryBook(index, settings).settle([entry], article_id="a1", fresh={"l1"})
+
+    assert entry == given  # the caller's record is not edited behind its back
+    assert settled["attempts"] == 1 and settled["failure"] == "server_error"
+    assert settled["next_attempt"] is not None

@@ -570,7 +570,7 @@ class _Run:
         ]
         # The retry schedule, the files and the index rows change together or not at all.
         with self.index.write():
-            self.book.settle(
+            entries = self.book.settle(
                 entries, article_id=article_id, fresh={e["id"] for e in fresh.values()}
             )
 

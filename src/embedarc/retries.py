@@ -119,16 +119,18 @@ class RetryBook:
 
     def settle(
         self, entries: Iterable[dict[str, Any]], *, article_id: str, fresh: set[str]
-    ) -> None:
-        """Give each failed entry its attempt count (in place) and record when to try again.
+    ) -> list[dict[str, Any]]:
+        """Record when each failed link is tried again; the entries with their attempt count,
+        failure class and next attempt (new dicts: the ones given are not changed).
 
         Entries in `fresh` were tried in this run; the others were carried over unchanged.
         """
         now = utcnow()
-        entries = list(entries)
         with self.index.write():
-            for entry in entries:
+            entries = [
                 self._settle_one(entry, article_id=article_id, fresh=fresh, now=now)
+                for entry in entries
+            ]
             # Links the article no longer has are not waited for.
             kept = [e["id"] for e in entries]
             marks = ", ".join("?" for _ in kept)
@@ -136,27 +138,30 @@ class RetryBook:
                 f"delete from retries where article_id = ? and link_id not in ({marks})",
                 [article_id, *kept],
             )
+        return entries
 
     def _settle_one(
         self, entry: dict[str, Any], *, article_id: str, fresh: set[str], now: datetime
-    ) -> None:
+    ) -> dict[str, Any]:
         link_id = entry["id"]
         if entry["outcome"] != Outcome.FAILED:
             # Final now, whenever it became so: nothing to wait for (even if an earlier write
             # of this row was lost).
             self.table.delete_where("link_id = ? and state = 'pending'", [link_id])
-            return
+            return entry
         if link_id not in fresh:
-            return
+            return entry
         attempts = self.attempts(link_id) + 1
         retry_at = next_attempt(self.settings, attempts, entry_hint(entry), now)
-        state = "pending"
+        state = "pending" if retry_at is not None else "failed_permanently"
+        entry = {
+            **entry,
+            "attempts": attempts,
+            "failure": failure_class(entry.get("reason")),
+            "next_attempt": iso(retry_at) if retry_at is not None else None,
+        }
         if retry_at is None:
             entry["outcome"] = str(Outcome.FAILED_PERMANENTLY)
-            state = "failed_permanently"
-        entry["attempts"] = attempts
-        entry["failure"] = failure_class(entry.get("reason"))
-        entry["next_attempt"] = iso(retry_at) if retry_at is not None else None
         self.table.upsert(
             {
                 "link_id": link_id,
@@ -171,6 +176,7 @@ class RetryBook:
             },
             pk="link_id",
         )
+        return entry
 
     def give_up(self, article_id: str, reason: str) -> None:
         """Every pending retry of an article that cannot be tried again: failed permanently."""
