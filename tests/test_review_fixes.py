@@ -180,3 +180,22 @@ def test_the_retry_book_returns_new_entries_and_leaves_the_given_ones_alone(
     assert entry == given  # the caller's record is not edited behind its back
     assert settled["attempts"] == 1 and settled["failure"] == "server_error"
     assert settled["next_attempt"] is not None
+
+
+def test_a_partial_file_another_holds_is_not_tidied_away_by_one_that_waits(
+    tmp_path: Path,
+) -> None:
+    """Two downloads of one URL: the one that did not get the partial file must not remove it
+    (empty still, just created) from under the one that did."""
+    from embedarc.store import Store
+
+    store = Store(tmp_path / "archive")
+    store.ensure()
+    url = "https://media.example.org/clip.mp4"
+    with store.partial(url) as held:
+        assert held is not None and held.is_file()
+        with store.partial(url) as other:
+            assert other is None  # the first one has it
+        assert held.is_file(), "the waiting one removed the holder's file"
+        held.write_bytes(b"first bytes")
+    assert store.partial_path(url).read_bytes() == b"first bytes"

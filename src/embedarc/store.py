@@ -234,22 +234,43 @@ class Store:
         """The resumable file for `url`, locked for this process; None if another one has it."""
         path = self.partial_path(url)
         self.refuse_links(self.tmp_dir)
-        fd = open_nofollow(path, os.O_CREAT | os.O_WRONLY)
+        fd = self._lock_partial(path)
+        if fd is None:
+            yield None
+            return
         try:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    yield None
-                    return
             yield path
         finally:
-            os.close(fd)
+            # Tidied while still locked: once the lock is let go the file may be another's.
             with contextlib.suppress(OSError):
                 if path.is_file() and path.stat().st_size == 0:  # nothing worth resuming
                     path.unlink()
                 if not path.is_file():
                     self.etag_path(path).unlink(missing_ok=True)
+            os.close(fd)
+
+    @staticmethod
+    def _lock_partial(path: Path) -> int | None:
+        """An open, locked descriptor of the file at `path`; None if another process has it.
+
+        The lock is taken on what was opened: if the holder removed the file meanwhile (an
+        empty part is tidied away), the lock is on a file no longer there, so open again.
+        """
+        while True:
+            fd = open_nofollow(path, os.O_CREAT | os.O_WRONLY)
+            if fcntl is None:
+                return fd
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return None
+            try:
+                if os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino:
+                    return fd
+            except FileNotFoundError:
+                pass
+            os.close(fd)
 
     def receive(
         self,
