@@ -518,6 +518,57 @@ class _Run:
     def _write_article(self, job: _Job, changes: Changes) -> Report:
         article = job.article
         assert article is not None
+        article_id, identity, same_as = self._identity(job, article)
+        folder_name = job.previous_folder or _folder_name(article, article_id)
+        if not self.store.is_article_folder(folder_name):  # never trust a path from the index
+            folder_name = _folder_name(article, article_id)
+        folder = self.store.root / folder_name
+        original, earlier, origin_page = self._write_originals(job, article, folder, changes)
+        stamp = now()
+        results, fresh, entries = self._entries(job, article, article_id, stamp)
+        # The retry schedule, the files and the index rows change together or not at all.
+        with self.index.write():
+            entries = self.book.settle(entries, article_id=article_id, fresh=fresh)
+            media, tweets, posts = self._gather(job, results, entries, folder, changes)
+            data = sidecar.build(
+                article,
+                article_id=article_id,
+                identity=identity,
+                folder=folder_name,
+                original=original,
+                origin_page=origin_page,
+                archived_at=stamp,
+                earlier_originals=earlier,
+                links=entries,
+                media=list(media.values()),
+                tweets=list(tweets.values()),
+                posts=list(posts.values()),
+                ytdlp_version=ytdlp.version(),  # from the package metadata: no import
+            )
+            self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)
+            self.index.write_article(data)
+        self.first_written.setdefault(article_id, (job.input.label, folder_name))
+        new_media = {sha for sha in media if sha in self.collector.downloaded} - self.counted_new
+        self.counted_new |= new_media
+        return Report(
+            source=job.input.label,
+            title=article.title,
+            article_id=article_id,
+            folder=folder_name,
+            created=job.previous_folder is None,
+            canonical_url=article.canonical_url,
+            outcomes=dict(Counter(entry["outcome"] for entry in entries)),
+            media=len(media),
+            new_media=len(new_media),
+            same_as=same_as[0] if same_as is not None else None,
+            links_skipped=article.links_skipped,
+            failures=tuple(
+                (e["url"], e.get("reason") or "") for e in entries if e["outcome"] == Outcome.FAILED
+            ),
+        )
+
+    def _identity(self, job: _Job, article: Article) -> tuple[str, str, tuple[str, str] | None]:
+        """(article id, identity, the input and folder of this call that wrote it first)."""
         content_sha = hashlib.sha256(article.raw).hexdigest()
         identity = article.canonical_url or f"sha256:{content_sha}"
         article_id = sidecar.short_hash(identity)
@@ -531,10 +582,13 @@ class _Run:
             # link to it): add to what was just written rather than write over it.
             job.previous_folder = same_as[1]
             job.previous = sidecar.read(self.store.root / same_as[1])
-        folder_name = job.previous_folder or _folder_name(article, article_id)
-        if not self.store.is_article_folder(folder_name):  # never trust a path from the index
-            folder_name = _folder_name(article, article_id)
-        folder = self.store.root / folder_name
+        return article_id, identity, same_as
+
+    def _write_originals(
+        self, job: _Job, article: Article, folder: Path, changes: Changes
+    ) -> tuple[str, list[dict[str, str]], str | None]:
+        """Write the article's bytes and its origin page: (original's name, the originals
+        kept from earlier reads, the origin page's name)."""
         original = "article.html" if article.media_type == "text/html" else "article.txt"
         self.store.write_file(folder / original, article.raw, changes)
         earlier = sidecar.earlier_originals(job.previous, original)
@@ -546,8 +600,12 @@ class _Run:
             origin_page = "origin.html"
             if not (folder / origin_page).exists() or job.origin is not None:
                 self.store.write_file(folder / origin_page, job.origin_page, changes)
+        return original, earlier, origin_page
 
-        stamp = now()
+    def _entries(
+        self, job: _Job, article: Article, article_id: str, stamp: str
+    ) -> tuple[list[LinkResult], set[str], list[dict[str, Any]]]:
+        """(this run's results, the ids of the entries they make, every link entry in order)."""
         results = ([job.origin] if job.origin else []) + [
             job.results[link.url] for link in job.links if link.url in job.results
         ]
@@ -568,78 +626,40 @@ class _Run:
             for e in (job.previous or {}).get("links", [])
             if e["url"] not in order and Outcome(e["outcome"]).is_final
         ]
-        # The retry schedule, the files and the index rows change together or not at all.
-        with self.index.write():
-            entries = self.book.settle(
-                entries, article_id=article_id, fresh={e["id"] for e in fresh.values()}
-            )
+        return results, {e["id"] for e in fresh.values()}, entries
 
-            media: dict[str, dict[str, Any]] = {}
-            prior_media = {m["sha256"]: m for m in (job.previous or {}).get("media", [])}
-            tweets: dict[str, dict[str, Any]] = {
-                t["id"]: t for t in (job.previous or {}).get("tweets", [])
-            }
-            posts: dict[str, dict[str, Any]] = {
-                p["key"]: p for p in (job.previous or {}).get("posts", [])
-            }
-            for result in results:
-                for evidence in result.evidence:
-                    self.store.write_file(
-                        folder / "evidence" / evidence.name, evidence.data, changes
-                    )
-                for item in result.media:
-                    media[item.sha256] = sidecar.media_entry(item)
-                for tweet in sidecar.tweet_entries(result.tweet):
-                    tweets[tweet["id"]] = tweet
-                for post in sidecar.post_entries(result.post):
-                    posts[post["key"]] = post
-            for entry in entries:
-                for ref in entry["media"]:
-                    if ref["sha256"] not in media and ref["sha256"] in prior_media:
-                        media[ref["sha256"]] = prior_media[ref["sha256"]]
-            for entry_media in media.values():
-                linked = self.store.link_media(
-                    folder, self.store.root / entry_media["path"], changes
-                )
-                entry_media["article_path"] = self.store.relative(linked)
-
-            data = sidecar.build(
-                article,
-                article_id=article_id,
-                identity=identity,
-                folder=folder_name,
-                original=original,
-                origin_page=origin_page,
-                archived_at=stamp,
-                earlier_originals=earlier,
-                links=entries,
-                media=list(media.values()),
-                tweets=list(tweets.values()),
-                posts=list(posts.values()),
-                ytdlp_version=ytdlp.version(),  # from the package metadata: no import
-            )
-            self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)
-            self.index.write_article(data)
-        outcomes = Counter(entry["outcome"] for entry in entries)
-        self.first_written.setdefault(article_id, (job.input.label, folder_name))
-        new_media = {sha for sha in media if sha in self.collector.downloaded} - self.counted_new
-        self.counted_new |= new_media
-        return Report(
-            source=job.input.label,
-            title=article.title,
-            article_id=article_id,
-            folder=folder_name,
-            created=job.previous_folder is None,
-            canonical_url=article.canonical_url,
-            outcomes=dict(outcomes),
-            media=len(media),
-            new_media=len(new_media),
-            same_as=same_as[0] if same_as is not None else None,
-            links_skipped=article.links_skipped,
-            failures=tuple(
-                (e["url"], e.get("reason") or "") for e in entries if e["outcome"] == Outcome.FAILED
-            ),
-        )
+    def _gather(
+        self,
+        job: _Job,
+        results: list[LinkResult],
+        entries: list[dict[str, Any]],
+        folder: Path,
+        changes: Changes,
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Write the evidence and link the media into the folder: (media, tweets, posts) for
+        the sidecar, this run's merged over what the folder held before."""
+        previous = job.previous or {}
+        media: dict[str, dict[str, Any]] = {}
+        prior_media = {m["sha256"]: m for m in previous.get("media", [])}
+        tweets: dict[str, dict[str, Any]] = {t["id"]: t for t in previous.get("tweets", [])}
+        posts: dict[str, dict[str, Any]] = {p["key"]: p for p in previous.get("posts", [])}
+        for result in results:
+            for evidence in result.evidence:
+                self.store.write_file(folder / "evidence" / evidence.name, evidence.data, changes)
+            for item in result.media:
+                media[item.sha256] = sidecar.media_entry(item)
+            for tweet in sidecar.tweet_entries(result.tweet):
+                tweets[tweet["id"]] = tweet
+            for post in sidecar.post_entries(result.post):
+                posts[post["key"]] = post
+        for entry in entries:
+            for ref in entry["media"]:
+                if ref["sha256"] not in media and ref["sha256"] in prior_media:
+                    media[ref["sha256"]] = prior_media[ref["sha256"]]
+        for entry_media in media.values():
+            linked = self.store.link_media(folder, self.store.root / entry_media["path"], changes)
+            entry_media["article_path"] = self.store.relative(linked)
+        return media, tweets, posts
 
 
 def _own_links(article: Article, limit: int) -> list[Link]:
