@@ -250,10 +250,37 @@ def verify(
     folder_files = [p for folder in folders for p in _walk_files(folder / "media")]
     store_todo = hasher.plan(store_files)
     hasher.plan(folder_files)  # counted in the total now, hashed below unless a hard link
-
-    # 1. The store: each file's bytes must hash to its name.
-    stored: dict[str, str] = {}  # sha256 -> relative path
     hasher.hash_all(store_todo)
+
+    stored = _check_store(root, store_files, hasher, found, rel)
+    referenced, articles_checked = _check_folders(
+        root, folders, hasher, found, rel, indexed_articles, indexed_media, stored
+    )
+    _check_index(root, media_rows, indexed_articles, found)
+    # Stored files nothing refers to.
+    for sha, stored_path in stored.items():
+        if sha not in referenced:
+            found.unindexed_(stored_path, "no article refers to it")
+
+    return VerifyReport(
+        missing=tuple(sorted(Problem(p, r) for p, r in found.missing.items())),
+        altered=tuple(sorted(Problem(p, r) for p, r in found.altered.items())),
+        unindexed=tuple(sorted(Problem(p, r) for p, r in found.unindexed.items())),
+        files_checked=hasher.files,
+        bytes_checked=hasher.bytes,
+        articles_checked=articles_checked,
+    )
+
+
+def _check_store(
+    root: Path,
+    store_files: list[Path],
+    hasher: _Hasher,
+    found: _Findings,
+    rel: Callable[[Path], str],
+) -> dict[str, str]:
+    """The store: each file's bytes must hash to its name. sha256 -> relative path."""
+    stored: dict[str, str] = {}
     for path in store_files:
         match = HASHED_NAME.match(path.name)
         actual = hasher.digest(path)
@@ -269,10 +296,21 @@ def verify(
         if path.parent != root / "media" / actual[:2]:
             found.unindexed_(rel(path), f"not in media/{actual[:2]}/")
         stored.setdefault(actual, rel(path))
+    return stored
 
-    # 2. Each article folder against its sidecar.
+
+def _check_folders(
+    root: Path,
+    folders: list[Path],
+    hasher: _Hasher,
+    found: _Findings,
+    rel: Callable[[Path], str],
+    indexed_articles: dict[str, str],
+    indexed_media: set[str],
+    stored: dict[str, str],
+) -> tuple[set[str], int]:
+    """Each article folder against its sidecar: (sha256s the sidecars list, folders checked)."""
     referenced: set[str] = set()
-    sidecar_ids: set[str] = set()
     articles_checked = 0
     for folder in folders:
         data, why = read_sidecar(folder)
@@ -287,15 +325,21 @@ def verify(
         listed = _check_folder(root, folder, data, hasher, found, rel)
         referenced |= listed
         article_id = data["article"].get("id")
-        if isinstance(article_id, str):
-            sidecar_ids.add(article_id)
-            if article_id not in indexed_articles:
-                found.unindexed_(rel(folder / SIDECAR), f"article {article_id} is not in the index")
+        if isinstance(article_id, str) and article_id not in indexed_articles:
+            found.unindexed_(rel(folder / SIDECAR), f"article {article_id} is not in the index")
         for sha in listed:
             if sha not in indexed_media and sha in stored:
                 found.unindexed_(stored[sha], "listed in a sidecar but not in the index")
+    return referenced, articles_checked
 
-    # 3. The index against the files.
+
+def _check_index(
+    root: Path,
+    media_rows: list[tuple[str, str]],
+    indexed_articles: dict[str, str],
+    found: _Findings,
+) -> None:
+    """The index against the files: every row's file and sidecar must be there."""
     for sha, row_path in media_rows:
         row_file = inside(root, row_path)
         if row_file is None:
@@ -308,20 +352,6 @@ def verify(
             found.missing_(
                 f"{folder_name}/{SIDECAR}", f"the index row for article {article_id} has no sidecar"
             )
-
-    # 4. Stored files nothing refers to.
-    for sha, stored_path in stored.items():
-        if sha not in referenced:
-            found.unindexed_(stored_path, "no article refers to it")
-
-    return VerifyReport(
-        missing=tuple(sorted(Problem(p, r) for p, r in found.missing.items())),
-        altered=tuple(sorted(Problem(p, r) for p, r in found.altered.items())),
-        unindexed=tuple(sorted(Problem(p, r) for p, r in found.unindexed.items())),
-        files_checked=hasher.files,
-        bytes_checked=hasher.bytes,
-        articles_checked=articles_checked,
-    )
 
 
 def _check_folder(
