@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -53,85 +53,123 @@ def resolve(
     with an error. With `posts` False, URLs a platform claims are followed like any other
     (the platform found the URL was not one of its posts).
     """
-    max_page = net.settings.max_article_size
-    hops: list[Hop] = []
-    seen: set[str] = set()
-    current = url
+    chain = _Chain(url)
+    while True:
+        stop = chain.stop_before(max_hops=max_hops, stop_at=stop_at, posts=posts)
+        if stop is not None:
+            return Followed(stop)
+        started = now()
+        try:
+            with net.open(chain.current) as response:
+                answer = chain.answer(response, started, net.settings.max_article_size)
+                if answer is None:
+                    continue  # it led somewhere else: follow it
+                resolution, page = answer
+                if page is not None or resolution.stop is not Stop.FINAL:
+                    return Followed(resolution, page=page)
+                # A playlist is not the footage: yt-dlp fetches what it lists.
+                ctype = resolution.content_type or ""
+                footage = ctype not in HLS_TYPES and may_be_media(ctype)
+                media = on_media(response) if on_media is not None and footage else None
+                return Followed(resolution, media=media)
+        except (Refused, BadURL, TooLarge, NetworkError) as e:
+            return Followed(chain.failed(e, started))
 
-    def add(hop: Hop) -> None:
-        hops.append(hop)
+
+class _Chain:
+    """A chain of hops being followed: where it is, where it has been."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.current = url
+        self.hops: list[Hop] = []
+        self.seen: set[str] = set()
+
+    def add(self, hop: Hop) -> None:
+        self.hops.append(hop)
         # -v: the chain as it is followed, a line per hop (URLs only: no headers, no userinfo)
         status = f"HTTP {hop.status}" if hop.status is not None else "no answer"
         target = f" -> {redact(hop.location)}" if hop.location else ""
-        log.debug("hop %d (%s, %s): %s%s", len(hops), hop.via, status, redact(hop.url), target)
+        log.debug("hop %d (%s, %s): %s%s", len(self.hops), hop.via, status, redact(hop.url), target)
 
-    def done(stop: Stop, **kw: object) -> Resolution:
-        return Resolution(url=url, hops=tuple(hops), final_url=current, stop=stop, **kw)  # type: ignore[arg-type]
+    def done(self, stop: Stop, **kw: Any) -> Resolution:
+        return Resolution(
+            url=self.url, hops=tuple(self.hops), final_url=self.current, stop=stop, **kw
+        )
 
-    while True:
-        ref = tweet_ref(current)
-        if ref is not None:
-            return Followed(done(Stop.TWEET, tweet_id=ref[1]))
-        if posts and platforms.claims(current) is not None:
-            return Followed(done(Stop.POST))
-        target = unwrap(current)
-        if target is not None:
-            add(Hop(current, None, target, now(), via="unwrap"))
-            current = target
-            continue
-        if current in seen:
-            return Followed(done(Stop.LOOP, error=f"redirect loop back to {current}"))
-        if len(seen) >= max_hops:
-            return Followed(done(Stop.HOP_LIMIT, error=f"more than {max_hops} hops"))
+    def stop_before(
+        self, *, max_hops: int, stop_at: Callable[[str], bool], posts: bool
+    ) -> Resolution | None:
+        """Where the chain ends without a request to its current URL, or None to ask it.
+
+        Unwrapping an interstitial is a hop made here, without a request.
+        """
+        while True:
+            current = self.current
+            ref = tweet_ref(current)
+            if ref is not None:
+                return self.done(Stop.TWEET, tweet_id=ref[1])
+            if posts and platforms.claims(current) is not None:
+                return self.done(Stop.POST)
+            target = unwrap(current)
+            if target is None:
+                break
+            self.add(Hop(current, None, target, now(), via="unwrap"))
+            self.current = target
+        if current in self.seen:
+            return self.done(Stop.LOOP, error=f"redirect loop back to {current}")
+        if len(self.seen) >= max_hops:
+            return self.done(Stop.HOP_LIMIT, error=f"more than {max_hops} hops")
         if stop_at(current):
-            return Followed(done(Stop.EXTRACTOR))
-        seen.add(current)
-        started = now()
-        try:
-            with net.open(current) as response:
-                status = response.status_code
-                ctype = media_type(response.headers.get("content-type"))
-                location = response.headers.get("location")
-                if 300 <= status < 400 and location:
-                    # A Location urljoin cannot read is kept as it is: its request fails.
-                    nxt = join_url(current, location.strip()) or location.strip()
-                    add(Hop(current, status, nxt, started))
-                    current = nxt
-                    continue
-                if status >= 400:
-                    add(Hop(current, status, None, started))
-                    return Followed(
-                        done(
-                            Stop.HTTP_ERROR,
-                            status=status,
-                            content_type=ctype,
-                            retry_after=retry_hint(response.headers),
-                        )
-                    )
-                if ctype in HTML_TYPES or not ctype:
-                    page = read_limited(response, max_page, hint=" (see --max-article-size)")
-                    nxt_page = html_meta_refresh(page, current)
-                    if nxt_page and nxt_page != current:
-                        add(Hop(current, status, nxt_page, started, via="meta"))
-                        current = nxt_page
-                        continue
-                    add(Hop(current, status, None, started))
-                    return Followed(done(Stop.FINAL, status=status, content_type=ctype), page=page)
-                add(Hop(current, status, None, started))
-                final = done(Stop.FINAL, status=status, content_type=ctype)
-                # A playlist is not the footage: yt-dlp fetches what it lists.
-                footage = ctype not in HLS_TYPES and may_be_media(ctype)
-                media = on_media(response) if on_media is not None and footage else None
-                return Followed(final, media=media)
-        except Refused as e:
-            add(Hop(current, None, None, started))
-            return Followed(done(Stop.REFUSED, error=str(e)))
-        except BadURL as e:
-            hops.append(Hop(current, None, None, started))
-            return Followed(done(Stop.BAD_URL, error=str(e)))
-        except TooLarge as e:
-            add(Hop(current, None, None, started))
-            return Followed(done(Stop.TOO_LARGE, error=str(e)))
-        except NetworkError as e:
-            add(Hop(current, None, None, started))
-            return Followed(done(Stop.NETWORK_ERROR, error=str(e)))
+            return self.done(Stop.EXTRACTOR)
+        self.seen.add(current)
+        return None
+
+    def answer(
+        self, response: httpx.Response, started: str, max_page: int
+    ) -> tuple[Resolution, bytes | None] | None:
+        """What an answer means: None when it leads elsewhere (the chain moved on), else the
+        resolution and, for an HTML page, its bytes."""
+        current = self.current
+        status = response.status_code
+        ctype = media_type(response.headers.get("content-type"))
+        location = response.headers.get("location")
+        if 300 <= status < 400 and location:
+            # A Location urljoin cannot read is kept as it is: its request fails.
+            nxt = join_url(current, location.strip()) or location.strip()
+            self.add(Hop(current, status, nxt, started))
+            self.current = nxt
+            return None
+        if status >= 400:
+            self.add(Hop(current, status, None, started))
+            retry_after = retry_hint(response.headers)
+            error = self.done(
+                Stop.HTTP_ERROR, status=status, content_type=ctype, retry_after=retry_after
+            )
+            return error, None
+        if ctype in HTML_TYPES or not ctype:
+            page = read_limited(response, max_page, hint=" (see --max-article-size)")
+            nxt_page = html_meta_refresh(page, current)
+            if nxt_page and nxt_page != current:
+                self.add(Hop(current, status, nxt_page, started, via="meta"))
+                self.current = nxt_page
+                return None
+            self.add(Hop(current, status, None, started))
+            return self.done(Stop.FINAL, status=status, content_type=ctype), page
+        self.add(Hop(current, status, None, started))
+        return self.done(Stop.FINAL, status=status, content_type=ctype), None
+
+    def failed(self, error: Exception, started: str) -> Resolution:
+        """The chain ends on a request that got no usable answer."""
+        hop = Hop(self.current, None, None, started)
+        if isinstance(error, BadURL):
+            self.hops.append(hop)  # not logged: the URL may be any length of junk
+            return self.done(Stop.BAD_URL, error=str(error))
+        self.add(hop)
+        if isinstance(error, Refused):
+            stop = Stop.REFUSED
+        elif isinstance(error, TooLarge):
+            stop = Stop.TOO_LARGE
+        else:
+            stop = Stop.NETWORK_ERROR
+        return self.done(stop, error=str(error))
