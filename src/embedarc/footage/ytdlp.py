@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # Extractors that match nearly anything, or that resolve links we resolve ourselves.
 NOT_DEDICATED = {"Generic", "TwitterShortener"}
 SECRET_KEYS = {"cookies", "Cookie", "cookie", "Authorization", "authorization"}
-PLAYLIST_LIMIT = 50  # entries kept of a playlist, channel or profile link
+PLAYLIST_ENTRIES = 50  # entries kept of a playlist, channel or profile link
 # Progressive files first: they are the bytes the CDN serves, hashable by anyone.
 FORMAT = "best[protocol^=http]/bestvideo*+bestaudio/best"
 # File names from the site's own id and format: ASCII only (restrictfilenames) and cut to a
@@ -237,7 +237,7 @@ def fetch(
         "noplaylist": False,
         # A channel or profile link is a playlist of everything it ever posted: its newest
         # entries are kept, not the whole feed.
-        "playlistend": PLAYLIST_LIMIT,
+        "playlistend": PLAYLIST_ENTRIES,
         "overwrites": True,
         # yt-dlp's own downloaders fetch through Net; other programs would not (ytdlp_guard).
         "external_downloader": {"default": "native"},

@@ -28,13 +28,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import Outcome
+from ..net import ANSWER_LIMIT
 
 LIVE = "live stream"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # Native downloaders (HttpFD, HlsFD, DashSegmentsFD, ...) fetch every byte with ydl.urlopen,
 # which embedarc's request handler serves; these are the protocols HttpFD may be given.
 HTTP_PROTOCOLS = {"http", "https"}
-PLAYLIST_LIMIT = 16 * 1024 * 1024  # a 10-hour VOD playlist of 2 s segments is about 2 MB
 
 
 class Declined(Exception):
@@ -151,10 +151,10 @@ def check_download(ydl: Any, info: dict[str, Any], to_stdout: bool) -> dict[str,
     if playlist is None:
         headers = info.get("http_headers") or {}
         with ydl.urlopen(Request(info["url"], headers=headers)) as response:
-            data = response.read(PLAYLIST_LIMIT + 1)
+            data = response.read(ANSWER_LIMIT + 1)  # a 10-hour playlist is about 2 MB
             same_url = response.url == info["url"]
-        if len(data) > PLAYLIST_LIMIT:
-            raise Declined(Outcome.TOO_LARGE, f"HLS playlist larger than {PLAYLIST_LIMIT} bytes")
+        if len(data) > ANSWER_LIMIT:
+            raise Declined(Outcome.TOO_LARGE, f"HLS playlist larger than {ANSWER_LIMIT} bytes")
         text = data.decode("utf-8", "ignore")
     else:
         text, same_url = str(playlist), False
