@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ArchiveError
-from .store import write_error
+from .store import open_nofollow
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _open(path: Path) -> int:
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as e:
-        raise write_error(path, e) from None
-
-
 @contextlib.contextmanager
 def run_lock(root: Path) -> Iterator[int | None]:
     """Hold the archive's run lock; yield None when taken, else the pid of the run holding it.
@@ -53,7 +46,7 @@ def run_lock(root: Path) -> Iterator[int | None]:
     and is simply taken over.
     """
     path = root / LOCK_NAME
-    fd = _open(path)
+    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -76,25 +69,37 @@ def run_lock(root: Path) -> Iterator[int | None]:
 
 
 @contextlib.contextmanager
+def _locked(path: Path, mode: int, *, waiting: str | None = None) -> Iterator[bool]:
+    """The lock file at `path` held in `mode` (shared or exclusive); yields whether it was
+    taken. Taken at once or not at all, unless `waiting` says why to wait for it."""
+    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT)
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is None:
+                yield False
+                return
+            log.info("%s", waiting)
+            fcntl.flock(fd, mode)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
 def writing(root: Path) -> Iterator[None]:
     """Hold the write lock shared, as every command that adds to the archive does.
 
     Many writers at once are fine (SQLite and the store cope); while `remove` or
     `rebuild-index` holds the lock, wait for it: they are short.
     """
-    fd = _open(root / WRITE_LOCK_NAME)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("waiting for a remove or rebuild-index on %s to finish", root)
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    waiting = f"waiting for a remove or rebuild-index on {root} to finish"
+    with _locked(root / WRITE_LOCK_NAME, fcntl.LOCK_SH, waiting=waiting):
+        yield
 
 
 @contextlib.contextmanager
@@ -106,18 +111,10 @@ def exclusive(root: Path, doing: str) -> Iterator[None]:
     with run_lock(root) as busy:
         if busy is not None:
             raise ArchiveError(f"cannot {doing}: run {busy} is working on {root}; try later")
-        fd = _open(root / WRITE_LOCK_NAME)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with _locked(root / WRITE_LOCK_NAME, fcntl.LOCK_EX) as taken:
+            if not taken:
                 raise ArchiveError(
                     f"cannot {doing}: an `embedarc archive` is writing to {root}; try when it"
                     " has finished"
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+                )
+            yield
