@@ -17,7 +17,14 @@ from urllib.parse import urlencode
 
 from ..model import Evidence, Outcome, Tweet, TweetMedia
 from ..net import Net, NetworkError, load_json, retry_hint
-from .twitter import MAX_QUOTE_DEPTH, Answer, _iso, media_items, tombstone_verdict
+from .twitter import (
+    MAX_QUOTE_DEPTH,
+    Answer,
+    _iso,
+    json_answer,
+    media_items,
+    tombstone_verdict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,23 +152,11 @@ class GraphQL:
         except NetworkError as e:
             return Answer("graphql", verdict=Outcome.FAILED, reason=f"graphql: {e}")
         evidence = Evidence(f"{tweet_id}.graphql.json", got.content)
-        if got.status != 200:
-            # A 404 here is a stale query id, not a missing tweet: only the answer's body speaks
-            # of the tweet.
-            return Answer(
-                "graphql",
-                verdict=Outcome.FAILED,
-                reason=f"graphql: HTTP {got.status}{_errors(got.content)}",
-                evidence=evidence,
-                retry_after=retry_hint(got.headers),
-            )
-        try:
-            data = load_json(got.content)
-        except ValueError:
-            return Answer(
-                "graphql", verdict=Outcome.FAILED, reason="graphql: not JSON", evidence=evidence
-            )
-        return read_answer(data, evidence)
+        # A 404 here is a stale query id, not a missing tweet: only the answer's body speaks of
+        # the tweet.
+        detail = _errors(got.content) if got.status != 200 else ""
+        data, failed = json_answer("graphql", got, evidence, detail=detail)
+        return failed if failed is not None else read_answer(data, evidence)
 
 
 class _NoToken(Exception):

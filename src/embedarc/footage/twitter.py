@@ -16,7 +16,7 @@ from typing import Any
 from ..clock import from_epoch, iso
 from ..links import normalise
 from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
-from ..net import Net, NetworkError, load_json, retry_hint
+from ..net import Fetched, Net, NetworkError, load_json, retry_hint
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 FXTWITTER_URL = "https://api.fxtwitter.com"
@@ -223,6 +223,28 @@ def _parsed(
         return Answer(service, verdict=Outcome.FAILED, reason=reason, evidence=evidence)
 
 
+def json_answer(
+    service: str, got: Fetched, evidence: Evidence, *, detail: str = ""
+) -> tuple[Any, Answer | None]:
+    """(the JSON of a 200 answer, None), or (None, the failure for now that any other status
+    or a body that is not JSON is: the service's own trouble, not a word about the tweet)."""
+    if got.status != 200:
+        reason = f"{service}: HTTP {got.status}{detail}"
+        failed = Answer(
+            service,
+            verdict=Outcome.FAILED,
+            reason=reason,
+            evidence=evidence,
+            retry_after=retry_hint(got.headers),
+        )
+        return None, failed
+    try:
+        return load_json(got.content), None
+    except ValueError:
+        not_json = f"{service}: not JSON"
+        return None, Answer(service, verdict=Outcome.FAILED, reason=not_json, evidence=evidence)
+
+
 def ask_syndication(net: Net, tweet_id: str) -> Answer:
     url = f"{SYNDICATION_URL}?id={tweet_id}&token={syndication_token(tweet_id)}"
     try:
@@ -234,21 +256,10 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
         return Answer(
             "syndication", verdict=Outcome.GONE, reason="syndication: 404", evidence=evidence
         )
-    if got.status != 200:
-        # Only a 404 speaks of the tweet; any other status is the service's own trouble.
-        return Answer(
-            "syndication",
-            verdict=Outcome.FAILED,
-            reason=f"syndication: HTTP {got.status}",
-            evidence=evidence,
-            retry_after=retry_hint(got.headers),
-        )
-    try:
-        data = load_json(got.content)
-    except ValueError:
-        return Answer(
-            "syndication", verdict=Outcome.FAILED, reason="syndication: not JSON", evidence=evidence
-        )
+    # Only a 404 speaks of the tweet; any other status is the service's own trouble.
+    data, failed = json_answer("syndication", got, evidence)
+    if failed is not None:
+        return failed
     if not isinstance(data, dict) or not data:
         return Answer(
             "syndication",
