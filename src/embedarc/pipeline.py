@@ -568,7 +568,11 @@ class _Run:
         )
 
     def _identity(self, job: _Job, article: Article) -> tuple[str, str, tuple[str, str] | None]:
-        """(article id, identity, the input and folder of this call that wrote it first)."""
+        """(article id, identity, the input and folder of this call that wrote it first).
+
+        When this call wrote the article already, its record becomes the job's previous one,
+        so this write adds to that one instead of overwriting it.
+        """
         content_sha = hashlib.sha256(article.raw).hexdigest()
         identity = article.canonical_url or f"sha256:{content_sha}"
         article_id = sidecar.short_hash(identity)
