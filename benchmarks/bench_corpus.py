@@ -140,9 +140,14 @@ def page_bytes(folder: Path, page: Page) -> bytes:
     return raw
 
 
+def _tweet_id(post: str | None) -> str | None:
+    """The tweet id of a link's post key ("x:<id>"), else None."""
+    return post.removeprefix("x:") if post and post.startswith("x:") else None
+
+
 def score_page(page: Page, raw: bytes) -> PageScore:
     article = read_html(raw, source=page.name)
-    found = {link.tweet_id for link in article.links if link.tweet_id}
+    found = {tid for link in article.links if (tid := _tweet_id(link.post))}
     expected, ignore, furniture = set(page.expected), set(page.ignore), set(page.furniture)
     extra = found - expected - ignore
     return PageScore(

@@ -184,7 +184,7 @@ def resolving_to(*addresses: str) -> tuple[list[str], Resolver]:
 
 def syndication_answer(web: SimWeb, tweet_id: str) -> dict[str, Any]:
     """What the simulated syndication API says about a tweet, fetched like any client would."""
-    from embedarc.footage.twitter import syndication_token
+    from embedarc.platforms.x.services import syndication_token
 
     with web.client() as client:
         url = "https://cdn.syndication.twimg.com/tweet-result"

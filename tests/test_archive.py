@@ -77,11 +77,11 @@ def test_pic_twitter_link_keeps_tweet_attribution_and_evidence(
     data = sidecar_of(settings.archive_dir, report)
     pic = link_entry(data, "https://pic.twitter.com/8xGo7BYVO3")
     assert pic["attribution"] == "— Aurora Intel (@AuroraIntel) January 4, 2022"
-    assert pic["tweet_id"] == world["aurora"].id
+    assert pic["post"] == f"x:{world['aurora'].id}"
     assert pic["outcome"] == "archived"
     evidence = settings.archive_dir / report.folder / pic["evidence"][0]  # type: ignore[operator]
     assert json.loads(evidence.read_bytes())["id_str"] == world["aurora"].id
-    [video] = [m for m in data["media"] if m["tweet_id"] == world["aurora"].id]
+    [video] = [m for m in data["media"] if m["post"] == f"x:{world['aurora'].id}"]
     assert video["author"] == "@AuroraIntel"
     assert (video["width"], video["height"]) == (640, 360)
     assert video["duration"] > 0.5
@@ -149,7 +149,7 @@ def test_quoted_tweets_media_is_archived_too(simweb: SimWeb, settings: Settings)
 
     data = sidecar_of(settings.archive_dir, report)
     assert {m["sha256"] for m in data["media"]} == {inner.files[0].sha256, outer.files[0].sha256}
-    assert {t["id"] for t in data["tweets"]} == {inner.id, outer.id}
+    assert {t["id"] for t in data["posts"]} == {inner.id, outer.id}
 
 
 def test_video_embed_is_downloaded_directly(simweb: SimWeb, settings: Settings) -> None:
@@ -199,7 +199,7 @@ def test_tweet_syndication_and_fxtwitter_fail_so_graphql_fetches_it(
     assert video["sha256"] == tweet.files[0].sha256
     assert video["method"] == "http"  # the progressive file itself, not through yt-dlp
     assert any("TweetResultByRestId" in r.path for r in simweb.requests)
-    assert data["tweets"][0]["source"] == "graphql"
+    assert data["posts"][0]["source"] == "graphql"
 
 
 def test_redirect_loop_is_recorded_not_followed_forever(simweb: SimWeb, settings: Settings) -> None:
@@ -244,7 +244,7 @@ def test_second_run_downloads_nothing_and_duplicates_no_rows(
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
     counts = {
         name: db[name].count
-        for name in ("articles", "links", "hops", "media", "link_media", "tweets")
+        for name in ("articles", "links", "hops", "media", "link_media", "posts")
     }
     simweb.clear_requests()
 
@@ -301,7 +301,7 @@ def test_index_tables_hold_the_article(simweb: SimWeb, settings: Settings) -> No
     db = sqlite_utils.Database(settings.archive_dir / "index.db")
     [row] = list(db["articles"].rows)
     assert row["folder"] == report.folder and row["canonical_url"] == world["article_url"]
-    assert db.table("tweets").get(world["aurora"].id)["screen_name"] == "AuroraIntel"
+    assert db.table("posts").get(f"x:{world['aurora'].id}")["author"] == "@AuroraIntel"
     hops = list(
         db.query("select h.* from hops h join links l on l.id = h.link_id where l.kind = 'origin'")
     )

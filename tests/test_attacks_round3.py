@@ -21,10 +21,10 @@ import pytest
 
 from embedarc.articles import read_html
 from embedarc.config import Settings
-from embedarc.footage import graphql, twitter
-from embedarc.index import MIGRATIONS, Index
 from embedarc.model import Outcome
 from embedarc.net import Net
+from embedarc.platforms.x import graphql
+from embedarc.platforms.x import services as twitter
 from tests.helpers import (
     db,
     embedarc,
@@ -740,36 +740,3 @@ def test_remove_then_rebuild_index_restores_posts_rows(
     rebuilt = sorted(db(archive_dir)["posts"].rows, key=lambda r: r["key"])
     assert [r for r in before if r["key"] != telegram_key] == rebuilt
     assert quoted_key in {r["key"] for r in rebuilt}
-
-
-def test_an_archive_from_before_the_posts_migration_opens_and_keeps_its_rows(
-    simweb: SimWeb, archive_dir: Path, tmp_path: Path
-) -> None:
-    tweet = make_tweet(simweb, 303, [Photo(64, 48)])
-    (tmp_path / "a.txt").write_text(f"Tweet\n{tweet.status_url}\n")
-    assert embedarc(archive_dir, "archive", str(tmp_path / "a.txt")).exit_code == 0
-    # Take the index back to what the previous release wrote: no posts table, no post columns.
-    names = [m.__name__ for m in MIGRATIONS]
-    assert names[-1] == "m004_posts"
-    old = db(archive_dir)
-    old.execute("drop table posts")
-    for table in ("links", "link_media"):
-        columns = [c.name for c in old[table].columns if c.name != "post"]
-        old.table(table).transform(drop={"post"})
-        assert [c.name for c in old[table].columns] == columns
-    old.execute("delete from _migrations where name = 'm004_posts'")
-    old.conn.commit()
-    counts = {t: old[t].count for t in ("articles", "links", "media", "tweets", "link_media")}
-    old.close()
-
-    with Index(archive_dir / "index.db") as index:
-        assert "posts" in index.db.table_names()
-        assert {t: index.db[t].count for t in counts} == counts
-    result = embedarc(archive_dir, "status")
-    assert result.exit_code == 0, result.output
-    sim = tg.install(simweb)
-    post = sim.post("newchan", 3, "new", WHEN, media=[Photo(64, 48)])
-    (tmp_path / "b.txt").write_text(f"Post\n{post.url}\n")
-    assert embedarc(archive_dir, "archive", str(tmp_path / "b.txt")).exit_code == 0
-    assert {r["key"] for r in db(archive_dir)["posts"].rows} == {"telegram:newchan/3"}
-    assert db(archive_dir)["tweets"].count == counts["tweets"]

@@ -32,7 +32,7 @@ def embed(tweet_id: str, user: str = "someone") -> str:
 
 
 def tweet_ids(html: str) -> set[str]:
-    return {link.tweet_id for link in links_in_html(html) if link.tweet_id}
+    return {link.post.removeprefix("x:") for link in links_in_html(html) if link.post}
 
 
 # --- 1. a layout wrapper named after a sidebar is not a sidebar --------------------------------
@@ -161,9 +161,9 @@ def test_the_posts_of_a_live_blog_are_all_kept() -> None:
 )
 def test_rendered_embed_forms_are_tweet_embeds(rendered: str) -> None:
     links = links_in_html(page("<article>" + TEXT + rendered + "</article>"))
-    tweets = [link for link in links if link.tweet_id]
-    assert [(link.tweet_id, link.kind) for link in tweets] == [
-        ("1234567890123456789", LinkKind.TWEET_EMBED)
+    tweets = [link for link in links if link.post]
+    assert [(link.post, link.kind) for link in tweets] == [
+        ("x:1234567890123456789", LinkKind.TWEET_EMBED)
     ]
 
 
@@ -220,7 +220,7 @@ def test_an_article_read_from_html_carries_the_tweets_of_every_new_form() -> Non
         + "</article></div>"
     )
     article = read_html(html.encode(), source="page.html")
-    assert {link.tweet_id for link in article.links if link.tweet_id} == {"601", "602"}
+    assert {link.post for link in article.links if link.post} == {"x:601", "x:602"}
 
 
 # -- the same shapes served by the simulated web, archived end to end ---------------------
@@ -256,7 +256,7 @@ def test_a_saved_live_blog_page_archives_every_tweet_it_shows_and_no_sidebar_twe
     [report] = run(settings, Input(url, url=url))
 
     data = sidecar_of(settings.archive_dir, report)
-    archived = {e["tweet_id"] for e in data["links"] if e["outcome"] == "archived"}
+    archived = {e["post"].removeprefix("x:") for e in data["links"] if e["outcome"] == "archived"}
     assert archived == {rendered.id, live.id, credit.id}
     assert {m["sha256"] for m in data["media"]} == {
         f.sha256 for t in (rendered, live, credit) for f in t.files

@@ -98,8 +98,8 @@ def test_captured_syndication_answer_and_photo_archive_a_tweet_gone_before_any_l
         f"https://web.archive.org/web/20220104101300/https://pbs.twimg.com/media/{key}.jpg?name=orig"
     )
     assert media["source_url"].startswith("https://web.archive.org/web/20220104101300id_/")
-    assert media["tweet_id"] == tweet.id and media["author"] == f"@{tweet.screen_name}"
-    [recorded] = sidecar["tweets"]
+    assert media["post"] == f"x:{tweet.id}" and media["author"] == f"@{tweet.screen_name}"
+    [recorded] = sidecar["posts"]
     assert recorded["id"] == tweet.id and recorded["text"] == tweet.text
     assert recorded["source"] == "syndication (Wayback Machine)"
     assert f"evidence/{tweet.id}.archived.syndication.json" in entry["evidence"]
@@ -162,7 +162,7 @@ def test_captured_vxtwitter_answer_gives_the_photo(simweb: SimWeb, settings: Set
     assert "vxtwitter answer as captured by Wayback Machine" in entry["reason"]
     [media] = sidecar["media"]
     assert media["sha256"] == tweet.files[0].sha256
-    assert sidecar["tweets"][0]["created_at"] == "2024-03-01T12:00:00Z"
+    assert sidecar["posts"][0]["created_at"] == "2024-03-01T12:00:00Z"
 
 
 def test_old_status_page_capture_gives_the_photo(simweb: SimWeb, settings: Settings) -> None:
@@ -184,7 +184,7 @@ def test_old_status_page_capture_gives_the_photo(simweb: SimWeb, settings: Setti
     [media] = sidecar["media"]  # the photo, not the avatar
     assert media["sha256"] == tweet.files[0].sha256
     assert media["captured_at"] == "2022-01-05T00:00:00Z"
-    [recorded] = sidecar["tweets"]
+    [recorded] = sidecar["posts"]
     assert recorded["text"] == tweet.display_text
 
 

@@ -40,7 +40,7 @@ def test_fxtwitter_answers_when_syndication_fails(simweb: SimWeb, settings: Sett
     [report] = run(settings, text_input(f"fx\n{tweet.status_url}\n"))
 
     data = sidecar_of(settings.archive_dir, report)
-    assert data["tweets"][0]["source"] == "fxtwitter"
+    assert data["posts"][0]["source"] == "fxtwitter"
     assert {m["sha256"] for m in data["media"]} == {tweet.files[0].sha256}
     assert {Path(e).name for e in link_entry(data, tweet.status_url)["evidence"]} == {
         f"{tweet.id}.syndication.json",
@@ -148,7 +148,7 @@ def test_pic_twitter_meta_refresh_page_leads_to_the_tweet(
     [report] = run(settings, text_input(f"m\n{tweet.pic_text}\n"))
 
     entry = link_entry(sidecar_of(settings.archive_dir, report), f"https://{tweet.pic_text}")
-    assert entry["outcome"] == "archived" and entry["tweet_id"] == tweet.id
+    assert entry["outcome"] == "archived" and entry["post"] == f"x:{tweet.id}"
     assert entry["resolution"]["hops"][0]["via"] == "meta"
 
 
@@ -220,7 +220,7 @@ def test_syndication_answer_of_an_unexpected_shape_falls_back_to_fxtwitter(
 
     data = sidecar_of(settings.archive_dir, report)
     assert link_entry(data, tweet.status_url)["outcome"] == "archived"
-    assert data["tweets"][0]["source"] == "fxtwitter"
+    assert data["posts"][0]["source"] == "fxtwitter"
 
 
 def test_a_bug_in_one_link_costs_that_link_not_the_batch(

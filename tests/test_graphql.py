@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from embedarc.config import Settings
-from embedarc.footage.graphql import ENDPOINT, read_answer
-from embedarc.footage.twitter import tombstone_verdict
 from embedarc.model import MediaKind, Outcome, Tweet
+from embedarc.platforms.x.graphql import ENDPOINT, read_answer
+from embedarc.platforms.x.services import tombstone_verdict
 from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, Request, Response, SimWeb, Video, wayback
 from tests.simweb.media import make_jpeg, make_mp4
@@ -176,7 +176,7 @@ def test_photo_tweet_only_graphql_can_answer_keeps_the_photo_at_original_size(
     [media] = data["media"]
     assert media["sha256"] == tweet.files[0].sha256
     assert media["source_url"].endswith("name=orig")
-    assert data["tweets"][0]["source"] == "graphql"
+    assert data["posts"][0]["source"] == "graphql"
     assert f"{tweet.id}.graphql.json" in {Path(e).name for e in entry["evidence"]}
 
 

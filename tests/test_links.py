@@ -260,7 +260,7 @@ def test_tweet_urls_are_found_in_every_pasted_form(pasted: str) -> None:
     link = only(links_in_text(f"As seen in {pasted} yesterday"))
     assert link.url == "https://twitter.com/user/status/1"
     assert link.kind is LinkKind.TWEET
-    assert link.tweet_id == "1"
+    assert link.post == "x:1"
     assert link.raw == pasted
 
 
@@ -543,7 +543,7 @@ def test_anchor_to_a_tweet_carries_its_id() -> None:
     link = only(
         links_in_html(page('<article><a href="https://x.com/u/status/5?s=20">x</a></article>'))
     )
-    assert (link.url, link.tweet_id) == ("https://twitter.com/u/status/5", "5")
+    assert (link.url, link.post) == ("https://twitter.com/u/status/5", "x:5")
 
 
 def test_relative_urls_are_resolved_against_the_base_url() -> None:
@@ -583,7 +583,7 @@ def test_tweet_embed_gives_the_status_url_with_its_attribution() -> None:
     ]
     link = only(embeds)
     assert link.url == "https://twitter.com/AuroraIntel/status/1478470000000000000"
-    assert link.tweet_id == "1478470000000000000"
+    assert link.post == "x:1478470000000000000"
     assert link.attribution == "— Aurora Intel (@AuroraIntel) January 4, 2022"
 
 
@@ -655,9 +655,9 @@ def test_twitter_embed_iframe_becomes_a_tweet_link() -> None:
     )
     link = only(links_in_html(page(f'<article><iframe src="{src}"></iframe></article>')))
     assert link.url == "https://twitter.com/i/web/status/1478470000000000000"
-    assert (link.kind, link.tweet_id, link.raw) == (
+    assert (link.kind, link.post, link.raw) == (
         LinkKind.IFRAME,
-        "1478470000000000000",
+        "x:1478470000000000000",
         src,
     )
 

@@ -19,7 +19,7 @@ from embedarc.verify import verify
 from tests.helpers import html_input, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, TweetSpec, Video
 
-DERIVED = ("articles", "links", "hops", "tweets", "media", "media_sources", "link_media")
+DERIVED = ("articles", "links", "hops", "posts", "media", "media_sources", "link_media")
 STORY_URL = "https://news.example.org/story"
 
 
@@ -155,7 +155,7 @@ def test_remove_takes_out_the_folder_rows_and_media_and_leaves_the_archive_sound
     assert stored(settings.archive_dir).isdisjoint(doomed_media)
     after = counts(settings.archive_dir)
     assert after["articles"] == 1 and after["links"] == kept_counts["links"] - 1
-    assert after["tweets"] == 1 and after["media"] == 1
+    assert after["posts"] == 1 and after["media"] == 1
     assert (settings.archive_dir / str(kept.folder) / "article.json").is_file()
     assert verify(settings.archive_dir).sound
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from embedarc.config import Settings
-from embedarc.footage.graphql import ENDPOINT as GRAPHQL_ENDPOINT
 from embedarc.net import USER_AGENT, Net, NetworkError
+from embedarc.platforms.x.graphql import ENDPOINT as GRAPHQL_ENDPOINT
 from tests.conftest import LoopbackServer, run_embedarc
 from tests.helpers import make_tweet
 from tests.simweb import SimWeb, Video

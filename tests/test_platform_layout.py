@@ -21,7 +21,28 @@ WORDS = {
     "bluesky": ("bluesky", "bsky", "atproto"),
     "telegram": ("telegram", "t.me", "telesco.pe"),
     "mastodon": ("mastodon", "nodeinfo"),
+    "x": ("twitter", "tweet", "tweets", "twimg", "x.com", "fxtwitter", "syndication"),
 }
+# Where X is still named outside its package, each for a reason; a module added here needs one.
+STILL_NAMED = {
+    "x": {
+        # Reading articles: tweet embeds (bylines, the rendered widget, a box beside the body),
+        # X's short links and hosts, and the twitter:title of a page.
+        "urls.py", "links.py", "content.py", "articles.py", "model.py",
+        # Schema 1 sidecars and indexes kept tweets apart: reading and migrating them.
+        "sidecar.py", "index.py",
+        # Web archives captured X's answers and pages in shapes of their own.
+        "footage/archives.py", "footage/memento.py", "footage/wayback.py",
+        # yt-dlp's extractor and X's rate-limit header have X's names.
+        "footage/ytdlp.py", "net.py",
+        # `fxtwitter`, the setting that allows a third party to be asked (config key, option).
+        "config.py", "cli/options.py", "footage/collect.py", "linkrot.py",
+        # doctor asks X's services about a tweet that exists; help texts speak of tweets.
+        "doctor.py", "cli/main.py", "cli/archive.py", "cli/job.py",
+        # Hosts a fediverse path shape is never taken from.
+        "platforms/mastodon.py",
+    },
+}  # fmt: skip
 
 
 def code_tokens(path: Path) -> str:
@@ -43,12 +64,16 @@ def test_every_registered_platform_has_its_words_listed() -> None:
 @pytest.mark.parametrize("site", sorted(WORDS))
 def test_no_module_outside_a_platform_names_its_site(site: str) -> None:
     own = SRC / "platforms" / f"{site}.py"
+    package = SRC / "platforms" / site
     registry = SRC / "platforms" / "__init__.py"
-    assert own.is_file()
+    assert own.is_file() or package.is_dir()
     offenders = [
-        str(path.relative_to(SRC))
+        path.relative_to(SRC).as_posix()
         for path in sorted(SRC.rglob("*.py"))
         if path not in (own, registry)
+        and not path.is_relative_to(package)
         and any(named(word, code_tokens(path)) for word in WORDS[site])
     ]
-    assert offenders == [], f"{site} is named outside its module: {offenders}"
+    still = STILL_NAMED.get(site, set())
+    assert [o for o in offenders if o not in still] == [], f"{site} is named outside: {offenders}"
+    assert still <= set(offenders), f"no longer named, take off the list: {still - set(offenders)}"

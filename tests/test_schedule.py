@@ -22,7 +22,8 @@ from tests.helpers import (
     rss,
     serve_feed,
 )
-from tests.simweb import Request, Response, SimWeb
+from tests.simweb import Photo, Request, Response, SimWeb
+from tests.simweb.telegram import install as tg_install
 
 WHEN = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -300,7 +301,7 @@ def test_check_records_links_that_died_and_status_alerts(
     assert status.exit_code == 1 and report["dead"] == 1
     [row] = list(db(archive_dir)["link_checks"].rows)
     assert row["last_alive"] and row["first_dead"] and row["alive"] == 0
-    assert json.loads(row["detail"])["tweet"] == "alive"
+    assert json.loads(row["detail"])["post"] == "alive"
 
 
 def test_check_asks_each_tweet_once(simweb: SimWeb, archive_dir: Path, tmp_path: Path) -> None:
@@ -441,3 +442,23 @@ def test_an_unreadable_dropped_file_is_reported_once_then_left_alone(
     assert second.exit_code == 0
     [item] = list(db(archive_dir)["source_items"].rows)
     assert item["state"] == "rejected"
+
+
+def test_check_asks_a_platform_whether_its_post_is_still_there(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    sim = tg_install(simweb)
+    post = sim.post("rotting", 7, "soon gone", datetime(2024, 3, 1, tzinfo=UTC), [Photo(64, 48)])
+    (tmp_path / "a.txt").write_text(f"Will rot\n{post.url}\n")
+    assert embedarc(archive_dir, "archive", str(tmp_path / "a.txt")).exit_code == 0
+    alive = embedarc(archive_dir, "check", "--json")
+    sim.deleted("rotting", 7)
+    simweb.clear_requests()
+
+    dead = embedarc(archive_dir, "check", "--json")
+
+    assert alive.exit_code == 0 and json.loads(alive.output)["alive"] == 1
+    assert dead.exit_code == 1 and json.loads(dead.output)["newly_dead"] == [post.url]
+    [row] = list(db(archive_dir)["link_checks"].rows)
+    assert json.loads(row["detail"])["post"] == "dead"
+    assert [r.url for r in simweb.requests if r.host == "t.me"] == [f"{post.url}?embed=1&mode=tme"]

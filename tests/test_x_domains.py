@@ -134,5 +134,5 @@ def test_short_link_to_a_mirror_stops_at_the_mirror_url(simweb: SimWeb, settings
     data = sidecar_of(settings.archive_dir, report)
     entry = link_entry(data, "https://t.co/MirRor62")
     assert entry["outcome"] == "archived", entry["reason"]
-    assert entry["resolution"]["tweet_id"] == tweet.id
+    assert entry["post"] == f"x:{tweet.id}"
     assert simweb.requests_to("nitter.poast.org") == []

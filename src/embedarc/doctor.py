@@ -128,7 +128,7 @@ def _reachable(net: Net, name: str, url: str) -> Finding:
 
 
 def _tweet_service(net: Net, name: str) -> Finding:
-    from .footage import twitter
+    from .platforms.x import services as twitter
 
     if name == "fxtwitter":
         answer = twitter.ask_fxtwitter(net, PROBE_TWEET, None)

@@ -218,11 +218,43 @@ def m004_posts(db: sqlite_utils.Database) -> None:
     db.table("link_media").add_column("post", str)
 
 
+def m005_tweets_as_posts(db: sqlite_utils.Database) -> None:
+    """Tweets are posts of the site `x`: the `tweets` table's rows move to `posts` (the
+    handle written `@name`, as X writes it), and the `tweet_id` of links and linked files
+    becomes their `post` ("x:<id>"); the table and the columns go."""
+    if db.table("tweets").exists():
+        db.execute(
+            """
+            insert or ignore into posts
+                (key, site, id, url, author, author_name, text, created_at, source, quoted)
+            select 'x:' || id, 'x', id,
+                   'https://twitter.com/' || coalesce(nullif(screen_name, ''), 'i/web')
+                       || '/status/' || id,
+                   case when screen_name != '' then '@' || screen_name end,
+                   name, text, created_at, source,
+                   case when quoted_id != '' then 'x:' || quoted_id end
+            from tweets where id is not null and id != ''
+            """
+        )
+        db.table("tweets").drop()
+    for table in ("links", "link_media"):
+        if "tweet_id" not in db.table(table).columns_dict:
+            continue
+        db.execute(
+            f"update [{table}] set post = 'x:' || tweet_id"
+            " where post is null and tweet_id is not null and tweet_id != ''"
+        )
+        # SQLite before 3.35 cannot drop a column: there it stays, unused.
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute(f"alter table [{table}] drop column tweet_id")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_operational_state,
     m003_source_item_retries,
     m004_posts,
+    m005_tweets_as_posts,
 ]
 
 DERIVED_TABLES = [
@@ -231,7 +263,6 @@ DERIVED_TABLES = [
     "links",
     "media_sources",
     "media",
-    "tweets",
     "posts",
     "articles",
 ]
@@ -423,22 +454,6 @@ class Index:
                     },
                     pk="url",
                 )
-            for tweet in sidecar.get("tweets", []):
-                self.db.table("tweets").upsert(
-                    {
-                        k: tweet.get(k)
-                        for k in (
-                            "id",
-                            "screen_name",
-                            "name",
-                            "text",
-                            "created_at",
-                            "source",
-                            "quoted_id",
-                        )
-                    },
-                    pk="id",
-                )
             for post in sidecar.get("posts", []):
                 self.db.table("posts").upsert({k: post.get(k) for k in POST_COLUMNS}, pk="key")
             for link in sidecar["links"]:
@@ -464,7 +479,6 @@ class Index:
                 "reason": link.get("reason"),
                 "final_url": resolution.get("final_url"),
                 "stop": resolution.get("stop"),
-                "tweet_id": link.get("tweet_id"),
                 "post": link.get("post"),
                 "resolved_at": link.get("resolved_at"),
             },
@@ -485,7 +499,6 @@ class Index:
                 {
                     "link_id": link_id,
                     "sha256": media["sha256"],
-                    "tweet_id": media.get("tweet_id"),
                     "post": media.get("post"),
                     "kind": media.get("kind"),
                 },
@@ -502,10 +515,8 @@ class Index:
                 if self.db.table(name).exists():
                     self.db.execute(f"delete from [{name}]")
 
-    def delete_article(
-        self, article_id: str, *, media: tuple[str, ...] = (), tweets: tuple[str, ...] = ()
-    ) -> None:
-        """Delete an article's rows, and the media and tweet rows named, in one transaction.
+    def delete_article(self, article_id: str, *, media: tuple[str, ...] = ()) -> None:
+        """Delete an article's rows, and the media rows named, in one transaction.
 
         Its retry schedule and link checks go too; a source item that brought it stays, so a
         removed article is not archived again by the next run.
@@ -522,8 +533,6 @@ class Index:
             for sha in media:
                 self.db.execute("delete from media_sources where sha256 = ?", [sha])
                 self.db.execute("delete from media where sha256 = ?", [sha])
-            for tweet_id in tweets:
-                self.db.execute("delete from tweets where id = ?", [tweet_id])
             # Posts no link cites any more go with the last article citing them; a post that
             # one left quotes or reposts stays.
             self.db.execute(
@@ -533,9 +542,9 @@ class Index:
                 " and key not in (select reposted from posts where reposted is not null)"
             )
 
-    def referenced_elsewhere(self, article_id: str) -> tuple[set[str], set[str]]:
-        """(media sha256s, tweet ids) that links of other articles than this one point at."""
-        media = {
+    def referenced_elsewhere(self, article_id: str) -> set[str]:
+        """The media sha256s that links of other articles than this one point at."""
+        return {
             row["sha256"]
             for row in self.db.query(
                 "select distinct lm.sha256 from link_media lm join links l on l.id = lm.link_id"
@@ -543,12 +552,3 @@ class Index:
                 [article_id],
             )
         }
-        tweets = {
-            row["tweet_id"]
-            for row in self.db.query(
-                "select distinct tweet_id from links where article_id != ?"
-                " and tweet_id is not null",
-                [article_id],
-            )
-        }
-        return media, tweets

@@ -1,8 +1,9 @@
 """`check`: re-test what was archived, cheaply, and record which originals have since died.
 
 Per archived link three things are asked, each with one small request: the link itself (does
-it still lead where it led: one request, no redirects followed), its tweet (one syndication
-call per tweet), and each media URL (HEAD, or a one-byte ranged GET where HEAD is refused).
+it still lead where it led: one request, no redirects followed), its post (the cheapest
+question its site allows: one syndication call per tweet), and each media URL (HEAD, or a
+one-byte ranged GET where HEAD is refused).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import platforms
 from .clock import iso, utcnow
 from .config import Settings
-from .footage import twitter
 from .index import Index
 from .model import Outcome
 from .net import Net, NetworkError
@@ -32,7 +33,7 @@ class Check:
     link_id: str
     article_id: str
     url: str
-    parts: dict[str, str]  # "link", "tweet", "media <url>" -> alive | dead | unknown
+    parts: dict[str, str]  # "link", "post", "media <url>" -> alive | dead | unknown
 
     @property
     def verdict(self) -> str:
@@ -68,9 +69,10 @@ def _by_status(status: int) -> str:
 
 
 class _Checker:
-    def __init__(self, net: Net) -> None:
+    def __init__(self, net: Net, settings: Settings) -> None:
         self.net = net
-        self._tweets = Once()
+        self._posts = Once()
+        self.session = platforms.Session(cookies=settings.cookies, third_parties=settings.fxtwitter)
         self.problems: list[str] = []  # list.append is atomic: workers share it
 
     def _unknown(self, why: str) -> str:
@@ -95,18 +97,24 @@ class _Checker:
                 return DEAD  # it leads somewhere else now
         return verdict
 
-    def tweet(self, tweet_id: str) -> str:
-        """One syndication call per tweet, however many links point at it."""
+    def post(self, key: str, url: str) -> str:
+        """One question per post (as cheap as its site allows), however many links cite it."""
 
         def ask() -> str:
-            answer = twitter.ask_syndication(self.net, tweet_id)
-            if answer.tweet is not None:
+            site, _, post_id = key.partition(":")
+            try:
+                platform = platforms.platform(site)
+            except StopIteration:
+                return self._unknown(f"post {key}: no platform {site!r} in this release")
+            ref = platforms.PostRef(site, post_id, url)
+            answer = platform.alive(self.net, ref, self.session)
+            if answer.post is not None:
                 return ALIVE
-            if answer.verdict is Outcome.GONE:
+            if answer.outcome is Outcome.GONE:
                 return DEAD
-            return self._unknown(f"tweet {tweet_id}: {answer.reason}")
+            return self._unknown(f"post {key}: {answer.reason}")
 
-        return self._tweets(tweet_id, ask)
+        return self._posts(key, ask)
 
     def media(self, url: str) -> str:
         try:
@@ -126,7 +134,8 @@ class _Checker:
 def _targets(index: Index) -> list[dict[str, Any]]:
     rows = index.db.query(
         f"""
-        select l.id, l.article_id, l.url, l.tweet_id, l.kind,
+        select l.id, l.article_id, l.url, l.post, l.kind,
+               (select p.url from posts p where p.key = l.post) post_url,
                (select json_object('status', h.status, 'location', h.location) from hops h
                  where h.link_id = l.id and h.n = 0) first_hop,
                (select json_group_array(s.url) from link_media lm join media_sources s
@@ -143,15 +152,15 @@ def check(
     """Re-test every archived link and record when each was last seen alive and first seen dead."""
     targets = _targets(index)
     with Net(settings) as net, ThreadPoolExecutor(settings.concurrency) as pool:
-        checker = _Checker(net)
+        checker = _Checker(net, settings)
 
         def one(row: dict[str, Any]) -> Check:
             parts: dict[str, str] = {}
             first_hop = json.loads(row["first_hop"]) if row["first_hop"] else None
             if first_hop and first_hop.get("status") is not None:
                 parts["link"] = checker.link(row["url"], first_hop)
-            if row["tweet_id"]:
-                parts["tweet"] = checker.tweet(row["tweet_id"])
+            if row["post"]:
+                parts["post"] = checker.post(row["post"], row["post_url"] or row["url"])
             for url in json.loads(row["media"] or "[]"):
                 parts[f"media {url}"] = checker.media(url)
             if on_progress:

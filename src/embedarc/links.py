@@ -73,14 +73,14 @@ def _link(
     """A Link for url, its kind judged from the URL unless given; raw defaults to url."""
     raw = url if raw is None else raw
     url = normalise(url)
-    ref = tweet_ref(url)
+    ref = platforms.claims(url)
     return Link(
         url=url,
         kind=kind or _kind(url),
         raw=raw,
         found_in=found_in,
         attribution=attribution,
-        tweet_id=ref[1] if ref else None,
+        post=ref.key if ref else None,
     )
 
 

@@ -34,8 +34,8 @@ def _unusable(data: dict[str, Any]) -> str | None:
     for key in (*_ARTICLE_KEYS, "archived_at"):
         if key not in article:
             return f"the article has no {key}"
-    if not isinstance(data.get("links", []), list) or not isinstance(data.get("tweets", []), list):
-        return "links or tweets are not lists"
+    if not isinstance(data.get("links", []), list) or not isinstance(data.get("posts", []), list):
+        return "links or posts are not lists"
     for media in data.get("media", []):
         if not all(k in media for k in ("sha256", "source_url", "fetched_at")):
             return "a media entry lacks sha256, source_url or fetched_at"
@@ -179,11 +179,6 @@ def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
     return media
 
 
-def _tweet_ids(data: dict[str, Any] | None) -> set[str]:
-    tweets = (data or {}).get("tweets", [])
-    return {str(t["id"]) for t in tweets if isinstance(t, dict) and t.get("id")}
-
-
 def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Removal:
     """Take an article out: its folder, its index rows, and stored files nothing else cites.
 
@@ -203,25 +198,20 @@ def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
     data = target.data
     article_id = str((data or {}).get("article", {}).get("id") or "")
     mine = _media_of(target.folder, data)
-    my_tweets = _tweet_ids(data)
 
     other_media: set[str] = set()
-    other_tweets: set[str] = set()
     for folder in article_folders(root):
         if folder == target.folder:
             continue
         other, _ = read_sidecar(folder)
         other_media |= set(_media_of(folder, other))
-        other_tweets |= _tweet_ids(other)
     index = Index.for_reading(root / INDEX_NAME) if dry_run else Index(root / INDEX_NAME)
     try:
         if not article_id:  # a folder without a usable sidecar may still have index rows
             folder_name = target.folder.relative_to(root).as_posix()
             rows = index.db.table("articles").rows_where("folder = ?", [folder_name], limit=1)
             article_id = next((str(row["id"]) for row in rows), "")
-        indexed_media, indexed_tweets = index.referenced_elsewhere(article_id)
-        other_media |= indexed_media
-        other_tweets |= indexed_tweets
+        other_media |= index.referenced_elsewhere(article_id)
         gone = {sha: path for sha, path in mine.items() if sha not in other_media}
         removal = Removal(
             article_id=article_id,
@@ -241,11 +231,7 @@ def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
             store.refuse_links(root / stored_path)
         # The index first: interrupted after it, the folder is still there to remove again.
         if article_id:
-            index.delete_article(
-                article_id,
-                media=tuple(sorted(gone)),
-                tweets=tuple(sorted(my_tweets - other_tweets)),
-            )
+            index.delete_article(article_id, media=tuple(sorted(gone)))
     finally:
         index.close()
     _delete_folder(root, target.folder)

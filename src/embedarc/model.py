@@ -68,7 +68,7 @@ class Link:
     raw: str = ""  # as it appeared in the input
     found_in: str = "article"  # "article", or "origin" for the original page's embeds
     attribution: str | None = None  # "— Name (@handle) date" of an embedded tweet
-    tweet_id: str | None = None  # when the URL itself names a tweet
+    post: str | None = None  # "site:id" when the URL itself names a platform's post
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Stop(enum.StrEnum):
     """Why resolution stopped where it did."""
 
     FINAL = "final"  # a page or file that leads nowhere else
-    TWEET = "tweet"  # a tweet status URL: the id is all that is needed
+    TWEET = "tweet"  # a tweet status URL, as releases before tweets were posts recorded it
     POST = "post"  # a post a registered platform claims: its API says the rest
     EXTRACTOR = "extractor"  # a URL yt-dlp has a dedicated extractor for
     LOOP = "loop"
@@ -125,7 +125,6 @@ class Resolution:
     stop: Stop
     status: int | None = None  # of the last answer
     content_type: str | None = None  # of the last answer
-    tweet_id: str | None = None
     error: str | None = None
     retry_after: str | None = None
 
@@ -187,9 +186,8 @@ class MediaFile:
     height: int | None = None
     duration: float | None = None
     headers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
-    tweet_id: str | None = None
     author: str | None = None
-    kind: str | None = None  # photo/video/gif for tweet media
+    kind: str | None = None  # photo/video/gif/audio for a post's media
     remuxed: bool = False
     tool: str | None = None  # "yt-dlp 2026.10.26" when yt-dlp fetched it
     post: str | None = None  # "site:id" of the platform post it belongs to
@@ -218,7 +216,6 @@ class LinkResult:
     resolution: Resolution | None = None
     reason: str | None = None
     media: tuple[MediaFile, ...] = ()
-    tweet: Tweet | None = None
     evidence: tuple[Evidence, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    post: Any = None  # a platforms.Post: the post of a registered platform the link led to
+    post: Any = None  # a platforms.Post: the post the link led to

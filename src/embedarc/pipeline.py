@@ -309,11 +309,11 @@ class _Run:
                     canonical_url=job.article.canonical_url
                 )
             job.links = self._links(job)
-            for tweet in (job.previous or {}).get("tweets", []):
+            for post in (job.previous or {}).get("posts", []):
                 # What an earlier lookup found: Wayback captures to look for if it is gone now.
-                urls = [m["url"] for m in tweet.get("media", []) if m.get("url")]
+                urls = [m["url"] for m in post.get("media", []) if m.get("url")]
                 if urls:
-                    self.collector.tweet_media.setdefault(tweet["id"], urls)
+                    self.collector.post_media.setdefault(post["key"], urls)
         except Exception as e:  # a bug must not lose the rest of the batch
             if self.cancelled.is_set():  # Ctrl-C closed what it was using: not a bug
                 job.error = "interrupted"
@@ -358,7 +358,7 @@ class _Run:
                 self.collector.net, url, max_hops=self.settings.max_hops
             )
             res = followed.resolution
-            transient = res.stop not in (Stop.FINAL, Stop.TWEET, Stop.EXTRACTOR) and (
+            transient = res.stop not in (Stop.FINAL, Stop.POST, Stop.EXTRACTOR) and (
                 stop_outcome(res)[0] is Outcome.FAILED
             )
             if not transient or tries >= self.settings.retries:
@@ -529,7 +529,7 @@ class _Run:
         # The retry schedule, the files and the index rows change together or not at all.
         with self.index.write():
             entries = self.book.settle(entries, article_id=article_id, fresh=fresh)
-            media, tweets, posts = self._gather(job, results, entries, folder, changes)
+            media, posts = self._gather(job, results, entries, folder, changes)
             data = sidecar.build(
                 article,
                 article_id=article_id,
@@ -541,7 +541,6 @@ class _Run:
                 earlier_originals=earlier,
                 links=entries,
                 media=list(media.values()),
-                tweets=list(tweets.values()),
                 posts=list(posts.values()),
                 ytdlp_version=ytdlp.version(),  # from the package metadata: no import
             )
@@ -639,21 +638,18 @@ class _Run:
         entries: list[dict[str, Any]],
         folder: Path,
         changes: Changes,
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        """Write the evidence and link the media into the folder: (media, tweets, posts) for
-        the sidecar, this run's merged over what the folder held before."""
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Write the evidence and link the media into the folder: (media, posts) for the
+        sidecar, this run's merged over what the folder held before."""
         previous = job.previous or {}
         media: dict[str, dict[str, Any]] = {}
         prior_media = {m["sha256"]: m for m in previous.get("media", [])}
-        tweets: dict[str, dict[str, Any]] = {t["id"]: t for t in previous.get("tweets", [])}
         posts: dict[str, dict[str, Any]] = {p["key"]: p for p in previous.get("posts", [])}
         for result in results:
             for evidence in result.evidence:
                 self.store.write_file(folder / "evidence" / evidence.name, evidence.data, changes)
             for item in result.media:
                 media[item.sha256] = sidecar.media_entry(item)
-            for tweet in sidecar.tweet_entries(result.tweet):
-                tweets[tweet["id"]] = tweet
             for post in sidecar.post_entries(result.post):
                 posts[post["key"]] = post
         for entry in entries:
@@ -663,7 +659,7 @@ class _Run:
         for entry_media in media.values():
             linked = self.store.link_media(folder, self.store.root / entry_media["path"], changes)
             entry_media["article_path"] = self.store.relative(linked)
-        return media, tweets, posts
+        return media, posts
 
 
 def _own_links(article: Article, limit: int) -> list[Link]:

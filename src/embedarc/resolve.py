@@ -12,7 +12,7 @@ import httpx
 from . import platforms
 from .clock import now
 from .errors import BadURL, TooLarge
-from .links import html_meta_refresh, tweet_ref, unwrap
+from .links import html_meta_refresh, unwrap
 from .media import HLS_TYPES, may_be_media
 from .model import Hop, Resolution, Stop
 from .net import Net, NetworkError, Refused, media_type, read_limited, redact, retry_hint
@@ -41,21 +41,21 @@ def resolve(
     max_hops: int,
     stop_at: Callable[[str], bool] = lambda _url: False,
     on_media: Callable[[httpx.Response], T] | None = None,
-    posts: bool = True,
+    skip_site: str | None = None,
 ) -> Followed[T]:
     """Follow `url` until it stops leading elsewhere.
 
-    Stops before requesting a tweet status URL or a URL `stop_at` claims. When the chain ends
-    on a non-HTML answer, `on_media` gets the open response, so a direct file is downloaded
-    by the same request that found it. A hop the address guard refuses ends the chain with
-    `Stop.REFUSED` and the reason, a URL no request can be made for (malformed, a redirect to
-    data: or javascript:) with `Stop.BAD_URL`; an HTML page larger than `max_article_size`
-    with an error. With `posts` False, URLs a platform claims are followed like any other
-    (the platform found the URL was not one of its posts).
+    Stops before requesting a URL a platform claims as a post, or one `stop_at` claims. When
+    the chain ends on a non-HTML answer, `on_media` gets the open response, so a direct file
+    is downloaded by the same request that found it. A hop the address guard refuses ends the
+    chain with `Stop.REFUSED` and the reason, a URL no request can be made for (malformed, a
+    redirect to data: or javascript:) with `Stop.BAD_URL`; an HTML page larger than
+    `max_article_size` with an error. URLs the platform `skip_site` claims are followed like
+    any other (it found the URL was not one of its posts).
     """
     chain = _Chain(url)
     while True:
-        stop = chain.stop_before(max_hops=max_hops, stop_at=stop_at, posts=posts)
+        stop = chain.stop_before(max_hops=max_hops, stop_at=stop_at, skip_site=skip_site)
         if stop is not None:
             return Followed(stop)
         started = now()
@@ -98,7 +98,7 @@ class _Chain:
         )
 
     def stop_before(
-        self, *, max_hops: int, stop_at: Callable[[str], bool], posts: bool
+        self, *, max_hops: int, stop_at: Callable[[str], bool], skip_site: str | None
     ) -> Resolution | None:
         """Where the chain ends without a request to its current URL, or None to ask it.
 
@@ -106,10 +106,8 @@ class _Chain:
         """
         while True:
             current = self.current
-            ref = tweet_ref(current)
-            if ref is not None:
-                return self.done(Stop.TWEET, tweet_id=ref[1])
-            if posts and platforms.claims(current) is not None:
+            ref = platforms.claims(current)
+            if ref is not None and ref.site != skip_site:
                 return self.done(Stop.POST)
             target = unwrap(current)
             if target is None:

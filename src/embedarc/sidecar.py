@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, platforms
-from .model import Article, LinkResult, MediaFile, Stop, Tweet
+from .model import Article, LinkResult, MediaFile, Stop
 from .platforms import Post
 
 SIDECAR = "article.json"
-SCHEMA = 1
+# 2: tweets are posts of the site "x" (the `tweets` list and `tweet_id` keys are gone)
+SCHEMA = 2
+TWEETS_SITE = "x"  # the site the tweets of schema 1 sidecars are posts of
 
 
 def short_hash(*parts: str, length: int = 16) -> str:
@@ -22,36 +24,6 @@ def short_hash(*parts: str, length: int = 16) -> str:
 
 def media_entry(media: MediaFile) -> dict[str, Any]:
     return dataclasses.asdict(media)
-
-
-def tweet_entries(tweet: Tweet | None) -> list[dict[str, Any]]:
-    """The tweet, the original it retweets and the tweet it quotes, flat, media described by URL."""
-    entries: list[dict[str, Any]] = []
-    while tweet is not None:
-        if tweet.retweeted is not None:
-            entries.append(
-                {
-                    **tweet_entries(dataclasses.replace(tweet, retweeted=None, quoted=None))[0],
-                    "retweeted_id": tweet.retweeted.id,
-                }
-            )
-            tweet = tweet.retweeted
-            continue
-        entries.append(
-            {
-                "id": tweet.id,
-                "url": tweet.url,
-                "screen_name": tweet.screen_name,
-                "name": tweet.name,
-                "text": tweet.text,
-                "created_at": tweet.created_at,
-                "source": tweet.source,
-                "quoted_id": tweet.quoted.id if tweet.quoted else None,
-                "media": [dataclasses.asdict(m) for m in tweet.media],
-            }
-        )
-        tweet = tweet.quoted
-    return entries
 
 
 def post_entries(post: Post | None) -> list[dict[str, Any]]:
@@ -108,10 +80,8 @@ def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict
         "kind": str(link.kind),
         "found_in": link.found_in,
         "attribution": link.attribution,
-        "post": _post_key(result),
-        "tweet_id": (result.tweet.id if result.tweet else None)
-        or link.tweet_id
-        or (result.resolution.tweet_id if result.resolution else None),
+        # A link that failed before it was followed names its post by its URL alone.
+        "post": _post_key(result) if result.resolution is not None else link.post,
         "outcome": str(result.outcome),
         "reason": result.reason,
         "resolved_at": resolved_at,
@@ -119,7 +89,6 @@ def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict
         "media": [
             {
                 "sha256": m.sha256,
-                "tweet_id": m.tweet_id,
                 "post": m.post,
                 "kind": m.kind,
                 "source_url": m.source_url,
@@ -143,7 +112,6 @@ def build(
     earlier_originals: list[dict[str, str]] | None = None,
     links: list[dict[str, Any]],
     media: list[dict[str, Any]],
-    tweets: list[dict[str, Any]],
     ytdlp_version: str | None,
     posts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -172,7 +140,6 @@ def build(
             "links_skipped": article.links_skipped,  # over --max-links: neither kept nor followed
         },
         "links": links,
-        "tweets": tweets,
         "posts": posts or [],
         "media": media,
     }
@@ -182,13 +149,89 @@ def dumps(sidecar: dict[str, Any]) -> bytes:
     return (json.dumps(sidecar, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
 
-def read(folder: Path) -> dict[str, Any] | None:
-    """The folder's sidecar, or None when there is none or it cannot be parsed."""
+def load(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the folder's sidecar in the current schema, None), or (None, why it cannot be used)."""
     try:
-        data = json.loads((folder / SIDECAR).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = json.loads((folder / SIDECAR).read_bytes())
+    except FileNotFoundError:
+        return None, f"no {SIDECAR}"
+    except OSError as e:
+        return None, f"{SIDECAR} cannot be read: {e.strerror}"
+    except ValueError as e:
+        return None, f"{SIDECAR} is not valid JSON: {e}"
+    if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
+        return None, f"{SIDECAR} has no article"
+    if not isinstance(data.get("media", []), list) or not all(
+        isinstance(m, dict) for m in data.get("media", [])
+    ):
+        return None, f"{SIDECAR} has a malformed media list"
+    return upgrade(data), None
+
+
+def read(folder: Path) -> dict[str, Any] | None:
+    """The folder's sidecar in the current schema, or None when there is none or it is unusable."""
+    return load(folder)[0]
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar of an earlier schema as the current one says it, nothing lost; the file on
+    disk is left as it was written (rewritten only when the article is archived again).
+
+    Schema 1 kept tweets apart: a `tweets` list (screen_name, name, quoted_id, retweeted_id)
+    and `tweet_id` keys on links and media. They become posts of the site "x" and `post` keys.
+    """
+    if data.get("schema", 1) != 1 or "tweets" not in data:
+        return data
+    data = dict(data)
+    tweets = data.pop("tweets")
+    posts = [p for p in data.get("posts") or [] if isinstance(p, dict)]
+    known = {p.get("key") for p in posts}
+    for tweet in tweets if isinstance(tweets, list) else []:
+        if isinstance(tweet, dict) and tweet.get("id") and _key(tweet["id"]) not in known:
+            posts.append(_tweet_as_post(tweet))
+            known.add(_key(tweet["id"]))
+    data["posts"] = posts
+    for name in ("links", "media"):
+        if isinstance(data.get(name), list):
+            data[name] = [_with_post(entry) for entry in data[name]]
+    data["schema"] = SCHEMA
+    return data
+
+
+def _key(tweet_id: Any) -> str:
+    return f"{TWEETS_SITE}:{tweet_id}"
+
+
+def _tweet_as_post(tweet: dict[str, Any]) -> dict[str, Any]:
+    name = tweet.get("screen_name")
+    return {
+        "key": _key(tweet["id"]),
+        "site": TWEETS_SITE,
+        "id": str(tweet["id"]),
+        "url": tweet.get("url"),
+        "author": f"@{name}" if name else None,
+        "author_name": tweet.get("name"),
+        "text": tweet.get("text"),
+        "created_at": tweet.get("created_at"),
+        "source": tweet.get("source"),
+        "origin_url": None,
+        "quoted": _key(tweet["quoted_id"]) if tweet.get("quoted_id") else None,
+        "reposted": _key(tweet["retweeted_id"]) if tweet.get("retweeted_id") else None,
+        "media": tweet.get("media") or [],
+    }
+
+
+def _with_post(entry: Any) -> Any:
+    """A link or media entry with `post` for its `tweet_id` (its media entries too)."""
+    if not isinstance(entry, dict):
+        return entry
+    entry = dict(entry)
+    tweet_id = entry.pop("tweet_id", None)
+    if tweet_id and not entry.get("post"):
+        entry["post"] = _key(tweet_id)
+    if isinstance(entry.get("media"), list):
+        entry["media"] = [_with_post(m) for m in entry["media"]]
+    return entry
 
 
 def earlier_originals(previous: dict[str, Any] | None, original: str) -> list[dict[str, str]]:

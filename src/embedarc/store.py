@@ -7,7 +7,7 @@ archive/
     article.txt | article.html   the article's original bytes
     origin.html                  the original page the article came from, when resolved
     article.json                 the sidecar: everything known about the folder
-    evidence/                    raw answers of the services (tweet lookups)
+    evidence/                    raw answers of the services asked about posts
     media/<sha256>.<ext>         links to the store (hard links where possible)
   tmp/                           partial downloads; safe to delete when nothing runs
 

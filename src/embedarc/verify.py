@@ -8,7 +8,6 @@ keeps up with the disk, and each inode once: hard links in article folders cost 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import sidecar
 from .errors import ArchiveError
 from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
@@ -88,21 +88,7 @@ def inside(root: Path, relative: object) -> Path | None:
 
 def read_sidecar(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
     """(sidecar, None), or (None, why it cannot be used)."""
-    try:
-        data = json.loads((folder / SIDECAR).read_bytes())
-    except FileNotFoundError:
-        return None, f"no {SIDECAR}"
-    except OSError as e:
-        return None, f"{SIDECAR} cannot be read: {e.strerror}"
-    except ValueError as e:
-        return None, f"{SIDECAR} is not valid JSON: {e}"
-    if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
-        return None, f"{SIDECAR} has no article"
-    if not isinstance(data.get("media", []), list) or not all(
-        isinstance(m, dict) for m in data.get("media", [])
-    ):
-        return None, f"{SIDECAR} has a malformed media list"
-    return data, None
+    return sidecar.load(folder)
 
 
 def article_folders(root: Path) -> list[Path]:

@@ -77,7 +77,7 @@ def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> No
 @output_options
 @handle_errors
 def rebuild_index_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
-    """Rebuild the index's article, link, media and tweet tables from the sidecars.
+    """Rebuild the index's article, link, media and post tables from the sidecars.
 
     Tables that do not come from sidecars (sources, retries, ...) are kept. A sidecar that
     cannot be read is reported and skipped.

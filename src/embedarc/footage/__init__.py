@@ -1,1 +1,1 @@
-"""One module per kind of source of footage: tweets, yt-dlp, direct files."""
+"""The stages that fetch footage: the collector, yt-dlp, direct files, web archives."""

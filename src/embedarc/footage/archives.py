@@ -28,9 +28,11 @@ from selectolax.lexbor import LexborHTMLParser
 from ..errors import FetchFailed, TooLarge
 from ..model import Evidence, MediaFile, MediaKind, Tweet, TweetMedia
 from ..net import Net, NetworkError
+from ..platforms import Post, PostRef, x
+from ..platforms.x import services as twitter
 from ..store import Store
 from ..urls import normalise
-from . import memento, twitter, wayback
+from . import memento, wayback
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,14 @@ class Recovered:
     def archives(self) -> set[str]:
         return {str(f.archive) for f in self.files if f.archive}
 
+    @property
+    def post(self) -> Post | None:
+        return x.to_post(self.found.tweet) if self.found is not None else None
+
+    @property
+    def evidence(self) -> Evidence | None:
+        return self.found.evidence if self.found is not None else None
+
 
 Stored = Callable[[str, Callable[[], MediaFile]], MediaFile]
 Live = Callable[..., MediaFile]
@@ -126,7 +136,7 @@ class TweetArchives:
             self.result.notes.append(f"the captured {found.what} shows no media")
         for wanted in found.wanted:
             meta = {
-                "tweet_id": found.tweet.id or tweet_id,
+                "post": f"{x.SITE}:{found.tweet.id or tweet_id}",
                 "author": f"@{found.tweet.screen_name}" if found.tweet.screen_name else None,
                 "kind": str(wanted.kind),
             }
@@ -524,3 +534,12 @@ def _classify(url: str) -> Wanted | None:
         kind = MediaKind.GIF if parts.path.startswith("/tweet_video/") else MediaKind.VIDEO
         return Wanted(kind, f"https://video.twimg.com{parts.path}")
     return None
+
+
+def _recover_tweet(archives: TweetArchives, ref: PostRef) -> Recovered:
+    return archives.recover(ref.id, x.screen_name(ref))
+
+
+# What web archives hold of a gone post, by site: the sites whose answers and pages
+# archives capture in a shape worth reading back.
+RECOVERERS: dict[str, Callable[[TweetArchives, PostRef], Recovered]] = {x.SITE: _recover_tweet}

@@ -17,26 +17,15 @@ from .. import platforms
 from ..clock import from_epoch, now
 from ..config import Settings
 from ..errors import BadURL, FetchFailed, Refused, TooLarge
-from ..links import tweet_ref
 from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
-from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop, Tweet
+from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop
 from ..net import Net, NetworkError
 from ..once import Once
 from ..resolve import Followed, resolve
 from ..store import Store
-from . import archives, direct, graphql, memento, twitter, wayback, ytdlp
+from . import archives, direct, memento, wayback, ytdlp
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class TweetFootage:
-    outcome: Outcome
-    reason: str | None
-    tweet: Tweet | None
-    media: tuple[MediaFile, ...]
-    evidence: tuple[Evidence, ...]
-    retry_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,12 +79,16 @@ class Collector:
     settings: Settings
     known: dict[str, MediaFile] = field(default_factory=dict)  # source URL -> archived file
     downloaded: set[str] = field(default_factory=set)  # sha256 of files new in this run
-    tweet_media: dict[str, list[str]] = field(default_factory=dict)  # from earlier lookups
-    _tweets: Once = field(default_factory=Once)
+    post_media: dict[str, list[str]] = field(default_factory=dict)  # from earlier lookups
+    session: platforms.Session = field(init=False)  # what the platforms share this run
     _posts: Once = field(default_factory=Once)
-    _graphql: graphql.GraphQL | None = None
     _media: Once = field(default_factory=Once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.session = platforms.Session(
+            cookies=self.settings.cookies, third_parties=self.settings.fxtwitter
+        )
 
     # -- downloads, each URL once ---------------------------------------------------------
 
@@ -228,134 +221,6 @@ class Collector:
         )
         return self._remember(media)
 
-    # -- tweets ----------------------------------------------------------------------------
-
-    @property
-    def graphql(self) -> graphql.GraphQL:
-        """One GraphQL client per run, so lookups share a guest token."""
-        with self._lock:
-            if self._graphql is None:
-                self._graphql = graphql.GraphQL(self.net, self.settings.cookies)
-            return self._graphql
-
-    def tweet(self, tweet_id: str, screen_name: str | None) -> TweetFootage:
-        """Look a tweet up once per run, however many links point at it, and fetch its media."""
-        return self._tweets(
-            tweet_id,
-            lambda: self._tweet(tweet_id, screen_name),
-            keep=lambda found: found.outcome is not Outcome.FAILED,
-        )
-
-    def _tweet(self, tweet_id: str, screen_name: str | None) -> TweetFootage:
-        answers = self._ask_about(tweet_id, screen_name)
-        evidence = tuple(a.evidence for a in answers if a.evidence is not None)
-        found = next((a.tweet for a in answers if a.tweet is not None), None)
-        if found is not None:
-            return self._tweet_media(found, evidence)
-        status_url = f"https://twitter.com/{screen_name or 'i/web'}/status/{tweet_id}"
-        if any(a.verdict is Outcome.FAILED for a in answers):
-            # Some source could not answer now: yt-dlp may still get the videos.
-            result, files = self.with_ytdlp(status_url, tweet_id=tweet_id)
-            if result.info is not None:
-                evidence += (Evidence(f"{tweet_id}.ytdlp.info.json", _json(result.info)),)
-            if result.outcome is Outcome.ARCHIVED:
-                tweet = _tweet_from_info(tweet_id, result.info or {})
-                author = f"@{tweet.screen_name}" if tweet.screen_name else None
-                media = tuple(replace(m, author=author, kind="video") for m in files)
-                # yt-dlp sees videos only: photos the tweet may carry are not among them.
-                why = "only yt-dlp could answer, and it sees videos only: photos may be missing"
-                return TweetFootage(Outcome.ARCHIVED, why, tweet, media, evidence)
-            answers.append(
-                twitter.Answer(
-                    "yt-dlp",
-                    verdict=result.outcome,
-                    reason=f"yt-dlp: {result.reason}",
-                    retry_after=result.retry_after,
-                )
-            )
-        outcome, reason = twitter.combine(answers)
-        retry_after = next((a.retry_after for a in answers if a.retry_after), None)
-        if outcome is Outcome.GONE and self.tweet_media.get(tweet_id):
-            # The tweet is gone; the files an earlier lookup found may have been captured.
-            rescue = self.from_wayback(self.tweet_media[tweet_id], tweet_id=tweet_id)
-            reason = "; ".join([reason, *rescue.notes])
-            outcome = rescue.outcome(outcome)
-            files = tuple(rescue.files)
-            return TweetFootage(outcome, reason, None, files, evidence, rescue.retry_after)
-        if outcome is Outcome.GONE:
-            # Gone before any lookup here: what web archives captured of it is all there is.
-            return self.from_archives(tweet_id, screen_name, reason, evidence)
-        return TweetFootage(outcome, reason, None, (), evidence, retry_after)
-
-    def _ask_about(self, tweet_id: str, screen_name: str | None) -> list[twitter.Answer]:
-        """Syndication, fxtwitter, then X's GraphQL API, until one shows the tweet or X says
-        it was deleted."""
-        answers = [twitter.ask_syndication(self.net, tweet_id)]
-
-        def settled() -> bool:
-            last = answers[-1]
-            return last.tweet is not None or last.final
-
-        if not settled() and self.settings.fxtwitter:
-            answers.append(twitter.ask_fxtwitter(self.net, tweet_id, screen_name))
-        if not settled():
-            answers.append(self.graphql.ask(tweet_id))
-        return answers
-
-    def from_archives(
-        self, tweet_id: str, screen_name: str | None, reason: str, evidence: tuple[Evidence, ...]
-    ) -> TweetFootage:
-        """A gone tweet as web archives captured it: its data, then its media files."""
-        if not self.settings.wayback:
-            return TweetFootage(Outcome.GONE, reason, None, (), evidence)
-        got = archives.TweetArchives(
-            self.net,
-            self.store,
-            memento.sources(self.settings.memento_timemap),
-            self._stored,
-            self.media,
-            self.settings.max_file_size,
-            self.settings.max_image_pixels,
-        ).recover(tweet_id, screen_name)
-        reason = "; ".join([reason, *got.notes])
-        found = got.found
-        if found is not None:
-            evidence += (found.evidence,)
-        tweet = found.tweet if found is not None else None
-        if got.files:
-            # Named after the archives the files came from; the tweet's own capture is in reason.
-            outcome = (
-                Outcome.ARCHIVED_FROM_WAYBACK
-                if got.archives <= {wayback.ARCHIVE_NAME}
-                else Outcome.ARCHIVED_FROM_WEB_ARCHIVE
-            )
-            return TweetFootage(outcome, reason, tweet, tuple(got.files), evidence)
-        if got.unavailable is not None:
-            return TweetFootage(
-                Outcome.FAILED, reason, tweet, (), evidence, got.unavailable.retry_after
-            )
-        return TweetFootage(Outcome.GONE, reason, tweet, (), evidence)
-
-    def _tweet_media(self, tweet: Tweet, evidence: tuple[Evidence, ...]) -> TweetFootage:
-        wanted = [
-            (
-                item.url,
-                {
-                    "tweet_id": owner.id,
-                    "author": f"@{owner.screen_name}" if owner.screen_name else None,
-                    "kind": str(item.kind),
-                },
-            )
-            for owner, item in tweet.all_media()
-        ]
-        got = self._files(wanted)
-        if got.outcome is None:
-            why = "the tweet carries no media"
-            if tweet.card:
-                why = f"card only ({tweet.card}): {why}"
-            return TweetFootage(Outcome.NO_MEDIA, why, tweet, (), evidence)
-        return TweetFootage(got.outcome, got.reason, tweet, got.files, evidence, got.retry_after)
-
     def _files(self, wanted: list[tuple[str, dict[str, Any]]]) -> _Files:
         """Every file of a post, each from its URL, else from a capture if its URL is dead.
 
@@ -412,39 +277,114 @@ class Collector:
         )
 
     def _post(self, ref: platforms.PostRef) -> PostFootage:
-        answer = platforms.platform(ref.site).look_up(self.net, ref)
+        answer = platforms.platform(ref.site).look_up(self.net, ref, self.session)
         if answer.not_mine:
             why = answer.reason or "not a post"
             return PostFootage(Outcome.NO_MEDIA, why, None, (), answer.evidence, not_mine=True)
+        if answer.post is None and answer.ytdlp_url is not None:
+            tried = self._post_with_ytdlp(ref, answer)
+            if isinstance(tried, PostFootage):
+                return tried
+            answer = tried
         post = answer.post
         if post is None:
-            outcome = answer.outcome or Outcome.FAILED
-            reason = answer.reason or "no answer"
-            if outcome is Outcome.GONE:
-                # Deleted already: a capture of its page may still show what it was.
-                rescue = self.from_wayback([ref.url], pages=True)
-                reason = "; ".join([reason, *rescue.notes])
-                return PostFootage(
-                    rescue.outcome(outcome),
-                    reason,
-                    None,
-                    tuple(rescue.files),
-                    answer.evidence,
-                    rescue.retry_after,
-                )
-            return PostFootage(outcome, reason, None, (), answer.evidence, answer.retry_after)
+            return self._gone_or_not(ref, answer)
         wanted = [
             (item.url, {"post": owner.key, "author": owner.author, "kind": item.kind})
             for owner, item in post.all_media()
         ]
         got = self._files(wanted)
         if got.outcome is None:
-            return PostFootage(
-                Outcome.NO_MEDIA, "the post carries no media", post, (), answer.evidence
-            )
+            why = "the post carries no media"
+            if post.card:
+                why = f"card only ({post.card}): {why}"
+            return PostFootage(Outcome.NO_MEDIA, why, post, (), answer.evidence)
         return PostFootage(
             got.outcome, got.reason, post, got.files, answer.evidence, got.retry_after
         )
+
+    def _post_with_ytdlp(
+        self, ref: platforms.PostRef, answer: platforms.PostAnswer
+    ) -> PostFootage | platforms.PostAnswer:
+        """No service of the site could answer now: yt-dlp may still get the videos. Its
+        footage, or the answer with what yt-dlp said added."""
+        result, files = self.with_ytdlp(answer.ytdlp_url or ref.url, post=ref.key)
+        evidence = answer.evidence
+        if result.info is not None:
+            evidence += (Evidence(f"{_evidence_stem(ref)}.ytdlp.info.json", _json(result.info)),)
+        if result.outcome is Outcome.ARCHIVED:
+            post = _post_from_info(ref, result.info or {})
+            media = tuple(replace(m, author=post.author, kind="video") for m in files)
+            # yt-dlp sees videos only: photos the post may carry are not among them.
+            why = "only yt-dlp could answer, and it sees videos only: photos may be missing"
+            return PostFootage(Outcome.ARCHIVED, why, post, media, evidence)
+        # Its "no video" says nothing of the post (it never sees photos); a login it asks for does.
+        login = result.outcome is Outcome.LOGIN_REQUIRED
+        return replace(
+            answer,
+            outcome=Outcome.LOGIN_REQUIRED if login else answer.outcome,
+            reason="; ".join(filter(None, [answer.reason, f"yt-dlp: {result.reason}"])),
+            evidence=evidence,
+            retry_after=answer.retry_after or result.retry_after,
+        )
+
+    def _gone_or_not(self, ref: platforms.PostRef, answer: platforms.PostAnswer) -> PostFootage:
+        """A post the site could not show: why, and for a gone one what archives kept of it."""
+        outcome = answer.outcome or Outcome.FAILED
+        reason = answer.reason or "no answer"
+        if outcome is not Outcome.GONE:
+            return PostFootage(outcome, reason, None, (), answer.evidence, answer.retry_after)
+        earlier = self.post_media.get(ref.key)
+        if earlier:
+            # Gone now; the files an earlier lookup found may have been captured.
+            rescue = self.from_wayback(earlier, post=ref.key)
+        elif (recover := archives.RECOVERERS.get(ref.site)) is not None and self.settings.wayback:
+            # Gone before any lookup here: what web archives captured of it is all there is.
+            return self._recovered(recover(self._archives(), ref), reason, answer.evidence)
+        else:
+            # Deleted already: a capture of its page may still show what it was.
+            rescue = self.from_wayback([ref.url], pages=True)
+        reason = "; ".join([reason, *rescue.notes])
+        return PostFootage(
+            rescue.outcome(outcome),
+            reason,
+            None,
+            tuple(rescue.files),
+            answer.evidence,
+            rescue.retry_after,
+        )
+
+    def _archives(self) -> archives.TweetArchives:
+        return archives.TweetArchives(
+            self.net,
+            self.store,
+            memento.sources(self.settings.memento_timemap),
+            self._stored,
+            self.media,
+            self.settings.max_file_size,
+            self.settings.max_image_pixels,
+        )
+
+    def _recovered(
+        self, got: archives.Recovered, reason: str, evidence: tuple[Evidence, ...]
+    ) -> PostFootage:
+        reason = "; ".join([reason, *got.notes])
+        if got.evidence is not None:
+            evidence += (got.evidence,)
+        post = got.post
+        if got.files:
+            # Named after the archives the files came from; the post's own capture is in reason.
+            outcome = (
+                Outcome.ARCHIVED_FROM_WAYBACK
+                if got.archives <= {wayback.ARCHIVE_NAME}
+                else Outcome.ARCHIVED_FROM_WEB_ARCHIVE
+            )
+            return PostFootage(outcome, reason, post, tuple(got.files), evidence)
+        if got.unavailable is not None:
+            return PostFootage(
+                Outcome.FAILED, reason, post, (), evidence, got.unavailable.retry_after
+            )
+        return PostFootage(Outcome.GONE, reason, post, (), evidence)
 
     # -- one link --------------------------------------------------------------------------
 
@@ -459,25 +399,12 @@ class Collector:
         except (FetchFailed, NetworkError, TooLarge) as e:
             return _failed(link, None, e)
         res = followed.resolution
-        if res.stop is Stop.TWEET and res.tweet_id:
-            ref = tweet_ref(res.final_url)
-            got = self.tweet(res.tweet_id, ref[0] if ref else None)
-            return LinkResult(
-                link,
-                got.outcome,
-                res,
-                got.reason,
-                got.media,
-                got.tweet,
-                got.evidence,
-                extra={"retry_after": got.retry_after} if got.retry_after else {},
-            )
         if res.stop is Stop.POST and (post_ref := platforms.claims(res.final_url)) is not None:
             found = self.post(post_ref)
             if found.not_mine:
                 # Only the URL's shape was a post's (a blog's /@name/123): an ordinary link.
                 try:
-                    followed = self._follow(link.url, posts=False)
+                    followed = self._follow(link.url, skip_site=post_ref.site)
                 except (FetchFailed, NetworkError, TooLarge) as e:
                     return _failed(link, None, e)
                 result = self._ordinary(link, followed)
@@ -494,14 +421,14 @@ class Collector:
             )
         return self._ordinary(link, followed)
 
-    def _follow(self, url: str, *, posts: bool = True) -> Followed[MediaFile | None]:
+    def _follow(self, url: str, *, skip_site: str | None = None) -> Followed[MediaFile | None]:
         return resolve(
             self.net,
             url,
             max_hops=self.settings.max_hops,
             stop_at=ytdlp.has_dedicated_extractor,
             on_media=self._save_open,
-            posts=posts,
+            skip_site=skip_site,
         )
 
     def _ordinary(self, link: Link, followed: Followed[MediaFile | None]) -> LinkResult:
@@ -606,14 +533,23 @@ def _safe_name(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def _tweet_from_info(tweet_id: str, info: dict[str, Any]) -> Tweet:
+def _evidence_stem(ref: platforms.PostRef) -> str:
+    """A file name for evidence about a post: its id when that is one, else a hash of it."""
+    plain = ref.id.isascii() and ref.id.replace("_", "").replace("-", "").isalnum()
+    return ref.id if plain else _safe_name(ref.key)
+
+
+def _post_from_info(ref: platforms.PostRef, info: dict[str, Any]) -> platforms.Post:
+    """What yt-dlp's answer says of a post: its author, text and time (videos only)."""
     stamp = info.get("timestamp")
-    created = from_epoch(int(stamp)) if stamp else None
-    return Tweet(
-        id=tweet_id,
-        screen_name=info.get("uploader_id"),
-        name=info.get("uploader"),
+    uploader = info.get("uploader_id")
+    return platforms.Post(
+        site=ref.site,
+        id=ref.id,
+        url=ref.url,
+        author=f"@{uploader}" if isinstance(uploader, str) and uploader else None,
+        author_name=info.get("uploader"),
         text=info.get("description") or "",
-        created_at=created,
+        created_at=from_epoch(int(stamp)) if isinstance(stamp, int | float) else None,
         source="ytdlp",
     )

@@ -1,18 +1,19 @@
-"""The registry of footage sources beyond Twitter/X: adding one is a module and a line here."""
+"""The registry of footage sources: adding one is a module and a line here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Platform, Post, PostAnswer, PostMedia, PostRef
+from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 from .bluesky import BLUESKY
 from .mastodon import MASTODON
 from .telegram import TELEGRAM
+from .x import X_PLATFORM
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-PLATFORMS: tuple[Platform, ...] = (BLUESKY, MASTODON, TELEGRAM)
+PLATFORMS: tuple[Platform, ...] = (X_PLATFORM, BLUESKY, MASTODON, TELEGRAM)
 
 
 def claims(url: str) -> PostRef | None:
@@ -45,6 +46,7 @@ __all__ = [
     "PostAnswer",
     "PostMedia",
     "PostRef",
+    "Session",
     "claims",
     "embed_url",
     "platform",

@@ -1,4 +1,4 @@
-"""What a source of footage other than Twitter/X is: one module a site, behind one interface.
+"""What a source of footage is: one module (or package) a site, behind one interface.
 
 A platform says, without touching the network, which URLs are its posts (`claims`) and which
 elements of an article's HTML embed one (`embed_selector` / `embed_url`); then it looks a post
@@ -8,8 +8,11 @@ and records the post; resolution stops at a claimed URL.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from ..model import Evidence, Outcome
 
@@ -17,6 +20,8 @@ if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
     from ..net import Net
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Post:
     reposted: Post | None = None  # a repost's original, which holds the media
     source: str = ""  # which service answered
     origin_url: str | None = None  # where a post copied from another server was first published
+    card: str | None = None  # the kind of link card a post without media shows instead
 
     @property
     def key(self) -> str:
@@ -83,6 +89,25 @@ class PostAnswer:
     # The URL only looked like one of the site's posts (a site whose servers may be any host,
     # and this host said it is not one): the link is followed as an ordinary link instead.
     not_mine: bool = False
+    # No service could answer now, but yt-dlp may still get the post's videos from this URL.
+    ytdlp_url: str | None = None
+
+
+@dataclass
+class Session:
+    """What one run lends every platform: the reader's choices, and state the lookups of the
+    run share (a guest token, a client), made once however many threads ask."""
+
+    cookies: Path | None = None  # the reader's own cookies, for a site that honours them
+    third_parties: bool = True  # may services run by others than the site be asked
+    _state: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._state:
+                self._state[name] = make()
+            return cast(T, self._state[name])
 
 
 class Platform(Protocol):
@@ -99,6 +124,10 @@ class Platform(Protocol):
         """The URL of the post an element matched by `embed_selector` embeds, or None."""
         ...
 
-    def look_up(self, net: Net, ref: PostRef) -> PostAnswer:
+    def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         """Ask the site about a post, through `net`; never raises for network trouble."""
+        ...
+
+    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        """Whether the post is still there, as cheaply as the site allows (for `check`)."""
         ...

@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..clock import iso
 from ..errors import BadURL, NetworkError, Refused
 from ..model import Evidence, Outcome
-from .base import Post, PostAnswer, PostMedia, PostRef
+from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -144,8 +144,12 @@ class Bluesky:
         ref = self.claims(node.attributes.get("data-bluesky-uri") or "")
         return ref.url if ref else None
 
-    def look_up(self, net: Net, ref: PostRef) -> PostAnswer:
+    def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         return _LookUp(net, ref).run()
+
+    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        """One lookup is all the site offers: the post, or why there is none."""
+        return self.look_up(net, ref, session)
 
 
 # -- the look-up ---------------------------------------------------------------------------

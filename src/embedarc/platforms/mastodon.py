@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ..clock import iso
 from ..model import Evidence, Outcome
-from .base import Post, PostAnswer, PostMedia, PostRef
+from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -133,7 +133,7 @@ class Mastodon:
 
     # -- through the network ----------------------------------------------------------------
 
-    def look_up(self, net: Net, ref: PostRef) -> PostAnswer:
+    def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         host, _, status_id = ref.id.partition("/")
         instance = self._instance(net, host)
         if instance.failed is not None:
@@ -143,6 +143,10 @@ class Mastodon:
         answer = _status(net, host, status_id, ref)
         evidence = instance.evidence + answer.evidence
         return PostAnswer(answer.post, answer.outcome, answer.reason, evidence, answer.retry_after)
+
+    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        """One lookup is all the site offers: the post, or why there is none."""
+        return self.look_up(net, ref, session)
 
     def _instance(self, net: Net, host: str) -> _Instance:
         from ..once import Once

@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..clock import iso
 from ..model import Evidence, Outcome
-from .base import Post, PostAnswer, PostMedia, PostRef
+from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -308,7 +308,7 @@ class Telegram:
         ref = self.claims(f"https://t.me/{post}") if post.count("/") == 1 else None
         return ref.url if ref is not None and not ref.id.startswith("c/") else None
 
-    def look_up(self, net: Net, ref: PostRef) -> PostAnswer:
+    def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         from ..decoding import decode
         from ..errors import NetworkError, Refused
         from ..net import retry_hint
@@ -338,6 +338,10 @@ class Telegram:
         html = decode(got.content, content_type=got.headers.get("content-type"), html=True)
         answer = parse_page(html, ref, got.url or page_url)
         return PostAnswer(answer.post, answer.outcome, answer.reason, evidence)
+
+    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        """One lookup is all the site offers: the post, or why there is none."""
+        return self.look_up(net, ref, session)
 
 
 TELEGRAM = Telegram()

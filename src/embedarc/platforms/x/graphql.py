@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ..model import Evidence, Outcome, Tweet, TweetMedia
-from ..net import Net, NetworkError, load_json, retry_hint
-from .twitter import (
+from ...model import Evidence, Outcome, Tweet, TweetMedia
+from ...net import Net, NetworkError, load_json, retry_hint
+from .services import (
     MAX_QUOTE_DEPTH,
     Answer,
     _iso,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..clock import from_epoch, iso
-from ..links import normalise
-from ..model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
-from ..net import Fetched, Net, NetworkError, load_json, retry_hint
+from ...clock import from_epoch, iso
+from ...model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
+from ...net import Fetched, Net, NetworkError, load_json, retry_hint
+from ...urls import normalise
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 FXTWITTER_URL = "https://api.fxtwitter.com"

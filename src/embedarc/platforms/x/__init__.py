@@ -1,0 +1,122 @@
+"""Twitter/X: tweets are posts of the site `x`, looked up without logging in.
+
+The syndication API answers first; fxtwitter (a third party, when allowed) and X's own
+GraphQL API (graphql.py) are asked in turn until one shows the tweet or X says it is gone.
+When none could answer now, yt-dlp is named as the last resort (it sees videos only). Every
+answer is kept as evidence, whatever it said.
+
+What a tweet URL is (the hosts of X, its link fixers and mirrors) is known to `urls`, which
+spells each the same way, `https://twitter.com/<user or i/web>/status/<id>`; tweet embeds in
+articles, with their bylines, are read by `links`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...model import Outcome, Tweet
+from ...urls import normalise, tweet_ref
+from ..base import Post, PostAnswer, PostMedia, PostRef, Session
+from . import services
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+    from ...net import Net
+
+SITE = "x"
+
+
+def status_url(tweet_id: str, screen_name: str | None) -> str:
+    return f"https://twitter.com/{screen_name or 'i/web'}/status/{tweet_id}"
+
+
+def screen_name(ref: PostRef) -> str | None:
+    """The author's screen name, when the URL the post was named by gives it."""
+    found = tweet_ref(ref.url)
+    return found[0] if found else None
+
+
+def to_post(tweet: Tweet) -> Post:
+    """A tweet as a post: its author as X writes the handle (`@name`), media by kind."""
+    return Post(
+        site=SITE,
+        id=tweet.id,
+        url=tweet.url,
+        author=f"@{tweet.screen_name}" if tweet.screen_name else None,
+        author_name=tweet.name,
+        text=tweet.text,
+        created_at=tweet.created_at,
+        media=tuple(
+            PostMedia(
+                url=m.url,
+                kind=str(m.kind),
+                width=m.width,
+                height=m.height,
+                duration=m.duration,
+            )
+            for m in tweet.media
+        ),
+        quoted=to_post(tweet.quoted) if tweet.quoted else None,
+        reposted=to_post(tweet.retweeted) if tweet.retweeted else None,
+        source=tweet.source,
+        card=tweet.card,
+    )
+
+
+class X:
+    site = SITE
+    embed_selector = ""  # tweet embeds are read by `links`, bylines and all
+
+    def claims(self, url: str) -> PostRef | None:
+        found = tweet_ref(url)
+        if found is None:
+            return None
+        return PostRef(SITE, found[1], normalise(status_url(found[1], found[0])))
+
+    def embed_url(self, node: LexborNode, base: str | None) -> str | None:
+        return None
+
+    def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        """Syndication, fxtwitter, then X's GraphQL API, until one shows the tweet or X says
+        it was deleted; yt-dlp is named when some service could not answer now."""
+        from .graphql import GraphQL
+
+        session = session or Session()
+        answers = [services.ask_syndication(net, ref.id)]
+
+        def settled() -> bool:
+            last = answers[-1]
+            return last.tweet is not None or last.final
+
+        if not settled() and session.third_parties:
+            answers.append(services.ask_fxtwitter(net, ref.id, screen_name(ref)))
+        if not settled():
+            # One client a run, so lookups share a guest token.
+            client = session.shared("x.graphql", lambda: GraphQL(net, session.cookies))
+            answers.append(client.ask(ref.id))
+        evidence = tuple(a.evidence for a in answers if a.evidence is not None)
+        found = next((a.tweet for a in answers if a.tweet is not None), None)
+        if found is not None:
+            return PostAnswer(to_post(found), evidence=evidence)
+        outcome, reason = services.combine(answers)
+        return PostAnswer(
+            None,
+            outcome,
+            reason,
+            evidence,
+            retry_after=next((a.retry_after for a in answers if a.retry_after), None),
+            # Some service could not answer now: yt-dlp may still get the videos.
+            ytdlp_url=ref.url if any(a.verdict is Outcome.FAILED for a in answers) else None,
+        )
+
+    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        """One syndication call: cheap, and X's own word on whether the tweet is there."""
+        answer = services.ask_syndication(net, ref.id)
+        evidence = (answer.evidence,) if answer.evidence is not None else ()
+        if answer.tweet is not None:
+            return PostAnswer(to_post(answer.tweet), evidence=evidence)
+        return PostAnswer(None, answer.verdict or Outcome.FAILED, answer.reason, evidence)
+
+
+X_PLATFORM = X()
