@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import articles, sidecar
+from . import evidence as kept_evidence
 from .changes import Changes
 from .clock import now
 from .config import Settings
@@ -184,9 +185,33 @@ def _archive(
                 run.discard_stored()
                 raise
             pool.shutdown(wait=True)
+            _evidence(net, index, store, settings, reports)
             return reports
     finally:
         index.close()
+
+
+def _evidence(
+    net: Net, index: Index, store: Store, settings: Settings, reports: list[Report]
+) -> None:
+    """Once the articles are written: perceptual hashes and credentials of the files stored
+    so far that have none, then the timestamps of the articles written (and of those whose
+    last request failed). Their failures are recorded and logged; no article is lost."""
+    kept_evidence.examine(index, store.root, max_pixels=settings.max_image_pixels)
+    written = {(r.article_id, r.folder) for r in reports if r.article_id and r.folder}
+    if settings.timestamp_urls:
+        written |= set(kept_evidence.failed_articles(index))
+    for article_id, folder in sorted(written):
+        if not store.is_article_folder(folder):  # never trust a path from the index
+            continue
+        if not settings.timestamp_urls and not (store.root / folder / "timestamps").is_dir():
+            continue  # never stamped: nothing to keep up to date
+        try:
+            # Stamping off for a folder stamped before: its new manifest is still written,
+            # so `verify` can tell a later write from a change behind its back.
+            kept_evidence.stamp(net, index, store, folder, article_id, settings.timestamp_urls)
+        except (OSError, ArchiveError) as e:
+            log.warning("cannot keep the timestamps of %s: %s", folder, e)
 
 
 def _partials(store: Store) -> int:
