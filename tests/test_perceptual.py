@@ -261,3 +261,26 @@ def test_a_truncated_image_in_the_archive_is_recorded_with_its_reason(
     assert row["pdq_frames"] == 0 and "cannot read the image" in row["pdq_error"]
     [problem] = verify(settings.archive_dir).unproven
     assert "no perceptual hash: cannot read the image" in problem.reason
+
+
+def test_the_previous_releases_media_are_hashed_by_the_next_run(
+    simweb: SimWeb, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.simweb import scenarios
+    from tests.test_previous_release import FIXTURE
+
+    archive = tmp_path / "archive"
+    shutil.copytree(FIXTURE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    before = verify(archive)
+    assert before.sound and len(before.unproven) == 3  # two photos and a video, not hashed
+    world = scenarios.example(simweb)
+
+    done = embedarc(archive, "archive", str(world["text_file"]))
+
+    assert done.exit_code == 0, done.output
+    rows = list(db(archive)["media_evidence"].rows)
+    assert len(rows) == 3 and all(r["pdq_frames"] >= 1 for r in rows)
+    after = verify(archive)
+    assert after.sound and after.unproven == ()

@@ -337,3 +337,15 @@ def test_a_tsa_on_a_private_address_is_refused_unasked(
     assert "refused" in failure_of(stamping)
     assert loopback_server.hits == []
     assert report.folder is not None
+
+
+def test_removing_an_article_takes_its_timestamp_rows(simweb: SimWeb, stamping: Settings) -> None:
+    report = archive_photo(stamping, simweb)
+
+    done = embedarc(stamping.archive_dir, "remove", str(report.article_id))
+
+    assert done.exit_code == 0, done.output
+    assert list(db(stamping.archive_dir)["timestamps"].rows) == []
+    assert list(db(stamping.archive_dir)["media_evidence"].rows) == []
+    assert list(db(stamping.archive_dir)["perceptual_hashes"].rows) == []
+    assert verify(stamping.archive_dir).sound
