@@ -49,6 +49,10 @@ def _usage(*, sign: bool) -> x509.KeyUsage:
 
 @pytest.fixture(scope="module")
 def signer() -> Any:
+    return make_signer()
+
+
+def make_signer() -> Any:
     """A C2PA signer with an ES256 chain: a test root and a newsroom's signing certificate."""
     now = datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
