@@ -38,6 +38,8 @@ def check_folder(folder: Path, roots: list[x509.Certificate] | None) -> Iterator
             if roots is None:
                 continue
             try:
+                if token.stat().st_size > timestamps.REPLY_LIMIT:
+                    raise timestamps.TimestampError("larger than any reply a TSA gives")
                 timestamps.check(token.read_bytes(), data, roots)
             except timestamps.TimestampError as e:
                 yield "altered", token_name, f"does not prove {path.name}: {e}"
