@@ -749,8 +749,9 @@ def test_an_archive_from_before_the_posts_migration_opens_and_keeps_its_rows(
     (tmp_path / "a.txt").write_text(f"Tweet\n{tweet.status_url}\n")
     assert embedarc(archive_dir, "archive", str(tmp_path / "a.txt")).exit_code == 0
     # Take the index back to what the previous release wrote: no posts table, no post columns.
+    # (Later migrations touch neither the posts table nor the post columns.)
     names = [m.__name__ for m in MIGRATIONS]
-    assert names[-1] == "m004_posts"
+    assert "m004_posts" in names
     old = db(archive_dir)
     old.execute("drop table posts")
     for table in ("links", "link_media"):
