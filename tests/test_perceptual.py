@@ -208,6 +208,10 @@ def test_similar_lists_copies_across_articles_with_their_posts(
     assert cited[post.url]["post"] == post.key
     assert cited[copy_url]["post"] is None
     assert {c["title"] for c in cited.values()} == {"First story", "Second story"}
+    text = embedarc(settings.archive_dir, "similar").output.splitlines()
+    assert text[0] == f"distance {pair['distance']}: {pair['a']['path']}  {pair['b']['path']}"
+    assert any(line.endswith(f"via {post.url} (post {post.key})") for line in text)
+    assert text[-1] == "1 pairs within 31 bits"
 
 
 def test_every_stored_image_gets_its_hash_once_and_verify_sees_them(
@@ -284,3 +288,24 @@ def test_the_previous_releases_media_are_hashed_by_the_next_run(
     assert len(rows) == 3 and all(r["pdq_frames"] >= 1 for r in rows)
     after = verify(archive)
     assert after.sound and after.unproven == ()
+
+
+def test_similar_finds_a_mirrored_smaller_reupload_of_a_video(
+    simweb: SimWeb, settings: Settings, tmp_path: Path
+) -> None:
+    original = mp4(tmp_path / "a.mp4", 21)
+    reupload = transcode(original, tmp_path / "b.mp4", "hflip", "scale=160:120")
+    other = mp4(tmp_path / "c.mp4", 22)
+    for name, path in (("a", original), ("b", reupload), ("c", other)):
+        simweb.file(f"https://media.example.org/{name}.mp4", path.read_bytes(), "video/mp4")
+    run(settings, text_input("One\nhttps://media.example.org/a.mp4\n", "one.txt"))
+    run(settings, text_input("Two\nhttps://media.example.org/b.mp4\n", "two.txt"))
+    run(settings, text_input("Three\nhttps://media.example.org/c.mp4\n", "three.txt"))
+
+    done = embedarc(settings.archive_dir, "similar", "--json")
+
+    [pair] = json.loads(done.output)["pairs"]
+    assert pair["mirrored"] is True and pair["distance"] <= 31
+    assert pair["a"]["frames"] == pair["b"]["frames"] == 4
+    links = {c["link"] for copy in (pair["a"], pair["b"]) for c in copy["cited_by"]}
+    assert links == {"https://media.example.org/a.mp4", "https://media.example.org/b.mp4"}
