@@ -209,6 +209,9 @@ def test_a_failing_tsa_loses_no_article_and_the_timestamp_command_stamps_it_late
 
     report = archive_photo(stamping, simweb)
 
+    [(tsa_url, why)] = report.timestamp_failures
+    assert tsa_url == TSA_URL and "HTTP 503" in why
+    assert report.as_dict()["timestamp_failures"] == [{"tsa": TSA_URL, "reason": why}]
     folder = stamping.archive_dir / str(report.folder)
     assert stamps(folder) == ["manifest-1.txt"]
     [row] = db(stamping.archive_dir)["timestamps"].rows

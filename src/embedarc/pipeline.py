@@ -69,6 +69,8 @@ class Report:
     same_as: str | None = None  # an earlier input of this call that was the same article
     retry_after: str | None = None  # when the article's server said to come back, if it did
     links_skipped: int = 0  # over --max-links: neither resolved nor recorded one by one
+    # (TSA, why) of the timestamps asked for after the write that failed: asked again later
+    timestamp_failures: tuple[tuple[str, str], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -90,6 +92,9 @@ class Report:
             "failures": [{"url": url, "reason": reason} for url, reason in self.failures],
             "same_as": self.same_as,
             "links_skipped": self.links_skipped,
+            "timestamp_failures": [
+                {"tsa": tsa, "reason": why} for tsa, why in self.timestamp_failures
+            ],
         }
 
     def summary(self) -> str:
@@ -185,19 +190,26 @@ def _archive(
                 run.discard_stored()
                 raise
             pool.shutdown(wait=True)
-            _evidence(net, index, store, settings, reports)
-            return reports
+            failures = _evidence(net, index, store, settings, reports)
+            return [
+                replace(r, timestamp_failures=failures[r.article_id])
+                if r.article_id in failures and r.folder
+                else r
+                for r in reports
+            ]
     finally:
         index.close()
 
 
 def _evidence(
     net: Net, index: Index, store: Store, settings: Settings, reports: list[Report]
-) -> None:
+) -> dict[str, tuple[tuple[str, str], ...]]:
     """Once the articles are written: perceptual hashes and credentials of the files stored
     so far that have none, then the timestamps of the articles written (and of those whose
-    last request failed). Their failures are recorded and logged; no article is lost."""
+    last request failed). Their failures are recorded and logged; no article is lost.
+    Returns the timestamp failures by article id."""
     kept_evidence.examine(index, store.root, max_pixels=settings.max_image_pixels)
+    failures: dict[str, tuple[tuple[str, str], ...]] = {}
     written = {(r.article_id, r.folder) for r in reports if r.article_id and r.folder}
     if settings.timestamp_urls:
         written |= set(kept_evidence.failed_articles(index))
@@ -209,9 +221,15 @@ def _evidence(
         try:
             # Stamping off for a folder stamped before: its new manifest is still written,
             # so `verify` can tell a later write from a change behind its back.
-            kept_evidence.stamp(net, index, store, folder, article_id, settings.timestamp_urls)
+            done = kept_evidence.stamp(
+                net, index, store, folder, article_id, settings.timestamp_urls
+            )
         except (OSError, ArchiveError) as e:
             log.warning("cannot keep the timestamps of %s: %s", folder, e)
+            continue
+        if done.failed:
+            failures[article_id] = done.failed
+    return failures
 
 
 def _partials(store: Store) -> int:
