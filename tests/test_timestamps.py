@@ -352,3 +352,22 @@ def test_removing_an_article_takes_its_timestamp_rows(simweb: SimWeb, stamping: 
     assert list(db(stamping.archive_dir)["media_evidence"].rows) == []
     assert list(db(stamping.archive_dir)["perceptual_hashes"].rows) == []
     assert verify(stamping.archive_dir).sound
+
+
+def test_a_stamped_article_rewritten_with_stamping_off_keeps_a_pending_manifest(
+    simweb: SimWeb, stamping: Settings, settings: Settings, tsa: LocalTSA
+) -> None:
+    page = "https://news.example.org/story"
+    simweb.file(PHOTO_URL, jpeg(), "image/jpeg")
+    simweb.page(page, f"<title>Story</title><article><a href='{PHOTO_URL}'>photo</a></article>")
+    run(stamping, Input(page, url=page))
+    simweb.page(page, "<title>Story</title><article><p>the photo was taken down</p></article>")
+
+    [report] = run(settings, Input(page, url=page))  # no TSA named this time
+
+    folder = stamping.archive_dir / str(report.folder)
+    assert stamps(folder) == ["manifest-1.tsa-example-org.tsr", "manifest-1.txt", "manifest-2.txt"]
+    assert tsa.replies == 1
+    checked = verify(stamping.archive_dir, timestamp_ca=tsa.ca_file)
+    assert checked.sound, checked.as_dict()  # the rewrite is not mistaken for tampering
+    assert [p.path for p in checked.unproven] == [f"{report.folder}/timestamps/manifest-2.txt"]

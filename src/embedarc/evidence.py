@@ -70,6 +70,12 @@ def stamp(
             "manifest_sha256": digest,
             "attempted_at": iso(utcnow()),
         }
+        # Recorded before asking: a run killed while it waits leaves this row for the next.
+        with index.write():
+            index.db.table("timestamps").upsert(
+                row | {"state": "pending", "token": None, "error": None},
+                pk=("article_id", "manifest", "tsa"),
+            )
         try:
             reply = timestamps.request(net, url, current)
             token = timestamps.describe(reply)
@@ -94,10 +100,11 @@ def stamp(
 
 
 def failed_articles(index: Index) -> list[tuple[str, str]]:
-    """(article id, folder) of articles whose last request for a timestamp failed."""
+    """(article id, folder) of articles whose last request for a timestamp failed, or was
+    cut short."""
     sql = (
         "select distinct a.id, a.folder from timestamps t join articles a on a.id = t.article_id"
-        " where t.state = 'failed'"
+        " where t.state in ('failed', 'pending')"
     )
     return [(str(i), str(f)) for i, f in index.db.execute(sql)]
 

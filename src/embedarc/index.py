@@ -234,7 +234,7 @@ def m006_evidence(db: sqlite_utils.Database) -> None:
             "token": str,  # timestamps/manifest-<n>.<tsa>.tsr, or None while it failed
             "gen_time": str,  # the time the TSA signed
             "serial": str,
-            "state": str,  # stamped, failed
+            "state": str,  # stamped, failed, pending (asked, no answer yet)
             "error": str,
             "attempted_at": str,
         },
