@@ -24,10 +24,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "lock",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
-    "stages": ("resolve", "footage", "footage.*", "sidecar", "retries"),
+    "stages": (
+        "resolve", "footage", "footage.*", "sidecar", "retries", "perceptual", "credentials",
+        "timestamps", "evidence", "similar",
+    ),
     "pipeline": ("pipeline",),
     "job and upkeep": (
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
+        "verify_evidence",
     ),
     "command line": ("cli", "cli.*"),
 }  # fmt: skip

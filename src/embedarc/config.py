@@ -48,6 +48,10 @@ class Settings:
     # A TimeMap aggregator asked besides the Wayback Machine and archive.today: the URL a
     # link is appended to (e.g. "https://timetravel.mementoweb.org/timemap/link/").
     memento_timemap: str | None = None
+    # RFC 3161 time-stamping authorities each article's manifest is sent to (third parties:
+    # none by default), and the CA certificates (PEM) their tokens are checked against.
+    timestamp_urls: tuple[str, ...] = ()
+    timestamp_ca: Path | None = None
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -104,7 +108,13 @@ def _convert(name: str, value: Any, origin: str) -> Any:
             raise TypeError(value)
         return kind(value)
     except (TypeError, ValueError):
-        what = "list of host names or address ranges" if kind is tuple else kind.__name__
+        what = kind.__name__
+        if kind is tuple:
+            what = (
+                "list of URLs"
+                if name == "timestamp_urls"
+                else "list of host names or address ranges"
+            )
         raise ConfigError(f"{origin}: {name} must be a {what}, not {value!r}") from None
 
 
@@ -167,6 +177,9 @@ def load_settings(
         raise ConfigError(
             f"memento_timemap must be an http(s) URL prefix, not {settings.memento_timemap!r}"
         )
+    for url in settings.timestamp_urls:
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(f"timestamp_urls: a TSA must be an http(s) URL, not {url!r}")
     from .guard import Policy
 
     Policy.from_settings(settings.allow_private, settings.allow_hosts)  # ConfigError if malformed

@@ -249,12 +249,58 @@ def m005_tweets_as_posts(db: sqlite_utils.Database) -> None:
             db.execute(f"alter table [{table}] drop column tweet_id")
 
 
+def m006_evidence(db: sqlite_utils.Database) -> None:
+    """Evidence others can check: RFC 3161 timestamps of each article folder's manifest,
+    PDQ perceptual hashes and C2PA Content Credentials of each stored file.
+
+    None of these come from the sidecars, so rebuild-index keeps them: the timestamps mirror
+    the tokens in each folder's timestamps/, the others are computed from the stored files
+    (once per SHA-256)."""
+    db.table("timestamps").create(
+        {
+            "article_id": str,
+            "manifest": str,  # timestamps/manifest-<n>.txt, relative to the article folder
+            "tsa": str,  # the TSA's URL
+            "manifest_sha256": str,
+            "token": str,  # timestamps/manifest-<n>.<tsa>.tsr, or None while it failed
+            "gen_time": str,  # the time the TSA signed
+            "serial": str,
+            "state": str,  # stamped, failed, pending (asked, no answer yet)
+            "error": str,
+            "attempted_at": str,
+        },
+        pk=("article_id", "manifest", "tsa"),
+    )
+    db.table("timestamps").create_index(["state"])
+    db.table("perceptual_hashes").create(
+        {"sha256": str, "frame": int, "time": float, "pdq": str, "mirror": str, "quality": int},
+        pk=("sha256", "frame"),
+    )
+    db.table("media_evidence").create(
+        {
+            "sha256": str,
+            "checked_at": str,
+            "pdq_frames": int,
+            "pdq_error": str,  # why no perceptual hash could be made, if so
+            "c2pa_present": int,
+            "c2pa_issuer": str,
+            "c2pa_signer": str,
+            "c2pa_claim_generator": str,
+            "c2pa_signed_at": str,
+            "c2pa_validation_state": str,
+            "c2pa_errors": str,  # JSON list
+        },
+        pk="sha256",
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_operational_state,
     m003_source_item_retries,
     m004_posts,
     m005_tweets_as_posts,
+    m006_evidence,
 ]
 
 DERIVED_TABLES = [
@@ -530,7 +576,10 @@ class Index:
             self.db.execute(f"delete from link_media where link_id in ({links})", [article_id])
             self.db.execute("delete from links where article_id = ?", [article_id])
             self.db.execute("delete from articles where id = ?", [article_id])
+            self.db.execute("delete from timestamps where article_id = ?", [article_id])
             for sha in media:
+                self.db.execute("delete from perceptual_hashes where sha256 = ?", [sha])
+                self.db.execute("delete from media_evidence where sha256 = ?", [sha])
                 self.db.execute("delete from media_sources where sha256 = ?", [sha])
                 self.db.execute("delete from media where sha256 = ?", [sha])
             # Posts no link cites any more go with the last article citing them; a post that

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import articles, sidecar
+from . import evidence as kept_evidence
 from .changes import Changes
 from .clock import now
 from .config import Settings
@@ -68,6 +69,8 @@ class Report:
     same_as: str | None = None  # an earlier input of this call that was the same article
     retry_after: str | None = None  # when the article's server said to come back, if it did
     links_skipped: int = 0  # over --max-links: neither resolved nor recorded one by one
+    # (TSA, why) of the timestamps asked for after the write that failed: asked again later
+    timestamp_failures: tuple[tuple[str, str], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -89,6 +92,9 @@ class Report:
             "failures": [{"url": url, "reason": reason} for url, reason in self.failures],
             "same_as": self.same_as,
             "links_skipped": self.links_skipped,
+            "timestamp_failures": [
+                {"tsa": tsa, "reason": why} for tsa, why in self.timestamp_failures
+            ],
         }
 
     def summary(self) -> str:
@@ -184,9 +190,46 @@ def _archive(
                 run.discard_stored()
                 raise
             pool.shutdown(wait=True)
-            return reports
+            failures = _evidence(net, index, store, settings, reports)
+            return [
+                replace(r, timestamp_failures=failures[r.article_id])
+                if r.article_id in failures and r.folder
+                else r
+                for r in reports
+            ]
     finally:
         index.close()
+
+
+def _evidence(
+    net: Net, index: Index, store: Store, settings: Settings, reports: list[Report]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Once the articles are written: perceptual hashes and credentials of the files stored
+    so far that have none, then the timestamps of the articles written (and of those whose
+    last request failed). Their failures are recorded and logged; no article is lost.
+    Returns the timestamp failures by article id."""
+    kept_evidence.examine(index, store.root, max_pixels=settings.max_image_pixels)
+    failures: dict[str, tuple[tuple[str, str], ...]] = {}
+    written = {(r.article_id, r.folder) for r in reports if r.article_id and r.folder}
+    if settings.timestamp_urls:
+        written |= set(kept_evidence.failed_articles(index))
+    for article_id, folder in sorted(written):
+        if not store.is_article_folder(folder):  # never trust a path from the index
+            continue
+        if not settings.timestamp_urls and not (store.root / folder / "timestamps").is_dir():
+            continue  # never stamped: nothing to keep up to date
+        try:
+            # Stamping off for a folder stamped before: its new manifest is still written,
+            # so `verify` can tell a later write from a change behind its back.
+            done = kept_evidence.stamp(
+                net, index, store, folder, article_id, settings.timestamp_urls
+            )
+        except (OSError, ArchiveError) as e:
+            log.warning("cannot keep the timestamps of %s: %s", folder, e)
+            continue
+        if done.failed:
+            failures[article_id] = done.failed
+    return failures
 
 
 def _partials(store: Store) -> int:

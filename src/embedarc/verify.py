@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import sidecar
+from . import sidecar, timestamps, verify_evidence
 from .errors import ArchiveError
 from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
@@ -48,6 +48,9 @@ class VerifyReport:
     missing: tuple[Problem, ...] = ()
     altered: tuple[Problem, ...] = ()
     unindexed: tuple[Problem, ...] = ()
+    # Not proven yet (a manifest no TSA has stamped, a file with no perceptual hash): listed,
+    # but the archive is sound without them.
+    unproven: tuple[Problem, ...] = ()
     files_checked: int = 0
     bytes_checked: int = 0
     articles_checked: int = 0
@@ -65,6 +68,7 @@ class VerifyReport:
             "missing": [p.as_dict() for p in self.missing],
             "altered": [p.as_dict() for p in self.altered],
             "unindexed": [p.as_dict() for p in self.unindexed],
+            "unproven": [p.as_dict() for p in self.unproven],
         }
 
     def summary(self) -> str:
@@ -73,6 +77,7 @@ class VerifyReport:
             f"{state}: {self.articles_checked} articles, {self.files_checked} files "
             f"({self.bytes_checked / 1e6:.1f} MB) checked; {len(self.missing)} missing, "
             f"{len(self.altered)} altered, {len(self.unindexed)} unindexed"
+            + (f", {len(self.unproven)} not proven yet" if self.unproven else "")
         )
 
 
@@ -109,6 +114,7 @@ class _Findings:
     missing: dict[str, str] = field(default_factory=dict)
     altered: dict[str, str] = field(default_factory=dict)
     unindexed: dict[str, str] = field(default_factory=dict)
+    unproven: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def _add(bucket: dict[str, str], path: str, reason: str) -> None:
@@ -122,6 +128,9 @@ class _Findings:
 
     def unindexed_(self, path: str, reason: str) -> None:
         self._add(self.unindexed, path, reason)
+
+    def add(self, kind: str, path: str, reason: str) -> None:
+        self._add(getattr(self, kind), path, reason)
 
 
 class _Hasher:
@@ -218,9 +227,15 @@ def _read_index(path: Path) -> tuple[list[tuple[str, str]], dict[str, str], set[
 
 
 def verify(
-    root: Path, *, on_progress: Progress | None = None, workers: int | None = None
+    root: Path,
+    *,
+    on_progress: Progress | None = None,
+    workers: int | None = None,
+    timestamp_ca: Path | None = None,
 ) -> VerifyReport:
-    """Re-hash every stored file and check each article folder and index row against them."""
+    """Re-hash every stored file and check each article folder and index row against them,
+    and the evidence kept with them: timestamp tokens (against `timestamp_ca`'s certificates,
+    else certifi's) and perceptual hashes."""
     require_archive(root)
     found = _Findings()
     hasher = _Hasher(on_progress, workers or min(4, os.cpu_count() or 1))
@@ -243,6 +258,7 @@ def verify(
         root, folders, hasher, found, rel, indexed_articles, indexed_media, stored
     )
     _check_index(root, media_rows, indexed_articles, found)
+    _check_evidence(root, folders, found, rel, timestamp_ca)
     # Stored files nothing refers to.
     for sha, stored_path in stored.items():
         if sha not in referenced:
@@ -252,6 +268,7 @@ def verify(
         missing=tuple(sorted(Problem(p, r) for p, r in found.missing.items())),
         altered=tuple(sorted(Problem(p, r) for p, r in found.altered.items())),
         unindexed=tuple(sorted(Problem(p, r) for p, r in found.unindexed.items())),
+        unproven=tuple(sorted(Problem(p, r) for p, r in found.unproven.items())),
         files_checked=hasher.files,
         bytes_checked=hasher.bytes,
         articles_checked=articles_checked,
@@ -317,6 +334,29 @@ def _check_folders(
             if sha not in indexed_media and sha in stored:
                 found.unindexed_(stored[sha], "listed in a sidecar but not in the index")
     return referenced, articles_checked
+
+
+def _check_evidence(
+    root: Path,
+    folders: list[Path],
+    found: _Findings,
+    rel: Callable[[Path], str],
+    timestamp_ca: Path | None,
+) -> None:
+    """Timestamps of each folder, perceptual hashes of each stored image and video."""
+    roots = None
+    if any((folder / timestamps.FOLDER).is_dir() for folder in folders):
+        roots = timestamps.load_roots(timestamp_ca)
+    for folder in folders:
+        for kind, path, reason in verify_evidence.check_folder(folder, roots):
+            found.add(kind, rel(folder / path), reason)
+    if (root / INDEX_NAME).is_file():
+        reader = Index.reader(root / INDEX_NAME)
+        try:
+            for path, reason in verify_evidence.unhashed_media(reader.db.conn):
+                found.add("unproven", path, reason)
+        finally:
+            reader.close()
 
 
 def _check_index(

@@ -13,6 +13,7 @@ from .main import cli
 from .options import (
     EXIT_FAILED,
     EXIT_OK,
+    TIMESTAMP_CA,
     archive_options,
     handle_errors,
     output_options,
@@ -26,13 +27,18 @@ from .options import (
 @cli.command(name="verify")
 @archive_options
 @output_options
+@TIMESTAMP_CA
 @handle_errors
 def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
     """Check that the archive's files, sidecars and index still agree.
 
     Every file in media/ is hashed again (one whose SHA-256 is not its name is altered),
     each article folder is checked against its article.json, and the index against both.
-    Problems are listed as missing, altered or unindexed (nothing refers to it).
+    Problems are listed as missing, altered or unindexed (nothing refers to it). Kept
+    timestamp tokens are checked against their manifests and the TSA's certificates
+    (--timestamp-ca), each folder against its last stamped manifest; what is not proven
+    yet (a manifest not stamped yet, a file without a perceptual hash) is listed as
+    unproven, which leaves the archive sound.
 
     Exit status: 0 when the archive is sound, 1 otherwise.
 
@@ -57,14 +63,16 @@ def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> No
             bar.update(task, completed=done, total=total)
 
     try:
-        report = verify(settings.archive_dir, on_progress=on_progress)
+        report = verify(
+            settings.archive_dir, on_progress=on_progress, timestamp_ca=settings.timestamp_ca
+        )
     finally:
         if bar is not None:
             bar.stop()
     if as_json:
         say_json(report.as_dict())
     else:
-        for kind in ("missing", "altered", "unindexed"):
+        for kind in ("missing", "altered", "unindexed", "unproven"):
             for problem in getattr(report, kind):
                 say(f"{kind}: {problem.path}: {problem.reason}", err=not quiet)
         if not quiet:

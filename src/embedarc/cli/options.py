@@ -256,9 +256,33 @@ def footage_options(f: F) -> F:
     return _apply(f, options)
 
 
+TIMESTAMP_CA = click.option(
+    "--timestamp-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CA certificates (PEM) the TSAs' tokens are checked against [certifi's roots].",
+)
+
+
+def timestamp_options(f: F) -> F:
+    """Which time-stamping authorities stamp each article (third parties: none by default)."""
+    options = [
+        click.option(
+            "--timestamp",
+            "timestamp_urls",
+            multiple=True,
+            metavar="TSA-URL",
+            callback=lambda _ctx, _param, value: tuple(value) or None,
+            help="Have this RFC 3161 time-stamping authority stamp each article's manifest; "
+            "repeatable [none].",
+        ),
+        TIMESTAMP_CA,
+    ]
+    return _apply(f, options)
+
+
 def network_options(f: F) -> F:
-    """`archive` and `run`: every connection and footage option."""
-    return connection_options(footage_options(f))
+    """`archive` and `run`: every connection and footage option, and the timestamps."""
+    return connection_options(footage_options(timestamp_options(f)))
 
 
 def retry_options(f: F) -> F:

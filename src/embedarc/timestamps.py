@@ -1,0 +1,210 @@
+"""RFC 3161 trusted timestamps of an article folder: proof that its files existed, as they
+are, at a time a third party (a time-stamping authority, TSA) signed.
+
+What is stamped is the folder's *manifest*: `timestamps/manifest-<n>.txt`, one line per file
+of the folder (`<sha256>  <path>`, sorted by path, in `sha256sum` format so that
+`sha256sum -c` checks it from the folder), every file but those under `timestamps/` and the
+hidden temporaries of a write in progress. A file under `media/` is listed by the SHA-256
+that is its name (the store checked it when the file arrived; `verify` checks it again).
+The TSA signs the manifest's SHA-256; its whole reply is kept beside the manifest as
+`timestamps/manifest-<n>.<tsa>.tsr`, which `openssl ts -verify` reads:
+
+    openssl ts -verify -in manifest-1.freetsa.org.tsr -data manifest-1.txt -CAfile tsa-ca.pem
+
+When the folder changes (a later run adds footage), the next manifest gets the next number
+and is stamped in turn; earlier manifests and tokens stay, a history of what was when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import EmbedarcError
+from .store import file_sha256, slugify
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from rfc3161_client import TimeStampResponse
+
+    from .net import Net
+
+FOLDER = "timestamps"
+MANIFEST_RE = re.compile(r"^manifest-([0-9]{1,9})\.txt$")
+TOKEN_RE = re.compile(r"^manifest-([0-9]{1,9})\.([a-z0-9-]{1,64})\.tsr$")
+# A TSA's reply is a few KiB (a signature and its certificate chain); more is not a reply.
+REPLY_LIMIT = 256 * 1024
+_HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
+
+
+class TimestampError(EmbedarcError):
+    """A TSA did not give a usable token, or a kept token does not prove what it should."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """What a checked token says."""
+
+    gen_time: str  # ISO 8601, UTC
+    serial: str
+    tsa: str | None  # the TSA's name in the token, if it gives one
+
+
+def manifest(folder: Path) -> bytes:
+    """The folder's manifest as it stands now (see the module's docstring)."""
+    lines = []
+    for dirpath, dirs, files in os.walk(folder):
+        here = Path(dirpath)
+        if here == folder:
+            dirs[:] = [d for d in dirs if d != FOLDER]
+        dirs.sort()
+        for name in files:
+            if name.startswith(".") and name.endswith((".tmp", ".old", ".part")):
+                continue  # a write in progress, or one a kill cut short
+            path = here / name
+            relative = path.relative_to(folder).as_posix()
+            match = _HASHED_NAME.match(name)
+            if relative.startswith("media/") and match is not None:
+                sha = match.group(1)
+            else:
+                sha = file_sha256(path)[0]
+            lines.append(f"{sha}  {relative}\n")
+    return "".join(sorted(lines, key=lambda line: line[66:])).encode()
+
+
+def read_manifest(data: bytes) -> dict[str, str]:
+    """path -> sha256 of a manifest's lines (lines that do not parse are left out)."""
+    listed = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        sha, sep, path = line.partition("  ")
+        if sep and len(sha) == 64:
+            listed[path] = sha
+    return listed
+
+
+def manifests(folder: Path) -> list[tuple[int, Path]]:
+    """The folder's manifests, oldest first."""
+    where = folder / FOLDER
+    if not where.is_dir():
+        return []
+    found = []
+    for path in where.iterdir():
+        match = MANIFEST_RE.match(path.name)
+        if match is not None and path.is_file():
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def tokens_of(folder: Path, n: int) -> list[Path]:
+    where = folder / FOLDER
+    if not where.is_dir():
+        return []
+    return sorted(
+        path
+        for path in where.iterdir()
+        if (match := TOKEN_RE.match(path.name)) is not None and int(match.group(1)) == n
+    )
+
+
+def tsa_label(url: str) -> str:
+    """A TSA's part of a token's file name: its host (and port), as a short slug."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "tsa"
+    label = slugify(f"{host}-{parts.port}" if parts.port else host)
+    return (label or "tsa")[:64]
+
+
+def token_name(n: int, url: str) -> str:
+    return f"manifest-{n}.{tsa_label(url)}.tsr"
+
+
+def request(net: Net, url: str, data: bytes) -> bytes:
+    """Ask the TSA at `url` to stamp `data` (its SHA-256); the reply, checked to be a granted
+    token for this digest and this request's nonce. TimestampError (or NetworkError) if not."""
+    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
+
+    asked = (
+        TimestampRequestBuilder()
+        .data(data)
+        .hash_algorithm(HashAlgorithm.SHA256)
+        .nonce(nonce=True)
+        .cert_request(cert_request=True)
+        .build()
+    )
+    answer = net.fetch(
+        url,
+        method="POST",
+        headers={"Content-Type": "application/timestamp-query"},
+        content=asked.as_bytes(),
+        max_bytes=REPLY_LIMIT,
+    )
+    if answer.status != 200:
+        raise TimestampError(f"the TSA answered HTTP {answer.status}")
+    reply = _decode(answer.content)
+    info = reply.tst_info
+    if info.nonce != asked.nonce:
+        raise TimestampError("the TSA's reply is for another request (its nonce differs)")
+    if info.message_imprint.message != hashlib.sha256(data).digest():
+        raise TimestampError("the TSA's reply stamps another digest than the manifest's")
+    return answer.content
+
+
+def _decode(content: bytes) -> TimeStampResponse:
+    from rfc3161_client import PKIStatus, decode_timestamp_response
+
+    try:
+        reply = decode_timestamp_response(content)
+    except ValueError as e:
+        raise TimestampError(f"not a timestamp reply: {e}") from None
+    if reply.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
+        said = "; ".join(reply.status_string)[:200]
+        raise TimestampError(f"the TSA refused (status {reply.status}{': ' if said else ''}{said})")
+    return reply
+
+
+def load_roots(ca_file: Path | None) -> list[x509.Certificate]:
+    """The CA certificates TSA tokens are checked against: `ca_file`'s, else certifi's."""
+    import certifi
+    from cryptography import x509
+
+    path = ca_file or Path(certifi.where())
+    try:
+        return x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError) as e:
+        raise TimestampError(f"cannot read the TSA certificates {path}: {e}") from None
+
+
+def describe(token: bytes) -> Token:
+    """What a reply says, unchecked (for the index row written when it arrives)."""
+    info = _decode(token).tst_info
+    return Token(info.gen_time.strftime("%Y-%m-%dT%H:%M:%SZ"), str(info.serial_number), None)
+
+
+def check(token: bytes, data: bytes, roots: list[x509.Certificate]) -> Token:
+    """Check a kept reply: granted, for `data`'s SHA-256, signed by a certificate with the
+    time-stamping usage that chains to `roots`, valid when it signed. TimestampError if not."""
+    from cryptography import x509
+    from rfc3161_client import VerificationError, VerifierBuilder
+
+    reply = _decode(token)
+    certificates = [x509.load_der_x509_certificate(c) for c in reply.signed_data.certificates]
+    verifier = VerifierBuilder(roots=roots, intermediates=certificates).build()
+    try:
+        verifier.verify_message(reply, data)
+    except VerificationError as e:
+        raise TimestampError(f"the token does not verify: {e}") from None
+    except ValueError as e:
+        raise TimestampError(f"the token cannot be read: {e}") from None
+    info = reply.tst_info
+    name = None
+    try:
+        name = str(info.name.value) if info.name is not None else None
+    except ValueError:
+        name = None
+    return Token(info.gen_time.strftime("%Y-%m-%dT%H:%M:%SZ"), str(info.serial_number), name)
