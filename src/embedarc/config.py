@@ -48,6 +48,8 @@ class Settings:
     # A TimeMap aggregator asked besides the Wayback Machine and archive.today: the URL a
     # link is appended to (e.g. "https://timetravel.mementoweb.org/timemap/link/").
     memento_timemap: str | None = None
+    # Who holds the archive: the Source-Organization of the bags `export --bag` writes.
+    source_organization: str | None = None
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
