@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -262,3 +263,52 @@ def test_usage_errors_are_one_line_and_exit_2(
 
     assert result.exit_code == 2 and message in result.output
     assert result.output.count("\n") == 1
+
+
+REPLAY = """
+import sys
+from pathlib import Path
+from pywb.apps.frontendapp import FrontEndApp
+from werkzeug.test import Client
+
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+collection = {"index_paths": str(folder / "index.cdxj"), "archive_paths": str(folder) + "/"}
+app = FrontEndApp(custom_config={"collections": {"c": collection}, "framed_replay": False})
+client = Client(app)
+for n, url in enumerate(sys.argv[3:]):
+    answer = client.get(f"/c/id_/{url}")
+    (out / f"{n}.status").write_text(answer.status)
+    (out / f"{n}.body").write_bytes(answer.data)
+"""
+
+
+def test_pywb_replays_the_article_and_its_media_from_the_wacz(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    _, facts = world
+    wacz = tmp_path / "strike.wacz"
+    export(settings.archive_dir, "--wacz", "--all", "-o", str(wacz))
+    collection = tmp_path / "collection"
+    collection.mkdir()
+    with zipfile.ZipFile(wacz) as z:  # the WACZ's own WARC and index, as a pywb collection
+        (collection / "data.warc.gz").write_bytes(z.read("archive/data.warc.gz"))
+        (collection / "index.cdxj").write_bytes(z.read("indexes/index.cdxj"))
+    answers = tmp_path / "answers"
+    answers.mkdir()
+
+    # In its own process: pywb brings gevent, which must not touch this one; and without the
+    # simulated web's proxy, which pywb's own loopback calls would otherwise be sent to.
+    replay = subprocess.run(
+        [sys.executable, "-c", REPLAY, str(collection), str(answers), STORY, CLIP],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if "proxy" not in k.lower()},  # no web at all
+    )
+
+    assert replay.returncode == 0, replay.stderr
+    assert (answers / "0.status").read_text() == "200 OK"
+    assert (answers / "0.body").read_bytes() == facts["page"]  # replayed, decoded from gzip
+    assert (answers / "1.status").read_text() == "200 OK"
+    assert (answers / "1.body").read_bytes() == facts["clip"]
