@@ -221,3 +221,55 @@ def test_a_gzip_page_is_decoded_for_the_article_and_kept_encoded_for_the_record(
 
     assert data["article"]["content_sha256"] == sha(world["page"])
     assert gzip.decompress(world["gzipped"]) == world["page"]
+
+
+def test_ytdlps_requests_are_recorded_and_an_hls_stream_exports_as_checkable_records(
+    settings: Settings, simweb: SimWeb, tmp_path: Path
+) -> None:
+    from tests.helpers import make_tweet
+    from tests.simweb import Video
+    from tests.test_export_warc import export, records, warcio_check
+
+    tweet = make_tweet(simweb, 26, [Video(320, 180)])
+    [master] = [f.url for f in tweet.all_files if f.role == "hls" and "master.m3u8" in f.url]
+    [report] = run(settings, text_input(f"Stream\n{master}\n"))
+
+    found = exchanges(settings.archive_dir, report)
+    asked = [r.url for r in simweb.requests_to("video.twimg.com")]
+    assert sorted(e["url"] for e in found if "video.twimg.com" in e["url"]) == sorted(asked)
+    # Playlists yt-dlp read whole are kept (resolution only looked at the first's head).
+    playlists = [e for e in found if ".m3u8" in e["url"] and e["body"]["complete"]]
+    assert playlists and all(e["body"]["stored"] == "capture" for e in playlists)
+    # Segments are remuxed into the stored file: their bodies are not it, so only hashed.
+    segments = [e for e in found if ".m3u8" not in e["url"] and "video.twimg.com" in e["url"]]
+    assert segments and all(e["body"]["stored"] == "none" for e in segments)
+    warc = tmp_path / "hls.warc.gz"
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(warc))
+    assert result.exit_code == 0 and "body not kept" in result.output
+    assert warcio_check(warc).returncode == 0
+    kinds = {(r[0], r[1]) for r in records(warc)}
+    assert all(("metadata", s["url"]) in kinds for s in segments)
+
+
+def test_a_cookie_a_server_sets_is_recorded_by_name_only_and_said_to_be(
+    settings: Settings, simweb: SimWeb, tmp_path: Path
+) -> None:
+    from tests.test_export_warc import export, records
+
+    make_world(simweb)
+    page = b"<html><head><title>Cookie</title></head><body>nothing</body></html>"
+    simweb.page(STORY, page, headers={"Set-Cookie": "session=s3cret-v4lue; Path=/; Secure"})
+
+    [report] = run(settings, Input(STORY, url=STORY))
+
+    [answer] = [e for e in exchanges(settings.archive_dir, report) if e["url"] == STORY]
+    assert ["Set-Cookie", "session=[redacted]; Path=/; Secure"] in answer["response_headers"]
+    assert answer["redacted"] == ["Set-Cookie"]
+    warc = tmp_path / "c.warc.gz"
+    export(settings.archive_dir, "--warc", "--all", "-o", str(warc))
+    leaked = [
+        p for p in settings.archive_dir.rglob("*") if p.is_file() and b"s3cret" in p.read_bytes()
+    ]
+    assert leaked == [] and b"s3cret" not in gzip.decompress(warc.read_bytes())
+    [response] = [r for r in records(warc) if r[0] == "response" and r[1] == STORY]
+    assert response[5]["WARC-Embedarc-Redacted"] == "Set-Cookie"

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from .clock import now
+from .urls import redact
 
 # Bodies of pages and API answers up to this size are kept whole; past it, only their hash.
 KEEP_LIMIT = 16 * 1024 * 1024
@@ -34,6 +35,14 @@ KEEP_LIMIT = 16 * 1024 * 1024
 REQUEST_BODY_LIMIT = 64 * 1024
 # Media types whose bodies are footage: hashed while streaming, never held (the store keeps them).
 MEDIA_PREFIXES = ("video/", "audio/", "image/", "application/octet-stream", "application/mp4")
+
+# Credentials never reach the archive: request fields that carry the reader's session or a
+# proxy's password, and cookies a server sets, keep their name with the value replaced.
+SECRET_REQUEST_FIELDS = frozenset(
+    {"cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-guest-token"}
+)
+SECRET_RESPONSE_FIELDS = frozenset({"set-cookie"})
+REDACTED = "[redacted]"
 
 FOLDER = "capture"  # inside an article folder
 RECORD = f"{FOLDER}/exchanges.jsonl"
@@ -44,6 +53,25 @@ FORMAT = 1
 def _text(raw: bytes) -> str:
     """Header bytes as a string that gives the same bytes back (latin-1 maps each byte)."""
     return raw.decode("latin-1")
+
+
+def _fields(
+    raw: list[tuple[bytes, bytes]], secret: frozenset[str], redacted: list[str]
+) -> list[tuple[str, str]]:
+    """Header fields as received, but for the values of `secret` ones (named in `redacted`)."""
+    fields = []
+    for name, value in raw:
+        key, text = _text(name), _text(value)
+        if key.lower() in secret:
+            cookie, sep, rest = text.partition(";")
+            if key.lower() == "set-cookie":  # its name and attributes say what was set
+                text = f"{cookie.partition('=')[0]}={REDACTED}{sep}{rest}"
+            else:
+                text = REDACTED
+            if key not in redacted:
+                redacted.append(key)
+        fields.append((key, text))
+    return fields
 
 
 @dataclass
@@ -60,6 +88,7 @@ class Exchange:
     reason: str
     response_headers: list[tuple[str, str]]
     peer: str | None = None  # the address the connection went to (the proxy's, through one)
+    redacted: list[str] = field(default_factory=list)  # header fields whose values are not kept
     request_body: bytes | None = None
     scopes: set[str] = field(default_factory=set)
     body_sha256: str | None = None  # of the raw body read (None while it is being read)
@@ -88,6 +117,7 @@ class Exchange:
             "reason": self.reason,
             "response_headers": [list(h) for h in self.response_headers],
             "peer": self.peer,
+            "redacted": self.redacted,
             "body": {
                 "sha256": self.body_sha256,
                 "size": self.body_size,
@@ -136,11 +166,12 @@ class _Tee(httpx.SyncByteStream):
             return
         self._done = True
         exchange = self._exchange
-        exchange.body_sha256 = self._hash.hexdigest()
+        sha = self._hash.hexdigest()
         exchange.body_size = self._size
         if self._chunks is not None:
-            exchange.kept = self._recorder.spool(exchange.body_sha256, self._chunks)
+            exchange.kept = self._recorder.spool(sha, self._chunks)
         self._chunks = None
+        exchange.body_sha256 = sha  # last: a finished exchange is one with its hash
 
     def close(self) -> None:
         try:
@@ -182,17 +213,19 @@ class Recorder:
         content = None
         with contextlib.suppress(httpx.RequestNotRead):
             content = request.content
+        redacted: list[str] = []
         exchange = Exchange(
             time=now(),
             method=request.method,
-            url=str(request.url),
+            url=redact(str(request.url)),
             target=_text(request.url.raw_path),
             http_version=_text(ext.get("http_version", b"HTTP/1.1")),
-            request_headers=[(_text(k), _text(v)) for k, v in request.headers.raw],
+            request_headers=_fields(request.headers.raw, SECRET_REQUEST_FIELDS, redacted),
             status=response.status_code,
             reason=_text(ext.get("reason_phrase", b"")),
-            response_headers=[(_text(k), _text(v)) for k, v in response.headers.raw],
+            response_headers=_fields(response.headers.raw, SECRET_RESPONSE_FIELDS, redacted),
             peer=peer,
+            redacted=redacted,
             request_body=content if content and len(content) <= REQUEST_BODY_LIMIT else None,
             scopes=set(getattr(self._local, "names", [])),
         )

@@ -136,6 +136,9 @@ def _exchange_records(
     extra: list[tuple[str, str]] = []
     with contextlib.suppress(ValueError):  # a peer that is no address is left out
         extra.append(("WARC-IP-Address", str(ipaddress.ip_address(peer))))
+    redacted = [str(name) for name in exchange.get("redacted") or []]
+    if redacted:  # said where it shows: these header values are not what was sent or received
+        extra.append(("WARC-Embedarc-Redacted", _line(", ".join(redacted), what).decode("latin-1")))
     sha = body.get("sha256")
     stored = str(body.get("stored") or "none")
     source = None if stored == "empty" else _body(root, folder, data, exchange)
@@ -181,6 +184,7 @@ def _exchange_records(
             "application/http;msgtype=request",
             (request + request_body,),
             payload_digest=hashlib.sha256(request_body).hexdigest(),
+            extra=tuple(e for e in extra if e[0] == "WARC-Embedarc-Redacted"),
             concurrent=f"{name}:response",
         )
     )
