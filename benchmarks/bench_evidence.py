@@ -8,6 +8,8 @@ redirect: about eight exchanges. The batch is archived twice into fresh archives
 embedarc runs (every exchange recorded) and once with the recorder's hook made a no-op,
 and the article folders are measured: what capture/ adds against what the article costs
 (its folder and its media files). Then one article is exported as a WACZ and a bag.
+Last, the bundled example article (a text post whose ift.tt link leads to the original page,
+which embeds a video tweet and a two-photo tweet) is archived once and measured the same way.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.simweb import Photo, Request, Response, SimWeb, snowflake
+from tests.simweb import Photo, Request, Response, SimWeb, scenarios, snowflake
 from tests.simweb.media import make_mp4
 
 from embedarc import capture
+from embedarc.articles import read_text
 from embedarc.config import Settings
 from embedarc.export import choose, export_bags, export_wacz
 from embedarc.pipeline import Input, archive
@@ -134,6 +137,11 @@ def main() -> None:
         export_bags(recorded.archive_dir, chosen, Path(tmp) / "bags", organization="bench")
         t_bag = time.perf_counter() - started
         wacz_size = (Path(tmp) / "one.wacz").stat().st_size
+        text = Path(scenarios.example(web)["text_file"])
+        example = Settings(archive_dir=Path(tmp) / "example")
+        article = Input(text.name, article=read_text(text.read_bytes(), source=text.name))
+        timed(example, [article], record=True)
+        e_own, e_media, e_kept = measure(example.archive_dir)
     per = 1000 / n
     print(f"{n} articles, {args.latency * 1000:.0f} ms per request, {args.page_kb} KB pages")
     print(f"  archive without recording: {t_plain:6.2f} s ({t_plain * per:6.1f} ms/article)")
@@ -144,6 +152,10 @@ def main() -> None:
         f"capture/ {kept / n / 1024:6.1f} KB ({kept / (own + media) * 100:.1f}% more disk)"
     )
     print(f"  one article's WACZ: {wacz_size / 1024:.1f} KB, {t_wacz:.2f} s; its bag {t_bag:.2f} s")
+    print(
+        f"the bundled example: folder {e_own / 1024:.1f} KB, media {e_media / 1024:.1f} KB, "
+        f"capture/ {e_kept / 1024:.1f} KB ({e_kept / (e_own + e_media) * 100:.1f}% more disk)"
+    )
 
 
 if __name__ == "__main__":
