@@ -312,3 +312,23 @@ def test_pywb_replays_the_article_and_its_media_from_the_wacz(
     assert (answers / "0.body").read_bytes() == facts["page"]  # replayed, decoded from gzip
     assert (answers / "1.status").read_text() == "200 OK"
     assert (answers / "1.body").read_bytes() == facts["clip"]
+
+
+def test_a_stored_file_changed_since_it_was_recorded_is_not_vouched_for(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, _ = world
+    [clip] = [
+        m for m in sidecar_of(settings.archive_dir, report)["media"] if m["source_url"] == CLIP
+    ]
+    stored = settings.archive_dir / clip["path"]
+    data = bytearray(stored.read_bytes())
+    data[100] ^= 0x01
+    stored.write_bytes(bytes(data))  # the folder's hard link changes with it
+    out = tmp_path / "x.warc.gz"
+
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
+
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert f"no longer hash to {clip['sha256']}" in result.output
+    assert not out.exists()

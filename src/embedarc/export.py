@@ -89,6 +89,16 @@ def _replacing(target: Path) -> Iterator[Path]:
         part.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _steady(root: Path) -> Iterator[None]:
+    """Hold the write lock shared, so `remove` cannot take an article away mid-export. An
+    archive this user cannot write to (a read-only copy) cannot change under them: no lock."""
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(OSError):
+            stack.enter_context(writing(root))
+        yield
+
+
 def _records(root: Path, chosen: list[Chosen], report: Exported) -> list[ArticleRecords]:
     made = []
     for article in chosen:
@@ -117,7 +127,7 @@ def _write_warc_file(root: Path, chosen: list[Chosen], target: Path, report: Exp
 def export_warc(root: Path, chosen: list[Chosen], target: Path) -> Exported:
     """Write the articles' records to one gzipped WARC file at `target`."""
     report = Exported(str(target))
-    with writing(root), _replacing(target) as part:
+    with _steady(root), _replacing(target) as part:
         _write_warc_file(root, chosen, part, report)
     return report
 
@@ -148,7 +158,7 @@ def _wacz(root: Path, chosen: list[Chosen], target: Path, report: Exported) -> N
 def export_wacz(root: Path, chosen: list[Chosen], target: Path) -> Exported:
     """Write the articles as one WACZ at `target`."""
     report = Exported(str(target))
-    with writing(root), _replacing(target) as part:
+    with _steady(root), _replacing(target) as part:
         _wacz(root, chosen, part, report)
     return report
 
@@ -210,7 +220,7 @@ def export_bags(
         if (target / article.folder.name).exists():
             raise ExportError(f"{target / article.folder.name} exists already: remove it first")
     reports = []
-    with writing(root):
+    with _steady(root):
         for article in chosen:
             final = target / article.folder.name
             report = Exported(str(final))

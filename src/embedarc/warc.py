@@ -52,6 +52,7 @@ class Record:
     payload_digest: str | None = None  # sha256 hex of the payload, when known
     extra: tuple[tuple[str, str], ...] = ()
     concurrent: str | None = None  # the name of the record it belongs with
+    payload_at: int | None = None  # which part the payload starts at, to check its digest
 
     @property
     def record_id(self) -> str:
@@ -173,6 +174,7 @@ def _exchange_records(
             (response,) if source is None else (response, source),
             payload_digest=sha if isinstance(sha, str) else None,
             extra=tuple(extra),
+            payload_at=1,
         )
     )
     out.records.append(
@@ -221,6 +223,7 @@ def _file_resource(
             (path,),
             payload_digest=sha,
             extra=(("WARC-Embedarc-Note", NOT_RAW + why),),
+            payload_at=0,
         )
     )
 
@@ -320,12 +323,23 @@ def _parts(parts: tuple[bytes | Path, ...]) -> Iterator[bytes]:
 
 
 def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
-    """Write one record as its own gzip member; its block is read twice (digest, then copy)."""
-    block = hashlib.sha256()
+    """Write one record as its own gzip member; its block is read twice (its digests, the
+    payload's checked against the recorded one, then the copy)."""
+    block, payload = hashlib.sha256(), hashlib.sha256()
     length = 0
-    for chunk in _parts(record.parts):
-        block.update(chunk)
-        length += len(chunk)
+    for number, part in enumerate(record.parts):
+        in_payload = record.payload_at is not None and number >= record.payload_at
+        for chunk in _parts((part,)):
+            block.update(chunk)
+            length += len(chunk)
+            if in_payload:
+                payload.update(chunk)
+    if record.payload_at is not None and payload.hexdigest() != record.payload_digest:
+        # The bytes changed since they were recorded: a WARC must not vouch for them.
+        raise ExportError(
+            f"{record.uri}: the archived bytes no longer hash to {record.payload_digest}"
+            " (run `embedarc verify`)"
+        )
     fields = [
         ("WARC-Type", record.kind),
         ("WARC-Record-ID", record.record_id),
