@@ -273,3 +273,20 @@ def test_a_cookie_a_server_sets_is_recorded_by_name_only_and_said_to_be(
     assert leaked == [] and b"s3cret" not in gzip.decompress(warc.read_bytes())
     [response] = [r for r in records(warc) if r[0] == "response" and r[1] == STORY]
     assert response[5]["WARC-Embedarc-Redacted"] == "Set-Cookie"
+
+
+def test_an_unreadable_capture_record_is_left_as_it_is_for_verify_to_report(
+    settings: Settings, simweb: SimWeb
+) -> None:
+    report, _ = archive_world(settings, simweb)
+    record = settings.archive_dir / str(report.folder) / RECORD
+    damaged = record.read_bytes()[:-40] + b"\xff\xfe not what was written\n"
+    record.write_bytes(damaged)
+
+    [again] = run(settings, Input(STORY, url=STORY))
+
+    assert again.error is None and record.read_bytes() == damaged
+    code, output = verify_lines(settings.archive_dir)
+    assert code == 1 and any(
+        line.startswith(f"altered: {report.folder}/{RECORD}") for line in output
+    )

@@ -11,12 +11,15 @@ stored file, such as a range or an HLS segment, or a body too large to keep).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .capture import BODIES, RECORD, Exchange, Recorder, dump_record, read_record
 from .changes import Changes
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 def write_capture(
@@ -37,9 +40,15 @@ def write_capture(
     by_hash = {hashlib.sha256(data).hexdigest(): name for name, data in sorted(files.items())}
     record_path = folder / RECORD
     try:
-        records = read_record(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        records = []  # none yet, or unreadable: `verify` reports the second; start afresh
+        text = record_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""  # the first exchanges of this article
+    except UnicodeDecodeError as e:
+        return _left_alone(record_path, str(e))
+    try:
+        records = read_record(text)
+    except ValueError as e:
+        return _left_alone(record_path, str(e))
     known = {r["id"] for r in records}
     added = 0
     for exchange in exchanges:
@@ -66,6 +75,13 @@ def write_capture(
     if added:
         store.write_file(record_path, dump_record(records), changes)
     return added
+
+
+def _left_alone(path: Path, why: str) -> int:
+    """An unreadable record is evidence too (of damage or tampering): it is not overwritten,
+    `verify` reports it, and this run's exchanges for the article are not added to it."""
+    log.warning("%s is unreadable (%s): this run's exchanges are not added to it", path, why)
+    return 0
 
 
 def capture_problems(folder: Path, media: set[str]) -> list[tuple[str, str, str]]:
