@@ -184,6 +184,7 @@ class Recorder:
     """The exchanges of one run, each tagged with the scopes it was made under."""
 
     def __init__(self, spool: Path) -> None:
+        spool.mkdir(parents=True, exist_ok=True)
         self.spool_dir = spool
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -243,7 +244,7 @@ class Recorder:
         """Keep a body in the spool folder under its hash; False when it cannot be written."""
         path = self.spool_dir / sha256
         try:
-            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            # The folder is not made again: gone, the run is over (a worker outliving Ctrl-C).
             if not path.exists():
                 part = path.with_name(f".{sha256}.{threading.get_ident()}.part")
                 with part.open("wb") as out:
