@@ -114,3 +114,22 @@ def test_the_source_organization_flag_overrides_the_config(
     assert result.exit_code == 0, result.output
     [bag] = (tmp_path / "b").iterdir()
     assert bagit.Bag(str(bag)).info["Source-Organization"] == "Desk"
+
+
+def test_an_archive_of_the_previous_release_bags_and_validates(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.test_export_warc import OLD_RELEASE
+
+    old = tmp_path / "archive"
+    shutil.copytree(OLD_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+
+    result = export(old, "--bag", str(tmp_path / "bags"), "--all")
+
+    assert result.exit_code == 0, result.output
+    [bag] = (tmp_path / "bags").iterdir()
+    bagit.Bag(str(bag)).validate()
+    info = bagit.Bag(str(bag)).info
+    assert info["External-Identifier"].startswith("https://")
+    assert "Embedarc-Capture-Start" not in info  # nothing was recorded then
+    assert "Source-Organization" not in info  # none configured
