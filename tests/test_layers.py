@@ -21,17 +21,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("embedarc", "model", "errors", "clock", "units", "once", "guard", "config"),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "net", "store", "changes", "media", "index",
-        "lock",
+        "lock", "capture",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": (
         "resolve", "footage", "footage.*", "sidecar", "retries", "perceptual", "credentials",
-        "timestamps", "evidence", "similar",
+        "timestamps", "evidence", "similar", "exchanges",
     ),
     "pipeline": ("pipeline",),
     "job and upkeep": (
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
-        "verify_evidence",
+        "verify_evidence", "warc", "wacz", "export",
     ),
     "command line": ("cli", "cli.*"),
 }  # fmt: skip

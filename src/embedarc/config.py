@@ -52,6 +52,8 @@ class Settings:
     # none by default), and the CA certificates (PEM) their tokens are checked against.
     timestamp_urls: tuple[str, ...] = ()
     timestamp_ca: Path | None = None
+    # Who holds the archive: the Source-Organization of the bags `export --bag` writes.
+    source_organization: str | None = None
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -79,3 +79,8 @@ class TooLarge(EmbedarcError):
 class AnswerTooLarge(NetworkError, TooLarge):
     """An answer read into memory (a page, an API answer) is larger than allowed: a network
     error to those who only catch those, and final to those who ask."""
+
+
+class ExportError(EmbedarcError):
+    """An article cannot be exported as asked: its records are unreadable or were altered,
+    or the output cannot be written."""

@@ -163,6 +163,13 @@ def _find(root: Path, wanted: str) -> _Found:
     return found[0]
 
 
+def find_article(root: Path, wanted: str) -> tuple[Path, dict[str, Any] | None]:
+    """The folder and sidecar of the article `wanted` names, as `remove` finds it; UsageError
+    when none or several match."""
+    found = _find(root, wanted)
+    return found.folder, found.data
+
+
 def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
     """sha256 -> store path of every file the folder holds or its sidecar lists."""
     media: dict[str, str] = {}

@@ -25,6 +25,7 @@ import httpcore
 import httpx
 
 from . import __version__
+from .capture import Recorder
 from .config import Settings
 from .deadline import DeadlineBackend, Exchange
 from .errors import AnswerTooLarge, BadURL, Cancelled, ConfigError
@@ -184,12 +185,21 @@ class Net:
 
     Every request passes the private-address guard (see guard.py): the request hook checks
     each target, redirects included, and connections made without a proxy go only to
-    addresses the guard resolved and checked. `resolver` is there for tests.
+    addresses the guard resolved and checked. `resolver` is there for tests. With a
+    `recorder`, every answer is recorded as it came (capture.py) before anything reads it.
     """
 
-    def __init__(self, settings: Settings, *, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolver: Resolver = system_resolver,
+        recorder: Recorder | None = None,
+    ) -> None:
         check_proxies(settings.proxy)
         self.settings = settings
+        self.recorder = recorder
+        answered = [recorder.answer] if recorder is not None else []
         self.policy = Policy.from_settings(settings.allow_private, settings.allow_hosts)
         # Set on Ctrl-C: requests not yet sent are not sent, bodies stop between chunks, and
         # the pauses that wait on it (politeness, retries) end at once.
@@ -215,7 +225,10 @@ class Net:
             ),
             # Request hooks run before every request, each redirect httpx follows included;
             # response hooks after every answer, before httpx reads its Location.
-            event_hooks={"request": [self._check_request], "response": [self._check_location]},
+            event_hooks={
+                "request": [self._check_request],
+                "response": [*answered, self._check_location],
+            },
         )
         self.backend = GuardedBackend(self.policy, resolver)
         _install_backend(self.client, self.backend)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,10 +21,12 @@ from typing import Any, Protocol
 
 from . import articles, sidecar
 from . import evidence as kept_evidence
+from .capture import Exchange, Recorder
 from .changes import Changes
 from .clock import now
 from .config import Settings
 from .errors import ArchiveError, Interrupted
+from .exchanges import write_capture
 from .footage import ytdlp
 from .footage.collect import Collector, stop_outcome
 from .index import INDEX_NAME, Index
@@ -169,9 +173,11 @@ def _archive(
     retry_failed: bool,
 ) -> list[Report]:
     index = Index(settings.archive_dir / INDEX_NAME)
+    # Bodies of the run's pages and API answers, until their articles are written.
+    recorder = Recorder(Path(tempfile.mkdtemp(prefix="capture-", dir=store.tmp_dir)))
     try:
         known = index.known_media()
-        with Net(settings) as net:
+        with Net(settings, recorder=recorder) as net:
             pool = ThreadPoolExecutor(settings.concurrency)
             run = _Run(Collector(net, store, settings, known), index, pool, progress, retry_failed)
             try:
@@ -199,6 +205,7 @@ def _archive(
             ]
     finally:
         index.close()
+        shutil.rmtree(recorder.spool_dir, ignore_errors=True)
 
 
 def _evidence(
@@ -268,6 +275,12 @@ class _Run:
         self.unwritten: set[str] = set()  # files of articles whose write failed
 
     @property
+    def _recorder(self) -> Recorder:
+        recorder = self.collector.net.recorder
+        assert recorder is not None
+        return recorder
+
+    @property
     def cancelled(self) -> threading.Event:
         return self.collector.net.cancelled
 
@@ -324,7 +337,8 @@ class _Run:
         if delay > 0 and self.cancelled.wait(delay):
             return LinkResult(link, Outcome.FAILED, reason="interrupted")
         try:
-            return self.collector.link(link)
+            with self._recorder.scope(f"link:{link.url}"):
+                return self.collector.link(link)
         except ArchiveError:
             raise  # the archive itself cannot be written: the whole run stops, with that message
         except Exception as e:
@@ -337,6 +351,10 @@ class _Run:
 
     def _prepare(self, job: _Job) -> None:
         """Fetch a URL input, find an earlier archive of it, resolve its origin link."""
+        with self._recorder.scope(f"job:{id(job)}"):
+            self._prepare_in_scope(job)
+
+    def _prepare_in_scope(self, job: _Job) -> None:
         try:
             job.article = job.input.article or self._fetch_article(job)
             if job.article is None:
@@ -573,6 +591,7 @@ class _Run:
         with self.index.write():
             entries = self.book.settle(entries, article_id=article_id, fresh=fresh)
             media, posts = self._gather(job, results, entries, folder, changes)
+            self._write_capture(job, results, set(media), folder, changes)
             data = sidecar.build(
                 article,
                 article_id=article_id,
@@ -609,6 +628,32 @@ class _Run:
             ),
         )
 
+    def _write_capture(
+        self,
+        job: _Job,
+        results: list[LinkResult],
+        media: set[str],
+        folder: Path,
+        changes: Changes,
+    ) -> None:
+        """Add the exchanges this run made for the article to its capture record: those made
+        for it or its links, and those its links relied on that another link made first (a
+        file or a service's answer fetched once per run)."""
+        article = job.article
+        assert article is not None
+        urls = {m.source_url for r in results for m in r.media}
+        urls |= {h.url for r in results if r.resolution for h in r.resolution.hops}
+        evidence = {f"evidence/{e.name}": e.data for r in results for e in r.evidence}
+        bodies = {hashlib.sha256(data).hexdigest() for data in evidence.values()}
+        scopes = {f"job:{id(job)}"} | {f"link:{r.link.url}" for r in results}
+        exchanges: list[Exchange] = self._recorder.select(scopes, urls, bodies)
+        files = {**evidence, sidecar_original(article): article.raw}
+        if job.origin_page is not None:
+            files["origin.html"] = job.origin_page
+        write_capture(
+            self.store, self._recorder, folder, exchanges, media=media, files=files, changes=changes
+        )
+
     def _identity(self, job: _Job, article: Article) -> tuple[str, str, tuple[str, str] | None]:
         """(article id, identity, the input and folder of this call that wrote it first).
 
@@ -635,7 +680,7 @@ class _Run:
     ) -> tuple[str, list[dict[str, str]], str | None]:
         """Write the article's bytes and its origin page: (original's name, the originals
         kept from earlier reads, the origin page's name)."""
-        original = "article.html" if article.media_type == "text/html" else "article.txt"
+        original = sidecar_original(article)
         self.store.write_file(folder / original, article.raw, changes)
         earlier = sidecar.earlier_originals(job.previous, original)
         for name in {"article.html", "article.txt"} - {original, *(e["name"] for e in earlier)}:
@@ -703,6 +748,11 @@ class _Run:
             linked = self.store.link_media(folder, self.store.root / entry_media["path"], changes)
             entry_media["article_path"] = self.store.relative(linked)
         return media, posts
+
+
+def sidecar_original(article: Article) -> str:
+    """The name of the article's original in its folder."""
+    return "article.html" if article.media_type == "text/html" else "article.txt"
 
 
 def _own_links(article: Article, limit: int) -> list[Link]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import sidecar, timestamps, verify_evidence
 from .errors import ArchiveError
+from .exchanges import capture_problems
 from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
 from .store import file_sha256, require_archive
@@ -444,6 +445,8 @@ def _check_folder(
             found.unindexed_(rel(path), "not listed in the sidecar")
         elif actual is not None and actual != match.group(1):
             found.altered_(rel(path), f"its bytes hash to {actual}")
+    for kind, name, reason in capture_problems(folder, listed):  # the exchanges it relied on
+        getattr(found, f"{kind}_")(f"{rel(folder)}/{name}", reason)
     return listed
 
 
