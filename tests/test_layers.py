@@ -28,6 +28,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "pipeline": ("pipeline",),
     "job and upkeep": (
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
+        "report", "report.*",
     ),
     "command line": ("cli", "cli.*"),
 }  # fmt: skip

@@ -48,6 +48,7 @@ class Settings:
     # A TimeMap aggregator asked besides the Wayback Machine and archive.today: the URL a
     # link is appended to (e.g. "https://timetravel.mementoweb.org/timemap/link/").
     memento_timemap: str | None = None
+    report: bool = True  # update the archive's HTML pages after `archive` and `run`
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
