@@ -19,6 +19,7 @@ from embedarc.verify import verify
 from tests.helpers import embedarc
 from tests.simweb import SimWeb
 from tests.simweb.bluesky import BlueskySim, BskyImage, BskyVideo, install
+from tests.test_archive_dir import read_only_view
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
 
@@ -365,3 +366,36 @@ def test_report_on_a_folder_without_an_archive_is_a_usage_error(tmp_path: Path) 
     done = embedarc(tmp_path / "nothing", "report")
     assert done.exit_code == 2 and "there is no archive" in done.output
     assert not (tmp_path / "nothing").exists()
+
+
+def test_run_updates_the_pages_of_what_it_archived(
+    sky: BlueskySim, archive_dir: Path, tmp_path: Path
+) -> None:
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lrunupdates2a", "from a run", images=[BskyImage(100, 80, 13)])
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    assert embedarc(archive_dir, "sources", "add", str(inbox)).exit_code == 0
+    (inbox / "story.txt").write_text(f"Dropped in the inbox\n{post.url}\n")
+
+    done = embedarc(archive_dir, "run")
+
+    assert done.exit_code == 0, done.output
+    titles = [r.text() for r in parse(archive_dir / "index.html").css("ol.articles .title")]
+    assert titles == ["Dropped in the inbox"]
+    assert (article_folder(archive_dir, "Dropped in the inbox") / "index.html").is_file()
+
+
+def test_report_on_a_read_only_archive_is_one_line(
+    sky: BlueskySim, archive_dir: Path, tmp_path: Path
+) -> None:
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lreadonlyar2a", "kept", images=[BskyImage(100, 80, 14)])
+    archive_text(archive_dir, tmp_path, "a.txt", f"Kept\n{post.url}\n")
+
+    with read_only_view(archive_dir, tmp_path / "ro") as view:
+        done = embedarc(view, "report")
+
+    assert done.exit_code == 1, done.output
+    assert done.output.startswith("Error: ") and "read-only" in done.output
+    assert len(done.output.strip().splitlines()) == 1

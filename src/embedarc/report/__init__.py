@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import sidecar
 from ..index import INDEX_NAME, Index
 from ..lock import writing
-from ..store import ARTICLE_VIEW, Store, require_archive
+from ..store import ARTICLE_VIEW, Store, require_archive, write_error
 from . import thumbs
 from .article import article_view
 from .overview import overview
@@ -54,6 +54,13 @@ def update_view(root: Path, *, article_ids: Iterable[str] | None = None) -> View
     no page is written into a folder being taken out.
     """
     require_archive(root)
+    try:
+        return _update_view(root, article_ids)
+    except OSError as e:  # a full disk, a read-only folder: one line, not a traceback
+        raise write_error(root, e) from None
+
+
+def _update_view(root: Path, article_ids: Iterable[str] | None) -> ViewReport:
     started = time.monotonic()
     with writing(root):
         store = Store(root)
