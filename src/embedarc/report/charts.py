@@ -116,18 +116,19 @@ def daily_series(index: Index, now: datetime) -> Series:
 
 def rot_points(rows: list[dict[str, object]], now: datetime) -> list[tuple[int, int, int]]:
     """(N days, links whose state on day N is known, of them alive) for each N in ROT_DAYS."""
+    history = [
+        (archived, checked, parse(row["last_alive"]), parse(row["first_dead"]))
+        for row in rows
+        for archived, checked in [(parse(row["archived"]), parse(row["last_checked"]))]
+        if archived is not None and checked is not None
+    ]
     found = []
     for days in ROT_DAYS:
         known = alive = 0
-        for row in rows:
-            archived = parse(row["archived"])
-            checked = parse(row["last_checked"])
-            if archived is None or checked is None:
-                continue
+        for archived, checked, last_alive, first_dead in history:
             day = archived + timedelta(days=days)
             if day > now or checked < day:
                 continue  # not N days old yet, or not looked at since day N
-            last_alive, first_dead = parse(row["last_alive"]), parse(row["first_dead"])
             if last_alive is not None and last_alive >= day:
                 known, alive = known + 1, alive + 1
             elif first_dead is not None and first_dead <= day:

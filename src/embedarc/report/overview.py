@@ -16,7 +16,7 @@ from ..index import Index
 from .charts import Curve, Series, daily_series, rot_curve
 from .outcomes import ORDER, label, tone
 from .safe import local_href, web_href
-from .thumbs import thumb_path, thumb_relative
+from .thumbs import existing, thumb_relative
 
 STRIP = 4  # thumbnails per article in the list
 ATTENTION_DAYS = 30  # originals first seen dead within this many days are "newly dead"
@@ -33,7 +33,7 @@ class Row:
     outcomes: list[tuple[str, str, str, int]]  # (outcome, label, tone, count)
     outcome_classes: str
     media: int
-    thumbs: list[tuple[str, str]]  # (thumbnail href, original href)
+    thumbs: list[str]  # thumbnail hrefs
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,10 @@ def overview(index: Index, root: Path, *, now: datetime | None = None) -> Overvi
         media_of[row["article_id"]].setdefault(row["sha256"], (row["mime"] or "", row["path"]))
     totals = next(db.query("select count(*) n, coalesce(sum(size), 0) bytes from media"))
 
-    sites = Counter(site_of(a["canonical_url"]) for a in articles)
+    site_by_id = {a["id"]: site_of(a["canonical_url"]) for a in articles}
+    sites = Counter(site_by_id.values())
     site_classes = {site: f"s{n}" for n, (site, _) in enumerate(sites.most_common())}
+    have_thumb = existing(root)
     outcome_totals: Counter[str] = Counter()
     rows: list[Row] = []
     for article in articles:
@@ -99,13 +101,8 @@ def overview(index: Index, root: Path, *, now: datetime | None = None) -> Overvi
         outcome_totals.update({o: 1 for o in mine})  # articles with a link of each outcome
         files = media_of.get(article["id"], {})
         folder = str(article["folder"] or "")
-        strip: list[tuple[str, str]] = []
-        for sha, (_mime, path) in files.items():
-            if len(strip) == STRIP:
-                break
-            if thumb_path(root, sha).is_file():
-                strip.append((thumb_relative(sha), local_href("", path) or ""))
-        site = site_of(article["canonical_url"])
+        strip = [thumb_relative(sha) for sha in files if sha in have_thumb][:STRIP]
+        site = site_by_id[article["id"]]
         rows.append(
             Row(
                 title=str(article["title"] or "(untitled)"),

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from urllib.parse import quote, urlsplit
 
 # Only these leave the archive when clicked; `javascript:`, `data:`, `file:` and the rest are
 # shown as text, never as an href.
 WEB_SCHEMES = ("http", "https")
+# Blanks and controls: browsers strip or skip them ("java\tscript:"), so no link has them.
+_BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def web_href(url: object) -> str | None:
     """`url` when it is an http(s) URL with a host, else None (shown as text only)."""
-    if not isinstance(url, str) or not url or any(ord(c) < 0x21 for c in url):
+    if not isinstance(url, str) or not url or _BLANK_OR_CONTROL.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -33,6 +36,12 @@ def local_href(base: str, target: object) -> str | None:
     normal = posixpath.normpath(target)
     if normal.startswith("../") or normal in ("..", "."):
         return None
-    relative = posixpath.relpath(normal, base or ".")
+    # relpath without asking for the working folder: both paths are relative to the archive.
+    here = [p for p in posixpath.normpath(base or ".").split("/") if p not in ("", ".")]
+    there = normal.split("/") if normal != "." else []
+    common = 0
+    while common < min(len(here), len(there)) and here[common] == there[common]:
+        common += 1
+    relative = "/".join([".."] * (len(here) - common) + there[common:]) or "."
     # Quoted, so a name with '#', '?' or '%' still names the file.
     return quote(relative, safe="/-_.~")

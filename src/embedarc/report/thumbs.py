@@ -100,6 +100,18 @@ def _video(source: Path, out: Path) -> bool:
     return True
 
 
+def existing(root: Path) -> set[str]:
+    """The sha256s that have a thumbnail: one listing, rather than a look per file."""
+    found: set[str] = set()
+    folder = root / THUMBS
+    if not folder.is_dir() or folder.is_symlink():
+        return found
+    for sub in os.scandir(folder):
+        if sub.is_dir(follow_symlinks=False):
+            found |= {e.name[:-4] for e in os.scandir(sub.path) if e.name.endswith(".jpg")}
+    return found
+
+
 def forget(root: Path, sha256s: set[str]) -> None:
     """Remove the thumbnails of files taken out of the archive."""
     for sha in sha256s:
