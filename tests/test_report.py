@@ -399,3 +399,29 @@ def test_report_on_a_read_only_archive_is_one_line(
     assert done.exit_code == 1, done.output
     assert done.output.startswith("Error: ") and "read-only" in done.output
     assert len(done.output.strip().splitlines()) == 1
+
+
+def test_needs_attention_lists_the_first_200_and_counts_the_rest(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    simweb.fault("https://flaky.example.com/clip.mp4", "status", status=503)
+    archive_text(archive_dir, tmp_path, "a.txt", "Flaky\nhttps://flaky.example.com/clip.mp4\n")
+    with Index(archive_dir / "index.db") as index, index.write():
+        [article] = index.db.query("select id from articles")
+        index.db.table("links").insert_all(
+            {
+                "id": f"extra{n}",
+                "article_id": article["id"],
+                "url": f"https://flaky.example.com/{n}",
+                "kind": "url",
+                "outcome": "failed_permanently",
+                "reason": "HTTP 503",
+            }
+            for n in range(249)
+        )
+    assert embedarc(archive_dir, "report").exit_code == 0
+
+    tree = parse(archive_dir / "index.html")
+
+    assert len(tree.css("h2 + table tr")) == 1 + 200
+    assert "… and 50 more" in one(tree, "h2 + table + p").text()

@@ -20,6 +20,7 @@ from .thumbs import existing, thumb_relative
 
 STRIP = 4  # thumbnails per article in the list
 ATTENTION_DAYS = 30  # originals first seen dead within this many days are "newly dead"
+ATTENTION_ROWS = 200  # an archive where everything fails lists the first ones, and the count
 LOCAL = "local file"
 
 
@@ -56,6 +57,7 @@ class Overview:
     outcome_filters: list[tuple[str, str, str, int]]  # (outcome, label, tone, count)
     site_filters: list[tuple[str, str, int]]  # (class, site, count)
     attention: list[Attention]
+    attention_more: int
     per_day: Series
     rot: Curve
     generated: str
@@ -88,6 +90,7 @@ def overview(index: Index, root: Path, *, now: datetime | None = None) -> Overvi
         " order by l.article_id, l.rowid"
     ):
         media_of[row["article_id"]].setdefault(row["sha256"], (row["mime"] or "", row["path"]))
+    attention = _attention(index, now)
     totals = next(db.query("select count(*) n, coalesce(sum(size), 0) bytes from media"))
 
     site_by_id = {a["id"]: site_of(a["canonical_url"]) for a in articles}
@@ -126,7 +129,8 @@ def overview(index: Index, root: Path, *, now: datetime | None = None) -> Overvi
             (o, label(o), tone(o), outcome_totals[o]) for o in ORDER if outcome_totals[o]
         ],
         site_filters=[(site_classes[s], s, n) for s, n in sites.most_common()],
-        attention=_attention(index, now),
+        attention=attention[:ATTENTION_ROWS],
+        attention_more=max(len(attention) - ATTENTION_ROWS, 0),
         per_day=daily_series(index, now),
         rot=rot_curve(index, now),
         generated=now.strftime("%Y-%m-%d %H:%M UTC"),
