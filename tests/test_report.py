@@ -425,3 +425,38 @@ def test_needs_attention_lists_the_first_200_and_counts_the_rest(
 
     assert len(tree.css("h2 + table tr")) == 1 + 200
     assert "… and 50 more" in one(tree, "h2 + table + p").text()
+
+
+def test_a_quoted_post_is_shown_inside_the_card_of_the_post_quoting_it(
+    sky: BlueskySim, archive_dir: Path, tmp_path: Path
+) -> None:
+    carol = sky.account("carol.example.org", "Carol")
+    dave = sky.account("dave.example.org", "Dave")
+    quoted = sky.post(dave, "3kquotedpost2a", "the source", images=[BskyImage(160, 120, 15)])
+    post = sky.post(carol, "3kquotingpos2b", "look at this", quote=quoted)
+
+    archive_text(archive_dir, tmp_path, "a.txt", f"Quote\n{post.url}\n")
+
+    tree = parse(article_folder(archive_dir, "Quote") / "index.html")
+    outer = one(tree, "section.link > .card")
+    inner = one(tree, "section.link > .card > .card")
+    assert "look at this" in one(outer, ".text").text() and "@carol.example.org" in outer.text()
+    assert one(inner, ".text").text() == "the source" and "@dave.example.org" in inner.text()
+
+
+def test_exports_in_an_article_folder_are_linked_from_its_page(
+    sky: BlueskySim, archive_dir: Path, tmp_path: Path
+) -> None:
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lexportedar2a", "exported", images=[BskyImage(100, 80, 16)])
+    archive_text(archive_dir, tmp_path, "a.txt", f"Exported\n{post.url}\n")
+    folder = article_folder(archive_dir, "Exported")
+    (folder / "article.wacz").write_bytes(b"PK")
+    (folder / "bag").mkdir()
+    (folder / "article.json.tsr").write_bytes(b"0")
+
+    assert embedarc(archive_dir, "report").exit_code == 0
+
+    links = {a.text(): a.attributes["href"] for a in parse(folder / "index.html").css("dd a")}
+    assert links["article.wacz"] == "article.wacz" and links["bag"] == "bag"
+    assert links["article.json.tsr"] == "article.json.tsr"
