@@ -32,6 +32,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "job and upkeep": (
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
         "verify_evidence", "warc", "wacz", "export",
+        "report", "report.*",
     ),
     "command line": ("cli", "cli.*"),
 }  # fmt: skip

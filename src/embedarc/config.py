@@ -54,6 +54,7 @@ class Settings:
     timestamp_ca: Path | None = None
     # Who holds the archive: the Source-Organization of the bags `export --bag` writes.
     source_organization: str | None = None
+    report: bool = True  # update the archive's HTML pages after `archive` and `run`
 
     def with_updates(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

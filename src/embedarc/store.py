@@ -9,6 +9,8 @@ archive/
     article.json                 the sidecar: everything known about the folder
     evidence/                    raw answers of the services asked about posts
     media/<sha256>.<ext>         links to the store (hard links where possible)
+    index.html                   the article's page (derived: `embedarc report` writes it)
+  index.html                     the archive's page; thumbs/ its thumbnails (derived)
   tmp/                           partial downloads; safe to delete when nothing runs
 
 No write goes through a symbolic link inside the archive (a link there could send it anywhere);
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 
 # Opens that refuse a symbolic link as the last component (ELOOP) where the system has it.
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# The page the view writes in each article folder: derived, so no sidecar names it.
+ARTICLE_VIEW = "index.html"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .errors import ArchiveError
 from .exchanges import capture_problems
 from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
-from .store import file_sha256, require_archive
+from .store import ARTICLE_VIEW, file_sha256, require_archive
 
 HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
 
@@ -398,7 +398,12 @@ def _check_folder(
         sha, _ = file_sha256(original)
         if sha != article.get("content_sha256"):
             found.altered_(rel(original), "does not hash to the sidecar's content_sha256")
-    named = {SIDECAR, str(article.get("original") or ""), str(article.get("origin_page") or "")}
+    named = {
+        SIDECAR,
+        ARTICLE_VIEW,  # the folder's page, derived from the sidecar
+        str(article.get("original") or ""),
+        str(article.get("origin_page") or ""),
+    }
     for earlier in article.get("earlier_originals") or []:
         name = str(earlier.get("name") or "") if isinstance(earlier, dict) else ""
         path = inside(folder, name) if name else None

@@ -22,12 +22,14 @@ from .options import (
     handle_errors,
     network_options,
     output_options,
+    report_option,
     retry_options,
     say,
     say_json,
     setup_logging,
     wayback_save_option,
 )
+from .report import update_after
 
 
 def read_inputs(
@@ -91,6 +93,7 @@ def save_to_wayback(
 @retry_options
 @output_options
 @wayback_save_option
+@report_option
 @handle_errors
 def archive_command(
     sources: tuple[str, ...],
@@ -126,6 +129,7 @@ def archive_command(
     finally:
         progress.stop()
     print_reports(reports, as_json=as_json, quiet=quiet)
+    update_after(settings, reports)
     save_to_wayback(settings, reports, keys)
     sys.exit(EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK)
 

@@ -24,6 +24,7 @@ from .options import (
     open_index,
     output_options,
     read_index,
+    report_option,
     retry_options,
     say,
     say_json,
@@ -31,6 +32,7 @@ from .options import (
     setup_logging,
     wayback_save_option,
 )
+from .report import update_after
 
 
 @cli.group(name="sources")
@@ -126,6 +128,7 @@ def sources_remove(location: str, archive_dir: Path | None) -> None:
 )
 @click.option("--runs", type=click.IntRange(min=1), help="With --loop: stop after this many runs.")
 @wayback_save_option
+@report_option
 @handle_errors
 def run_command(
     as_json: bool, quiet: bool, verbose: int, retry_failed: bool, loop: bool, every: float,
@@ -168,6 +171,7 @@ def run_command(
                     f"run: {report.polled} sources polled, {report.new_items} new items, "
                     f"{len(report.reports)} articles archived or retried"
                 )
+        update_after(settings, report.reports)
         save_to_wayback(settings, list(report.reports), keys)
 
     if loop:  # until --runs, or Ctrl-C (exit status 130)

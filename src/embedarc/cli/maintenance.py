@@ -22,6 +22,7 @@ from .options import (
     setup_logging,
     terminal_bar,
 )
+from .report import forget_in_view
 
 
 @cli.command(name="verify")
@@ -139,6 +140,8 @@ def remove_command(
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
     removal = remove_article(settings.archive_dir, article, dry_run=dry_run)
+    if not dry_run:
+        forget_in_view(settings, removal.removed_media)
     if as_json:
         say_json(removal.as_dict())
     elif not quiet:

@@ -377,6 +377,17 @@ def wayback_save_option(f: F) -> F:
     )(f)
 
 
+def report_option(f: F) -> F:
+    """`--no-report`: leave the archive's HTML pages as they are (`embedarc report` later)."""
+    return click.option(
+        "--no-report",
+        "report",
+        flag_value=False,
+        default=None,
+        help="Do not update the archive's HTML pages (index.html) afterwards.",
+    )(f)
+
+
 def terminal_bar(enabled: bool, *columns: Any) -> Any:
     """A started rich progress bar on stderr when it is a terminal (and `enabled`), else None."""
     if not enabled or not sys.stderr.isatty():
