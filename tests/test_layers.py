@@ -21,13 +21,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("embedarc", "model", "errors", "clock", "units", "once", "guard", "config"),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "net", "store", "changes", "media", "index",
-        "lock",
+        "lock", "catalog",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": ("resolve", "footage", "footage.*", "sidecar", "retries"),
     "pipeline": ("pipeline",),
     "job and upkeep": (
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
+        "query", "search",
     ),
     "command line": ("cli", "cli.*"),
 }  # fmt: skip

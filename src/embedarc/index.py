@@ -218,11 +218,49 @@ def m004_posts(db: sqlite_utils.Database) -> None:
     db.table("link_media").add_column("post", str)
 
 
+# What `search` reads: each table's full-text columns. The FTS5 tables are named and built
+# as sqlite-utils' `enable_fts(..., create_triggers=True)` builds them (`<table>_fts`, external
+# content, triggers `<table>_ai/_ad/_au`), so sqlite-utils and Datasette recognise them.
+SEARCHED: dict[str, tuple[str, ...]] = {
+    "articles": ("title", "canonical_url", "origin_url"),
+    "posts": ("text", "author", "author_name", "url"),
+    "links": ("url", "final_url", "attribution"),
+}
+
+
+def _search_sql(table: str, columns: tuple[str, ...]) -> list[str]:
+    names = ", ".join(f"[{c}]" for c in columns)
+    old = ", ".join(f"old.[{c}]" for c in columns)
+    new = ", ".join(f"new.[{c}]" for c in columns)
+    fts = f"[{table}_fts]"
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES('delete', old.rowid, {old});"
+    insert = f"INSERT INTO {fts} (rowid, {names}) VALUES (new.rowid, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING FTS5 ({names}, content=[{table}])",
+        f"CREATE TRIGGER [{table}_ai] AFTER INSERT ON [{table}] BEGIN {insert} END",
+        f"CREATE TRIGGER [{table}_ad] AFTER DELETE ON [{table}] BEGIN {delete} END",
+        f"CREATE TRIGGER [{table}_au] AFTER UPDATE ON [{table}] BEGIN {delete} {insert} END",
+        f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",
+    ]
+
+
+def m007_search(db: sqlite_utils.Database) -> None:
+    """Full-text search over titles, post texts, authors and URLs, kept in step by triggers.
+
+    Written out rather than through `enable_fts`, whose `executescript` would commit the
+    migration's transaction halfway; the rows already there are indexed at once.
+    """
+    for table, columns in SEARCHED.items():
+        for statement in _search_sql(table, columns):
+            db.execute(statement)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_operational_state,
     m003_source_item_retries,
     m004_posts,
+    m007_search,
 ]
 
 DERIVED_TABLES = [
@@ -261,6 +299,9 @@ class Index:
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
+            # A row replaced by a conflict (INSERT OR REPLACE) fires its delete trigger too,
+            # so the search tables never keep words of a row that is gone.
+            self.db.execute("PRAGMA recursive_triggers=ON")
             self.migrate()
         except sqlite3.DatabaseError as e:
             raise ArchiveError(f"cannot open the index {path}: {e}") from e
@@ -501,6 +542,13 @@ class Index:
             for name in DERIVED_TABLES:  # children before parents, for the foreign keys
                 if self.db.table(name).exists():
                     self.db.execute(f"delete from [{name}]")
+
+    def rebuild_search(self) -> None:
+        """Rebuild the full-text search tables from the tables they index, in one transaction."""
+        with self.write():
+            for table in SEARCHED:
+                if self.db.table(f"{table}_fts").exists():
+                    self.db.table(table).rebuild_fts()
 
     def delete_article(
         self, article_id: str, *, media: tuple[str, ...] = (), tweets: tuple[str, ...] = ()

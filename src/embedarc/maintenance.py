@@ -75,7 +75,9 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
         else:
             sidecars.append(data)
 
-    Store(root).refuse_links(root / INDEX_NAME)
+    store = Store(root)
+    store.refuse_links(root / INDEX_NAME)
+    store.write_metadata()
     index = Index(root / INDEX_NAME)
     try:
         index.clear_derived()
@@ -88,6 +90,7 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
                 skip(root / str(data["article"]["folder"]) / SIDECAR, f"cannot be indexed: {e}")
             else:
                 written += 1
+        index.rebuild_search()
         return written
     finally:
         index.close()
@@ -116,7 +119,9 @@ class Removal:
 
 
 @dataclass(frozen=True)
-class _Found:
+class FoundArticle:
+    """An article folder named on the command line, and its sidecar (None if unreadable)."""
+
     folder: Path
     data: dict[str, Any] | None
 
@@ -145,9 +150,11 @@ def _matches(folder: Path, data: dict[str, Any] | None, wanted: str) -> bool:
     return False
 
 
-def _find(root: Path, wanted: str) -> _Found:
+def find_article(root: Path, wanted: str) -> FoundArticle:
+    """The one article `wanted` names: its id, the 8 characters that end its folder name (or a
+    longer prefix of its id), its folder name, or its canonical URL; UsageError otherwise."""
     found = [
-        _Found(folder, data)
+        FoundArticle(folder, data)
         for folder in article_folders(root)
         for data in [read_sidecar(folder)[0]]
         if _matches(folder, data, wanted)
@@ -199,7 +206,7 @@ def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Remova
 
 
 def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
-    target = _find(root, article)
+    target = find_article(root, article)
     data = target.data
     article_id = str((data or {}).get("article", {}).get("id") or "")
     mine = _media_of(target.folder, data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import archive, job, maintenance  # noqa: F401  (each registers its commands)
+from . import archive, job, maintenance, query  # noqa: F401  (each registers its commands)
 from .main import cli
 
 __all__ = ["cli"]
