@@ -543,12 +543,19 @@ class Index:
                 if self.db.table(name).exists():
                     self.db.execute(f"delete from [{name}]")
 
-    def rebuild_search(self) -> None:
-        """Rebuild the full-text search tables from the tables they index, in one transaction."""
+    def drop_search(self) -> None:
+        """Drop the full-text search tables and their triggers (before a rebuild: a search
+        table that no longer matches its table cannot even take the deletes)."""
         with self.write():
             for table in SEARCHED:
-                if self.db.table(f"{table}_fts").exists():
-                    self.db.table(table).rebuild_fts()
+                for suffix in ("ai", "ad", "au"):
+                    self.db.execute(f"DROP TRIGGER IF EXISTS [{table}_{suffix}]")
+                self.db.execute(f"DROP TABLE IF EXISTS [{table}_fts]")
+
+    def create_search(self) -> None:
+        """Make the full-text search tables again from the tables they index."""
+        with self.write():
+            m007_search(self.db)
 
     def delete_article(
         self, article_id: str, *, media: tuple[str, ...] = (), tweets: tuple[str, ...] = ()

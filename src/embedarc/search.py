@@ -105,8 +105,8 @@ def search(index: Index, text: str, *, raw: bool = False, limit: int = 50) -> Se
     if not has_search_tables(index):
         if raw:
             raise UsageError(
-                "this index has no search tables (an older archive, read-only here), so an "
-                "FTS query cannot be read; search for plain words instead"
+                "this index has no search tables (an older release's archive read as it is),"
+                " so an FTS query cannot be read; search for plain words instead"
             )
         return SearchResult(_plain_search(index, text.split(), limit), full_text=False)
     query = text if raw else fts_query(text)

@@ -317,8 +317,8 @@ def search_command(
         result = search(index, " ".join(text), raw=raw, limit=limit)
     if not result.full_text:
         say(
-            "note: this index has no search tables (an older archive, read-only here): "
-            "words were matched as plain text",
+            "note: this index has no search tables (an older release's archive read as it"
+            " is, or a rebuild-index that did not finish): words were matched as plain text",
             err=True,
         )
     if as_json:
