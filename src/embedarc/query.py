@@ -21,6 +21,7 @@ from .maintenance import find_article
 from .units import parse_duration
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BATCH = 500  # ids per query, well under SQLite's limit on parameters
 
 
 def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) -> str:
@@ -98,16 +99,15 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     params: list[Any] = []
     if filters.outcomes:
         marks = ", ".join("?" for _ in filters.outcomes)
-        clauses.append(
-            f"exists (select 1 from links l where l.article_id = a.id and l.outcome in ({marks}))"
-        )
+        # Sets computed once, not a lookup per article, which SQLite would answer through the
+        # outcome index by scanning every link of that outcome for each article.
+        clauses.append(f"a.id in (select article_id from links where outcome in ({marks}))")
         params += list(filters.outcomes)
     if filters.site:
         site = filters.site.lower()
         escaped = site.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append(
-            "(exists (select 1 from links l where l.article_id = a.id"
-            " and l.post like ? escape '\\')"
+            "(a.id in (select article_id from links where post like ? escape '\\')"
             " or embedarc_on_site(a.canonical_url, ?) or embedarc_on_site(a.source, ?))"
         )
         params += [f"{escaped}:%", site, site]
@@ -134,23 +134,28 @@ def list_articles(index: Index, filters: Filters = Filters()) -> list[ArticleRow
     rows = db.execute(chosen, params).fetchall()
     if not rows:
         return []
-    # Counted for the chosen articles only, in two grouped queries, not one query per article.
-    ids = f"select id from ({chosen})"
+    # Counted for the chosen articles only, a few hundred at a time in grouped queries: not one
+    # query per article, and not a subquery of the filter, which SQLite may run once per link.
+    chosen_ids = [row[0] for row in rows]
     outcomes: dict[str, dict[str, int]] = {}
-    for article_id, outcome, n in db.execute(
-        f"select article_id, outcome, count(*) from links where article_id in ({ids})"
-        " group by article_id, outcome order by article_id, outcome",
-        params,
-    ):
-        outcomes.setdefault(article_id, {})[outcome] = n
-    media = dict(
-        db.execute(
-            "select l.article_id, count(distinct lm.sha256) from link_media lm"
-            f" join links l on l.id = lm.link_id where l.article_id in ({ids})"
-            " group by l.article_id",
-            params,
-        ).fetchall()
-    )
+    media: dict[str, int] = {}
+    for start in range(0, len(chosen_ids), _BATCH):
+        batch = chosen_ids[start : start + _BATCH]
+        marks = ", ".join("?" for _ in batch)
+        for article_id, outcome, n in db.execute(
+            f"select article_id, outcome, count(*) from links where article_id in ({marks})"
+            " group by article_id, outcome order by article_id, outcome",
+            batch,
+        ):
+            outcomes.setdefault(article_id, {})[outcome] = n
+        media.update(
+            db.execute(
+                "select l.article_id, count(distinct lm.sha256) from link_media lm"
+                f" join links l on l.id = lm.link_id where l.article_id in ({marks})"
+                " group by l.article_id",
+                batch,
+            ).fetchall()
+        )
     return [
         ArticleRow(
             id=row[0],
