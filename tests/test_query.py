@@ -287,3 +287,31 @@ def test_json_of_a_hostile_title_has_no_raw_controls(hostile: Path) -> None:
         done = embedarc(hostile, *args)
         assert "\x1b" not in done.output and "\x07" not in done.output
         assert json.loads(done.output)[0]["title"] == HOSTILE
+
+
+def test_list_and_show_read_a_read_only_archive(kept: Kept, tmp_path: Path) -> None:
+    from tests.test_archive_dir import read_only_view
+
+    with read_only_view(kept.archive, tmp_path / "ro") as view:
+        rows = embedarc(view, "list", "--json")
+        detail = embedarc(view, "show", "--json", kept.strike)
+
+    assert rows.exit_code == 0 and len(json.loads(rows.output)) == 2
+    assert detail.exit_code == 0 and json.loads(detail.output)["folder"] == kept.strike
+
+
+def test_list_and_show_read_the_previous_releases_archive(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.test_previous_release import FIXTURE
+
+    archive = tmp_path / "archive"
+    shutil.copytree(FIXTURE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+
+    [row] = listed(archive)
+    detail = json.loads(embedarc(archive, "show", "--json", str(row["id"])).output)
+
+    assert row["outcomes"] == {"archived": 5} and row["media"] == 3
+    assert len(detail["links"]) == 5 and len(detail["media"]) == 3
+    for item in detail["media"]:
+        assert (archive / item["path"]).is_file()

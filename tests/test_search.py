@@ -157,7 +157,7 @@ def test_search_prints_what_matched_and_the_words_around(
     assert head.startswith(folder[-8:])  # the short id `show` and `remove` take
     assert "Convoy seen near Kharkiv" in head and "(post text)" in head
     assert snippet.strip() == "«Tanks» rolling"
-    assert count == "1 articles"
+    assert count == "1 article"
 
 
 # -- in step with every write --------------------------------------------------------------

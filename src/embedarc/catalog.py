@@ -79,7 +79,7 @@ TABLES: dict[str, tuple[str, str | None, tuple[str, ...], str | None, dict[str, 
         },
     ),
     "posts": (
-        "The posts links lead to (Bluesky, Mastodon, Telegram, ...), with those they quote.",
+        "The posts links lead to on the platforms embedarc reads, with those they quote.",
         "author",
         ("site", "author"),
         "created_at",

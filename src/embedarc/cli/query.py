@@ -9,6 +9,7 @@ import click
 
 from ..config import load_settings
 from ..model import Outcome
+from ..platforms import PLATFORMS
 from .main import cli
 from .options import (
     archive_options,
@@ -75,6 +76,10 @@ def _outcomes(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
 
 
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
 def _short(article_id: str) -> str:
     return article_id[:8]
 
@@ -93,8 +98,8 @@ def _short(article_id: str) -> str:
 @click.option(
     "--site",
     metavar="SITE",
-    help="Only articles citing a post on this platform (bluesky, mastodon, telegram, x) "
-    "or whose URL is on this host (example.org).",
+    help="Only articles citing a post on this platform (the site of a post: "
+    f"{', '.join(sorted(p.site for p in PLATFORMS))}) or whose URL is on this host (example.org).",
 )
 @click.option(
     "--since", type=Moment(), help="Only articles first archived since: 2024-03-01, or 7d ago."
@@ -125,7 +130,7 @@ def list_command(
     Examples:
       embedarc list
       embedarc list --outcome failed --since 7d
-      embedarc list --site mastodon --json
+      embedarc list --site example.org --json
     """
     from ..query import Filters, list_articles
 
@@ -154,7 +159,7 @@ def list_command(
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
-            _text((row.archived or "").replace("T", " ").rstrip("Z")),
+            _text((row.archived or "")[:19].replace("T", " ")),
             _text(_short(row.id)),
             _text(row.title or row.canonical_url or row.folder),
             _text(row.links),
@@ -164,7 +169,8 @@ def list_command(
     console = _console()
     if rows:
         console.print(table)
-    console.print(_text(f"{len(rows)} articles" + (" (--limit)" if len(rows) == limit else "")))
+    more = " (the newest; --limit shows more)" if limit and len(rows) == limit else ""
+    console.print(_text(f"{_count(len(rows), 'article')}{more}"))
 
 
 # -- show --------------------------------------------------------------------------------------
@@ -266,9 +272,8 @@ def _print_article(detail: dict[str, Any]) -> None:
         seconds = f"{item['duration']} s" if item.get("duration") else ""
         about = "  ".join(str(f) for f in (item.get("mime"), size, shape, seconds) if f)
         out(_line("  ", item.get("sha256") or "", "  ", about))
-        for key in ("path", "article_path", "source_url"):
+        for key, label in (("path", "stored"), ("article_path", "linked"), ("source_url", "from")):
             if item.get(key):
-                label = "from" if key == "source_url" else "at"
                 out(_line(f"      {label} ", item[key]))
         if item.get("archive"):
             out(_line(f"      from {item['archive']}, captured {item.get('captured_at')}"))
@@ -285,7 +290,13 @@ def _print_article(detail: dict[str, Any]) -> None:
     is_flag=True,
     help='Read TEXT as an SQLite FTS5 query: AND, OR, NOT, NEAR, "a phrase", prefix*.',
 )
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Articles shown at most; 0 for all.",
+)
 @archive_options
 @output_options
 @handle_errors
@@ -343,4 +354,4 @@ def search_command(
             snippet.append(f"{START}{word}{END}", style="bold yellow")
             snippet.append(rest)
         console.print(snippet)
-    console.print(_text(f"{len(result.hits)} articles"))
+    console.print(_text(_count(len(result.hits), "article")))
