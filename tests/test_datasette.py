@@ -132,3 +132,18 @@ def test_archive_writes_the_metadata_and_keeps_it_current(settings: Settings) ->
     assert set(described["queries"]) == {
         "links_that_need_another_try", "originals_that_died", "videos_by_author",
     }  # fmt: skip
+
+
+def test_the_metadata_is_not_written_through_a_link(settings: Settings, tmp_path: Path) -> None:
+    run(settings, text_input("Nothing here\n", "n.txt"))
+    outside = tmp_path / "outside.json"
+    outside.write_text("mine")
+    path = settings.archive_dir / METADATA_NAME
+    path.unlink()
+    path.symlink_to(outside)
+    (tmp_path / "m.txt").write_text("More\n")
+
+    done = embedarc(settings.archive_dir, "archive", str(tmp_path / "m.txt"))
+
+    assert done.exit_code == 1 and "refusing to write through a symlink" in done.output
+    assert outside.read_text() == "mine"

@@ -279,3 +279,19 @@ def test_a_read_only_archive_of_the_previous_release_is_searched_as_plain_text(
     assert "no search tables" in plain.stderr
     assert fts.exit_code == 2 and "no search tables" in fts.output
     assert human.exit_code == 0 and "US Launches Preemptive Strike" in human.stdout
+
+
+def test_a_row_replaced_on_conflict_leaves_the_search_tables_too(
+    settings: Settings, fedi: MastodonSim
+) -> None:
+    from embedarc.index import Index
+
+    folder, post = archive_post(settings, fedi, "Replaced post", "Words before")
+    archive = settings.archive_dir
+    with Index(archive / "index.db") as index:  # a writer that replaces rows whole
+        row = index.db.table("posts").get(post.key)
+        index.db.table("posts").insert({**row, "text": "Words after"}, pk="key", replace=True)
+
+    search_tables_in_step(archive)
+    assert folders(archive, "before") == []
+    assert folders(archive, "after") == [folder]

@@ -296,12 +296,11 @@ class Index:
         self.path = path
         try:
             conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            # sqlite-utils turns recursive_triggers on: a row replaced on conflict (INSERT OR
+            # REPLACE) then fires its delete trigger, and leaves the search tables too.
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            # A row replaced by a conflict (INSERT OR REPLACE) fires its delete trigger too,
-            # so the search tables never keep words of a row that is gone.
-            self.db.execute("PRAGMA recursive_triggers=ON")
             self.migrate()
         except sqlite3.DatabaseError as e:
             raise ArchiveError(f"cannot open the index {path}: {e}") from e
