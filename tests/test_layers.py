@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("embedarc", "model", "errors", "clock", "units", "once", "guard", "config"),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "net", "store", "changes", "media", "index",
-        "lock", "capture",
+        "lock", "capture", "catalog",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": (
@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
         "verify_evidence", "warc", "wacz", "export",
         "report", "report.*",
+        "query", "search",
     ),
     "command line": ("cli", "cli.*"),
 }  # fmt: skip

@@ -62,7 +62,7 @@ def choose(root: Path, wanted: list[str], *, every: bool) -> list[Chosen]:
     if every:
         folders = [(f, read_sidecar(f)[0]) for f in article_folders(root)]
     else:
-        folders = [find_article(root, name) for name in wanted]
+        folders = [(f.folder, f.data) for f in (find_article(root, n) for n in wanted)]
     chosen: dict[Path, Chosen] = {}
     for folder, data in folders:
         if data is None:

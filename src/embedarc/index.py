@@ -294,6 +294,43 @@ def m006_evidence(db: sqlite_utils.Database) -> None:
     )
 
 
+# What `search` reads: each table's full-text columns. The FTS5 tables are named and built
+# as sqlite-utils' `enable_fts(..., create_triggers=True)` builds them (`<table>_fts`, external
+# content, triggers `<table>_ai/_ad/_au`), so sqlite-utils and Datasette recognise them.
+SEARCHED: dict[str, tuple[str, ...]] = {
+    "articles": ("title", "canonical_url", "origin_url"),
+    "posts": ("text", "author", "author_name", "url"),
+    "links": ("url", "final_url", "attribution"),
+}
+
+
+def _search_sql(table: str, columns: tuple[str, ...]) -> list[str]:
+    names = ", ".join(f"[{c}]" for c in columns)
+    old = ", ".join(f"old.[{c}]" for c in columns)
+    new = ", ".join(f"new.[{c}]" for c in columns)
+    fts = f"[{table}_fts]"
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES('delete', old.rowid, {old});"
+    insert = f"INSERT INTO {fts} (rowid, {names}) VALUES (new.rowid, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING FTS5 ({names}, content=[{table}])",
+        f"CREATE TRIGGER [{table}_ai] AFTER INSERT ON [{table}] BEGIN {insert} END",
+        f"CREATE TRIGGER [{table}_ad] AFTER DELETE ON [{table}] BEGIN {delete} END",
+        f"CREATE TRIGGER [{table}_au] AFTER UPDATE ON [{table}] BEGIN {delete} {insert} END",
+        f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",
+    ]
+
+
+def m007_search(db: sqlite_utils.Database) -> None:
+    """Full-text search over titles, post texts, authors and URLs, kept in step by triggers.
+
+    Written out rather than through `enable_fts`, whose `executescript` would commit the
+    migration's transaction halfway; the rows already there are indexed at once.
+    """
+    for table, columns in SEARCHED.items():
+        for statement in _search_sql(table, columns):
+            db.execute(statement)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_operational_state,
@@ -301,6 +338,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m004_posts,
     m005_tweets_as_posts,
     m006_evidence,
+    m007_search,
 ]
 
 DERIVED_TABLES = [
@@ -335,6 +373,8 @@ class Index:
         self.path = path
         try:
             conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            # sqlite-utils turns recursive_triggers on: a row replaced on conflict (INSERT OR
+            # REPLACE) then fires its delete trigger, and leaves the search tables too.
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -560,6 +600,20 @@ class Index:
             for name in DERIVED_TABLES:  # children before parents, for the foreign keys
                 if self.db.table(name).exists():
                     self.db.execute(f"delete from [{name}]")
+
+    def drop_search(self) -> None:
+        """Drop the full-text search tables and their triggers (before a rebuild: a search
+        table that no longer matches its table cannot even take the deletes)."""
+        with self.write():
+            for table in SEARCHED:
+                for suffix in ("ai", "ad", "au"):
+                    self.db.execute(f"DROP TRIGGER IF EXISTS [{table}_{suffix}]")
+                self.db.execute(f"DROP TABLE IF EXISTS [{table}_fts]")
+
+    def create_search(self) -> None:
+        """Make the full-text search tables again from the tables they index."""
+        with self.write():
+            m007_search(self.db)
 
     def delete_article(self, article_id: str, *, media: tuple[str, ...] = ()) -> None:
         """Delete an article's rows, and the media rows named, in one transaction.

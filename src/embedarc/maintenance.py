@@ -75,9 +75,14 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
         else:
             sidecars.append(data)
 
-    Store(root).refuse_links(root / INDEX_NAME)
+    store = Store(root)
+    store.refuse_links(root / INDEX_NAME)
+    store.write_metadata()
     index = Index(root / INDEX_NAME)
     try:
+        # The search tables are made again at the end, in one go: faster than row by row
+        # through their triggers, and right even if they had drifted.
+        index.drop_search()
         index.clear_derived()
         written = 0
         for data in sidecars:
@@ -88,6 +93,7 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
                 skip(root / str(data["article"]["folder"]) / SIDECAR, f"cannot be indexed: {e}")
             else:
                 written += 1
+        index.create_search()
         return written
     finally:
         index.close()
@@ -116,7 +122,9 @@ class Removal:
 
 
 @dataclass(frozen=True)
-class _Found:
+class FoundArticle:
+    """An article folder named on the command line, and its sidecar (None if unreadable)."""
+
     folder: Path
     data: dict[str, Any] | None
 
@@ -145,9 +153,11 @@ def _matches(folder: Path, data: dict[str, Any] | None, wanted: str) -> bool:
     return False
 
 
-def _find(root: Path, wanted: str) -> _Found:
+def find_article(root: Path, wanted: str) -> FoundArticle:
+    """The one article `wanted` names: its id, the 8 characters that end its folder name (or a
+    longer prefix of its id), its folder name, or its canonical URL; UsageError otherwise."""
     found = [
-        _Found(folder, data)
+        FoundArticle(folder, data)
         for folder in article_folders(root)
         for data in [read_sidecar(folder)[0]]
         if _matches(folder, data, wanted)
@@ -161,13 +171,6 @@ def _find(root: Path, wanted: str) -> _Found:
         folders = ", ".join(f.folder.name for f in found)
         raise UsageError(f"{wanted!r} matches more than one article: {folders}")
     return found[0]
-
-
-def find_article(root: Path, wanted: str) -> tuple[Path, dict[str, Any] | None]:
-    """The folder and sidecar of the article `wanted` names, as `remove` finds it; UsageError
-    when none or several match."""
-    found = _find(root, wanted)
-    return found.folder, found.data
 
 
 def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
@@ -201,7 +204,7 @@ def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Remova
 
 
 def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
-    target = _find(root, article)
+    target = find_article(root, article)
     data = target.data
     article_id = str((data or {}).get("article", {}).get("id") or "")
     mine = _media_of(target.folder, data)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .catalog import METADATA_NAME, metadata_json
 from .errors import ArchiveError, TooLarge, UsageError
 
 if TYPE_CHECKING:
@@ -207,6 +208,18 @@ class Store:
                     pass
             except OSError as e:
                 raise write_error(folder, e) from None
+        self.write_metadata()
+
+    def write_metadata(self) -> None:
+        """The index's description for Datasette, beside it; rewritten only when it changed."""
+        path = self.root / METADATA_NAME
+        wanted = metadata_json()
+        try:
+            if not path.is_symlink() and path.is_file() and path.read_bytes() == wanted:
+                return
+            self.write_file(path, wanted)
+        except OSError as e:
+            raise write_error(path, e) from None
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import archive, evidence, export, job, maintenance, report  # noqa: F401  (each registers its commands)
+from . import archive, evidence, export, job, maintenance, query, report  # noqa: F401  (each registers its commands)
 from .main import cli
 
 __all__ = ["cli"]
