@@ -395,6 +395,7 @@ def test_server_errors_fail_for_now_and_a_later_run_archives(
     assert report.failed
     [entry] = sidecar_of(settings.archive_dir, report)["links"]
     assert entry["outcome"] == "failed" and "503" in entry["reason"]
+    assert entry["failure"] == "server_error"  # told by the platform, not read from the text
     sky.down.clear()  # the service is back
     [again] = run(settings, text_input(f"x\n{post.did_url}\n"))
     assert not again.failed and stored_hashes(settings.archive_dir) == post.hashes

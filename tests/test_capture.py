@@ -65,9 +65,11 @@ def test_every_exchange_is_recorded_with_its_status_line_raw_headers_and_body_ha
         "stored": "store",
     }
     assert not (folder / BODIES / sha(world["clip"])).exists()
-    # API answers kept as evidence are named there, not copied.
+    # API answers kept as evidence are kept in the record too: evidence is replaced when the
+    # post is looked up again, the record is not.
     [thread] = [e for url, e in found.items() if "getPostThread" in url]
-    assert thread["body"]["stored"].startswith("folder:evidence/")
+    assert thread["body"]["stored"] == "capture"
+    assert (folder / BODIES / thread["body"]["sha256"]).is_file()
     assert found[SHORT]["status"] == 302 and ["Location", CLIP] in found[SHORT]["response_headers"]
 
 
@@ -102,7 +104,7 @@ def test_a_header_value_that_is_not_utf8_is_kept_byte_for_byte(
     [odd] = [e for e in exchanges(settings.archive_dir, report) if e["url"] == STORY]
     [value] = [v for k, v in odd["response_headers"] if k == "X-Odd"]
     assert value.encode("latin-1") == b"caf\xe9 \xff"
-    assert odd["body"]["stored"] == "folder:article.html"  # the raw body is the original
+    assert odd["body"]["stored"] == "capture"  # the original's bytes, kept for the record
 
 
 def test_a_gzip_bomb_is_recorded_as_received_and_never_inflated_by_the_capture(
@@ -169,9 +171,13 @@ def test_verify_reports_each_capture_problem_on_its_own_line(
     (folder / BODIES / ("0" * 64)).write_bytes(b"stray")
     record = folder / RECORD
     lines = record.read_text().splitlines()
-    evidence_line = next(i for i, line in enumerate(lines) if "folder:evidence/" in line)
-    entry = json.loads(lines[evidence_line])
-    (folder / entry["body"]["stored"].removeprefix("folder:")).unlink()
+    entries = [json.loads(line) for line in lines]
+    entry = next(
+        e
+        for e in entries
+        if e["body"]["stored"] == "capture" and e["body"]["sha256"] != sha(world["gzipped"])
+    )
+    (folder / BODIES / entry["body"]["sha256"]).unlink()
 
     code, output = verify_lines(settings.archive_dir)
 
@@ -182,7 +188,7 @@ def test_verify_reports_each_capture_problem_on_its_own_line(
         for line in output
     )
     assert f"unindexed: {rel}/{BODIES}/{'0' * 64}: no exchange cites it" in output
-    missing = entry["body"]["stored"].removeprefix("folder:")
+    missing = f"{BODIES}/{entry['body']['sha256']}"
     assert any(line.startswith(f"missing: {rel}/{missing}") for line in output)
 
 
@@ -290,3 +296,23 @@ def test_an_unreadable_capture_record_is_left_as_it_is_for_verify_to_report(
     assert code == 1 and any(
         line.startswith(f"altered: {report.folder}/{RECORD}") for line in output
     )
+
+
+def test_an_article_that_changed_keeps_both_pages_it_was_served_in_its_record(
+    settings: Settings, simweb: SimWeb
+) -> None:
+    make_world(simweb)
+    first = b"<html><head><title>Changing</title></head><body>first</body></html>"
+    second = b"<html><head><title>Changing</title></head><body>second</body></html>"
+    simweb.page(STORY, first)
+    run(settings, Input(STORY, url=STORY))
+    simweb.page(STORY, second)
+
+    [report] = run(settings, Input(STORY, url=STORY))
+
+    folder = settings.archive_dir / str(report.folder)
+    assert (folder / "article.html").read_bytes() == second  # the original is replaced...
+    bodies = {e["body"]["sha256"] for e in exchanges(settings.archive_dir, report)}
+    assert {sha(first), sha(second)} <= bodies  # ...and the record still proves both
+    assert (folder / BODIES / sha(first)).read_bytes() == first
+    assert verify_lines(settings.archive_dir)[0] == 0

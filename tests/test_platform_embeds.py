@@ -393,7 +393,7 @@ def test_a_site_demanding_a_login_ends_as_login_required(
     # words decide, so a hint reworded or left out by a later yt-dlp changes nothing.
     error = _download_error(ie_key, message, hint=hint)
 
-    outcome, reason, retry_after = ytdlp.classify(error)
+    outcome, reason, retry_after, _failure = ytdlp.classify(error)
 
     assert outcome is Outcome.LOGIN_REQUIRED, reason
     assert (message or "registered users") in reason and retry_after is None

@@ -171,14 +171,15 @@ def test_the_retry_book_returns_new_entries_and_leaves_the_given_ones_alone(
         "id": "l1",
         "url": "https://a.example.org/x",
         "outcome": "failed",
-        "reason": "HTTP 503",
+        "reason": "HTTP 503",  # the text says a server error; where it happened said network
+        "failure": "network",
     }
     given = dict(entry)
     with Index(settings.archive_dir / "index.db") as index:
         [settled] = RetryBook(index, settings).settle([entry], article_id="a1", fresh={"l1"})
 
     assert entry == given  # the caller's record is not edited behind its back
-    assert settled["attempts"] == 1 and settled["failure"] == "server_error"
+    assert settled["attempts"] == 1 and settled["failure"] == "network"  # not read from text
     assert settled["next_attempt"] is not None
 
 

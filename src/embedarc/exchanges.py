@@ -2,10 +2,12 @@
 
 `capture/exchanges.jsonl` lists them one a line (see capture.py for what each holds); a
 body is named by its SHA-256 and found in one place: the store (`store`: one of the
-article's media files), the folder (`folder:<name>`: the original, the origin page, a piece
-of evidence, when the raw body is those very bytes), `capture/bodies/<sha256>` (`capture`),
-nowhere since there was none (`empty`), or nowhere (`none`: a media body that is not the
-stored file, such as a range or an HLS segment, or a body too large to keep).
+article's media files), `capture/bodies/<sha256>` (`capture`: pages and answers, even when
+the folder's original or a piece of evidence holds the same bytes, since those are replaced
+when the article or the post changes and the record must still prove what came), nowhere
+since there was none (`empty`), or nowhere (`none`: a media body that is not the stored
+file, such as a range or an HLS segment, or a body too large to keep). Records that name a
+folder file (`folder:<name>`) are still read.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def write_capture(
     """Add `exchanges` to the folder's capture record and keep the bodies it needs.
 
     `media` are the sha256s of the article's stored files, `files` the folder's files by
-    name (a raw body equal to one is not kept twice). Returns the exchanges added.
+    name (a raw body equal to one is kept from those bytes). Returns the exchanges added.
     """
     by_hash = {hashlib.sha256(data).hexdigest(): name for name, data in sorted(files.items())}
     record_path = folder / RECORD
@@ -59,7 +61,10 @@ def write_capture(
         elif exchange.complete and sha in media:
             stored = "store"
         elif exchange.complete and sha in by_hash:
-            stored = f"folder:{by_hash[sha]}"
+            stored = "capture"
+            body = folder / BODIES / sha
+            if not body.is_file():
+                store.write_file(body, files[by_hash[sha]], changes)
         elif exchange.kept and (spooled := recorder.spooled(sha)) is not None:
             stored = "capture"
             body = folder / BODIES / sha

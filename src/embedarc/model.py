@@ -41,6 +41,26 @@ class Outcome(enum.StrEnum):
         return cls.GONE  # 404, 410, 451 and the other client errors
 
 
+class Failure(enum.StrEnum):
+    """What kind of failure a `failed` outcome was, told by where it happened, never read
+    back out of a reason's text."""
+
+    RATE_LIMITED = "rate_limited"  # HTTP 429, or a service's own "slow down"
+    SERVER_ERROR = "server_error"  # HTTP 5xx
+    HTTP_ERROR = "http_error"  # another HTTP status that may change (403 from a CDN, say)
+    NETWORK = "network"  # no answer: refused, reset, timed out, TLS
+    BAD_ANSWER = "bad_answer"  # an answer of a shape that said nothing usable
+    OTHER = "other"  # interrupted, or embedarc's own error
+
+    @classmethod
+    def for_status(cls, status: int | None) -> Failure:
+        if status is None:
+            return cls.NETWORK
+        if status == 429:
+            return cls.RATE_LIMITED
+        return cls.SERVER_ERROR if status >= 500 else cls.HTTP_ERROR
+
+
 class LinkKind(enum.StrEnum):
     """Where and how a link was found."""
 
@@ -207,6 +227,62 @@ class Evidence:
     data: bytes
 
 
+# -- posts: what a platform (platforms/) says a post is ------------------------------------
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """A post named by a URL: the site, the post's id on it, the URL to show for it."""
+
+    site: str
+    id: str  # unique on the site: an at:// URI, "channel/123", "instance/123"
+    url: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}:{self.id}"
+
+
+@dataclass(frozen=True)
+class PostMedia:
+    """One file of a post: the original's URL, and other renditions the site serves."""
+
+    url: str
+    kind: str  # photo, video, gif, audio
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    also: tuple[str, ...] = ()  # the same footage elsewhere (a CDN's re-encode): recorded
+    item_id: str | None = None  # the item's own id on the site (one message of an album)
+
+
+@dataclass(frozen=True)
+class Post:
+    site: str
+    id: str
+    url: str
+    author: str | None  # the handle, as the site writes it
+    author_name: str | None
+    text: str
+    created_at: str | None  # ISO 8601 UTC
+    media: tuple[PostMedia, ...] = ()
+    quoted: Post | None = None
+    reposted: Post | None = None  # a repost's original, which holds the media
+    source: str = ""  # which service answered
+    origin_url: str | None = None  # where a post copied from another server was first published
+    card: str | None = None  # the kind of link card a post without media shows instead
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}:{self.id}"
+
+    def all_media(self) -> tuple[tuple[Post, PostMedia], ...]:
+        """This post's media, the reposted original's, then the quoted post's."""
+        own = tuple((self, m) for m in self.media)
+        original = self.reposted.all_media() if self.reposted else ()
+        return own + original + (self.quoted.all_media() if self.quoted else ())
+
+
 @dataclass(frozen=True)
 class LinkResult:
     """Everything that happened to one link."""
@@ -218,4 +294,5 @@ class LinkResult:
     media: tuple[MediaFile, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    post: Any = None  # a platforms.Post: the post the link led to
+    post: Post | None = None  # the post the link led to
+    failure: Failure | None = None  # with a `failed` outcome: what kind of failure

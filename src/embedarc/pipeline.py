@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import articles, sidecar
+from . import articles, records, sidecar
 from . import evidence as kept_evidence
 from .capture import Exchange, Recorder
 from .changes import Changes
@@ -28,11 +28,11 @@ from .config import Settings
 from .errors import ArchiveError, Interrupted
 from .exchanges import write_capture
 from .footage import ytdlp
-from .footage.collect import Collector, stop_outcome
+from .footage.collect import Collector, stop_failure, stop_outcome
 from .index import INDEX_NAME, Index
 from .links import Found, html_links, normalise
 from .lock import writing
-from .model import Article, Link, LinkKind, LinkResult, Outcome, Stop
+from .model import Article, Failure, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
@@ -335,17 +335,21 @@ class _Run:
     def _link(self, link: Link, delay: float = 0.0) -> LinkResult:
         """One link's work on a worker; a bug here costs this link, not the batch."""
         if delay > 0 and self.cancelled.wait(delay):
-            return LinkResult(link, Outcome.FAILED, reason="interrupted")
+            return LinkResult(link, Outcome.FAILED, reason="interrupted", failure=Failure.OTHER)
         try:
             with self._recorder.scope(f"link:{link.url}"):
-                return self.collector.link(link)
+                result = self.collector.link(link)
+            # The unit of work travels as a record: what the writer gets is what a runner on
+            # another machine would send back (records.py).
+            return records.loads(LinkResult, records.dumps(result))
         except ArchiveError:
             raise  # the archive itself cannot be written: the whole run stops, with that message
         except Exception as e:
             if self.cancelled.is_set():  # Ctrl-C closed what it was using: not a bug
-                return LinkResult(link, Outcome.FAILED, reason="interrupted")
+                return LinkResult(link, Outcome.FAILED, reason="interrupted", failure=Failure.OTHER)
             log.exception("unexpected error archiving %s", link.url)
-            return LinkResult(link, Outcome.FAILED, reason=f"internal error: {e!r}")
+            why = f"internal error: {e!r}"
+            return LinkResult(link, Outcome.FAILED, reason=why, failure=Failure.OTHER)
 
     # -- worker side -----------------------------------------------------------------------
 
@@ -472,7 +476,8 @@ class _Run:
             job.origin = LinkResult(link, Outcome.NO_MEDIA, res, f"not a page: {res.content_type}")
         else:
             outcome, reason = stop_outcome(res)
-            job.origin = LinkResult(link, outcome, res, reason)
+            failure = stop_failure(res) if outcome is Outcome.FAILED else None
+            job.origin = LinkResult(link, outcome, res, reason, failure=failure)
 
     def _links(self, job: _Job) -> list[Link]:
         """The article's links and its origin page's, at most max_links; the rest counted."""

@@ -8,7 +8,6 @@ fails gets a next-attempt time in the index (`retries` table): the server's own 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,26 +17,9 @@ from typing import Any
 from .clock import iso, utcnow
 from .config import Settings
 from .index import Index
-from .model import Outcome
+from .model import Failure, Outcome
 
 IN_RUN_CAP = 30.0  # seconds: the longest a run waits before one retry
-STATUS_RE = re.compile(r"HTTP(?: Error)? (\d{3})")
-
-
-def failure_class(reason: str | None) -> str:
-    """Rate-limited, server error or network: what kind of transient failure a reason describes."""
-    text = reason or ""
-    match = STATUS_RE.search(text)
-    status = int(match.group(1)) if match else None
-    if status == 429 or "rate limit" in text.lower() or "rate-limit" in text.lower():
-        return "rate_limited"
-    if status is not None and status >= 500:
-        return "server_error"
-    if status is not None:
-        return "http_error"
-    return "network"
-
-
 HINT_CAP = timedelta(days=365)  # a server asking to wait longer is not believed
 
 
@@ -157,7 +139,9 @@ class RetryBook:
         entry = {
             **entry,
             "attempts": attempts,
-            "failure": failure_class(entry.get("reason")),
+            # Told where the failure happened (the link entry's `failure`), never read back
+            # out of the reason's text.
+            "failure": entry.get("failure") or str(Failure.OTHER),
             "next_attempt": iso(retry_at) if retry_at is not None else None,
         }
         if retry_at is None:

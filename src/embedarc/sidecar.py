@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, platforms
-from .model import Article, LinkResult, MediaFile, Stop
+from .model import Article, Failure, LinkResult, MediaFile, Outcome, Stop
 from .platforms import Post
 
 SIDECAR = "article.json"
@@ -97,6 +97,12 @@ def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict
         ],
         "evidence": [f"evidence/{e.name}" for e in result.evidence],
         **({"retry_after": result.extra["retry_after"]} if result.extra.get("retry_after") else {}),
+        # What kind of failure, told where it happened (see model.Failure).
+        **(
+            {"failure": str(result.failure or Failure.OTHER)}
+            if result.outcome is Outcome.FAILED
+            else {}
+        ),
     }
 
 

@@ -18,7 +18,7 @@ from ..clock import from_epoch, now
 from ..config import Settings
 from ..errors import BadURL, FetchFailed, Refused, TooLarge
 from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
-from ..model import Evidence, Link, LinkResult, MediaFile, Outcome, Resolution, Stop
+from ..model import Evidence, Failure, Link, LinkResult, MediaFile, Outcome, Resolution, Stop
 from ..net import Net, NetworkError
 from ..once import Once
 from ..resolve import Followed, resolve
@@ -39,6 +39,7 @@ class PostFootage:
     evidence: tuple[Evidence, ...]
     retry_after: str | None = None
     not_mine: bool = False  # the URL is no post of the platform: follow it as a link
+    failure: Failure | None = None  # what kind, when the outcome is `failed`
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class _Files:
     reason: str | None
     files: tuple[MediaFile, ...]
     retry_after: str | None = None
+    failure: Failure | None = None
 
 
 @dataclass
@@ -68,6 +70,10 @@ class Rescue:
     @property
     def retry_after(self) -> str | None:
         return self.unavailable.retry_after if self.unavailable is not None else None
+
+    @property
+    def failure(self) -> Failure | None:
+        return failure_kind(self.unavailable) if self.unavailable is not None else None
 
 
 @dataclass
@@ -230,6 +236,7 @@ class Collector:
         files: list[MediaFile] = []
         problems: list[tuple[Outcome, str]] = []
         retry_after: str | None = None
+        failure: Failure | None = None  # of the first file that failed for now
         rescued_any = False
         for url, meta in wanted:
             if url.split("?", 1)[0].endswith(".m3u8"):
@@ -238,28 +245,33 @@ class Collector:
                 if result.outcome is not Outcome.ARCHIVED:
                     problems.append((result.outcome, f"{url}: {result.reason}"))
                     retry_after = retry_after or result.retry_after
+                    failure = failure or result.failure
                 files.extend(got)
                 continue
             try:
                 files.append(self.media(url, **meta))
             except (FetchFailed, NetworkError, TooLarge) as e:
                 outcome, hint = failure_outcome(e)
+                kind: Failure | None = failure_kind(e)
                 if outcome is Outcome.GONE:
                     rescue = self.from_wayback([url], **meta)
                     files.extend(rescue.files)
                     rescued_any = rescued_any or bool(rescue.files)
                     outcome, hint = rescue.outcome(outcome), hint or rescue.retry_after
+                    kind = rescue.failure
                     if rescue.files:
                         continue
                     problems.append((outcome, "; ".join([str(e), *rescue.notes])))
                 else:
                     problems.append((outcome, str(e)))
                 retry_after = retry_after or hint
+                if outcome is Outcome.FAILED:
+                    failure = failure or kind
         reason = "; ".join(p[1] for p in problems) or None
         if problems:
             worst = _worst([p[0] for p in problems])
             if worst is Outcome.FAILED or not files:
-                return _Files(worst, reason, tuple(files), retry_after)
+                return _Files(worst, reason, tuple(files), retry_after, failure)
         if not files:
             return _Files(None, None, ())
         if rescued_any:
@@ -300,7 +312,13 @@ class Collector:
                 why = f"card only ({post.card}): {why}"
             return PostFootage(Outcome.NO_MEDIA, why, post, (), answer.evidence)
         return PostFootage(
-            got.outcome, got.reason, post, got.files, answer.evidence, got.retry_after
+            got.outcome,
+            got.reason,
+            post,
+            got.files,
+            answer.evidence,
+            got.retry_after,
+            failure=got.failure,
         )
 
     def _post_with_ytdlp(
@@ -326,6 +344,7 @@ class Collector:
             reason="; ".join(filter(None, [answer.reason, f"yt-dlp: {result.reason}"])),
             evidence=evidence,
             retry_after=answer.retry_after or result.retry_after,
+            failure=answer.failure or result.failure,
         )
 
     def _gone_or_not(self, ref: platforms.PostRef, answer: platforms.PostAnswer) -> PostFootage:
@@ -333,7 +352,16 @@ class Collector:
         outcome = answer.outcome or Outcome.FAILED
         reason = answer.reason or "no answer"
         if outcome is not Outcome.GONE:
-            return PostFootage(outcome, reason, None, (), answer.evidence, answer.retry_after)
+            failure = answer.failure or Failure.BAD_ANSWER
+            return PostFootage(
+                outcome,
+                reason,
+                None,
+                (),
+                answer.evidence,
+                answer.retry_after,
+                failure=failure if outcome is Outcome.FAILED else None,
+            )
         earlier = self.post_media.get(ref.key)
         if earlier:
             # Gone now; the files an earlier lookup found may have been captured.
@@ -352,6 +380,7 @@ class Collector:
             tuple(rescue.files),
             answer.evidence,
             rescue.retry_after,
+            failure=rescue.failure,
         )
 
     def _archives(self) -> archives.TweetArchives:
@@ -382,7 +411,13 @@ class Collector:
             return PostFootage(outcome, reason, post, tuple(got.files), evidence)
         if got.unavailable is not None:
             return PostFootage(
-                Outcome.FAILED, reason, post, (), evidence, got.unavailable.retry_after
+                Outcome.FAILED,
+                reason,
+                post,
+                (),
+                evidence,
+                got.unavailable.retry_after,
+                failure=failure_kind(got.unavailable),
             )
         return PostFootage(Outcome.GONE, reason, post, (), evidence)
 
@@ -418,6 +453,7 @@ class Collector:
                 evidence=found.evidence,
                 extra={"retry_after": found.retry_after} if found.retry_after else {},
                 post=found.post,
+                failure=found.failure,
             )
         return self._ordinary(link, followed)
 
@@ -442,7 +478,13 @@ class Collector:
                     Evidence(f"{_safe_name(res.final_url)}.ytdlp.info.json", _json(result.info)),
                 )
             return LinkResult(
-                link, result.outcome, res, result.reason, tuple(files), evidence=evidence
+                link,
+                result.outcome,
+                res,
+                result.reason,
+                tuple(files),
+                evidence=evidence,
+                failure=result.failure,
             )
         if res.stop is Stop.FINAL:
             if followed.media is not None:
@@ -465,9 +507,16 @@ class Collector:
             reason = "; ".join([reason, *rescue.notes])
             extra = {"retry_after": rescue.retry_after} if rescue.retry_after else {}
             return LinkResult(
-                link, rescue.outcome(outcome), res, reason, tuple(rescue.files), extra=extra
+                link,
+                rescue.outcome(outcome),
+                res,
+                reason,
+                tuple(rescue.files),
+                extra=extra,
+                failure=rescue.failure,
             )
-        return LinkResult(link, outcome, res, reason)
+        failure = stop_failure(res) if outcome is Outcome.FAILED else None
+        return LinkResult(link, outcome, res, reason, failure=failure)
 
 
 def failure_outcome(error: Exception) -> tuple[Outcome, str | None]:
@@ -487,10 +536,33 @@ def failure_outcome(error: Exception) -> tuple[Outcome, str | None]:
     return Outcome.FAILED, None
 
 
+def failure_kind(error: Exception) -> Failure:
+    """What kind of failure an error is, from its class and the status it carries."""
+    if isinstance(error, FetchFailed):
+        # No status: an answer that was not what was asked for (a page for a file, a size
+        # that does not add up), or no answer at all from an archive.
+        if error.status is None:
+            return (
+                Failure.NETWORK if isinstance(error.__cause__, NetworkError) else Failure.BAD_ANSWER
+            )
+        return Failure.for_status(error.status)
+    if isinstance(error, NetworkError):
+        return Failure.NETWORK
+    return Failure.OTHER
+
+
+def stop_failure(res: Resolution) -> Failure:
+    """What kind of failure a chain that ended for now is."""
+    if res.stop is Stop.HTTP_ERROR:
+        return Failure.for_status(res.status)
+    return Failure.NETWORK if res.stop is Stop.NETWORK_ERROR else Failure.OTHER
+
+
 def _failed(link: Link, res: Resolution | None, error: Exception) -> LinkResult:
     outcome, hint = failure_outcome(error)
     extra = {"retry_after": hint} if hint else {}
-    return LinkResult(link, outcome, res, str(error), extra=extra)
+    failure = failure_kind(error) if outcome is Outcome.FAILED else None
+    return LinkResult(link, outcome, res, str(error), extra=extra, failure=failure)
 
 
 def stop_outcome(res: Resolution) -> tuple[Outcome, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnswerTooLarge
-from ..model import Outcome
+from ..model import Failure, Outcome
 from ..net import Net, host_of, retry_hint
 from .ytdlp_guard import Declined
 from .ytdlp_transport import load_ytdlp, youtube_dl_class
@@ -85,6 +85,7 @@ class Result:
     downloads: tuple[Download, ...] = ()
     info: dict[str, Any] | None = None
     retry_after: str | None = None
+    failure: Failure | None = None  # what kind, when the outcome is `failed`
 
 
 class _Logger:
@@ -112,15 +113,16 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
-    """Map a yt-dlp failure to an outcome: gone, login required, no media, or retry later."""
+def classify(error: BaseException) -> tuple[Outcome, str, str | None, Failure | None]:
+    """Map a yt-dlp failure to an outcome (gone, login required, no media, or retry later),
+    its message, when to ask again, and for a failure for now what kind it is."""
     load_ytdlp()
     from yt_dlp.networking.exceptions import HTTPError, TransportError
     from yt_dlp.utils import DownloadError, ExtractorError
 
     too_large = _answer_too_large(error)
     if too_large is not None:  # final: the same answer is as large next time
-        return Outcome.TOO_LARGE, str(too_large), None
+        return Outcome.TOO_LARGE, str(too_large), None, None
     cause = error.exc_info[1] if isinstance(error, DownloadError) and error.exc_info else error
     message = re.sub(r"^ERROR: ", "", str(error)).strip()
     while isinstance(cause, ExtractorError) and isinstance(cause.cause, BaseException):
@@ -130,18 +132,20 @@ def classify(error: BaseException) -> tuple[Outcome, str, str | None]:
         cause = cause.cause
     if isinstance(cause, HTTPError):
         outcome = Outcome.for_http_status(cause.status)
+        if outcome is not Outcome.FAILED:
+            return outcome, message, None, None
         hint = retry_hint(cause.response.headers) if cause.response is not None else None
-        return outcome, message, hint if outcome is Outcome.FAILED else None
+        return outcome, message, hint, Failure.for_status(cause.status)
     if isinstance(cause, TransportError):
-        return Outcome.FAILED, message, None
+        return Outcome.FAILED, message, None, Failure.NETWORK
     lowered = message.lower()
     if _LOGIN_RE.search(message):
-        return Outcome.LOGIN_REQUIRED, message, None
+        return Outcome.LOGIN_REQUIRED, message, None, None
     if "no video could be found" in lowered or "no video formats" in lowered:
-        return Outcome.NO_MEDIA, message, None
+        return Outcome.NO_MEDIA, message, None, None
     if isinstance(cause, ExtractorError) and cause.expected:
-        return Outcome.GONE, message, None
-    return Outcome.FAILED, message, None
+        return Outcome.GONE, message, None, None
+    return Outcome.FAILED, message, None, Failure.BAD_ANSWER
 
 
 def _answer_too_large(error: BaseException) -> AnswerTooLarge | None:
@@ -165,10 +169,11 @@ def _answer_too_large(error: BaseException) -> AnswerTooLarge | None:
 class Stopped(Exception):
     """Raised from yt-dlp's progress hook to end a download that broke a limit."""
 
-    def __init__(self, outcome: Outcome, reason: str) -> None:
+    def __init__(self, outcome: Outcome, reason: str, failure: Failure | None = None) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
+        self.failure = failure
 
 
 def limit_hook(max_size: int, max_seconds: float, cancelled: threading.Event | None = None) -> Any:
@@ -184,7 +189,7 @@ def limit_hook(max_size: int, max_seconds: float, cancelled: threading.Event | N
         if status.get("status") != "downloading":
             return
         if cancelled is not None and cancelled.is_set():  # Ctrl-C
-            raise Stopped(Outcome.FAILED, "interrupted")
+            raise Stopped(Outcome.FAILED, "interrupted", Failure.OTHER)
         size = max(status.get("downloaded_bytes") or 0, status.get("total_bytes") or 0)
         if size > max_size:
             raise Stopped(
@@ -194,6 +199,7 @@ def limit_hook(max_size: int, max_seconds: float, cancelled: threading.Event | N
             raise Stopped(
                 Outcome.FAILED,
                 f"gave up after {max_seconds:g} s (too slow; see --max-download-time)",
+                Failure.NETWORK,
             )
 
     return hook
@@ -252,12 +258,15 @@ def fetch(
             info = ydl.extract_info(url, download=True)
             clean = scrub(ydl.sanitize_info(info))
     except (Stopped, Declined) as e:
-        return Result(e.outcome, e.reason)
+        failure = getattr(e, "failure", None)
+        if e.outcome is Outcome.FAILED:
+            failure = failure or Failure.OTHER
+        return Result(e.outcome, e.reason, failure=failure)
     except (DownloadError, YoutubeDLError) as e:
         if refusals:  # the guard stopped one of its requests; yt-dlp only saw a network error
             return Result(Outcome.REFUSED, refusals[0])
-        outcome, reason, retry_after = classify(e)
-        return Result(outcome, reason, retry_after=retry_after)
+        outcome, reason, retry_after, failure = classify(e)
+        return Result(outcome, reason, retry_after=retry_after, failure=failure)
     entries = clean.get("entries") or [clean]
     downloads: list[Download] = []
     for entry in entries:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from ..model import Evidence, Outcome
+from ..model import Evidence, Failure, Outcome, Post, PostMedia, PostRef
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -23,58 +23,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class PostRef:
-    """A post named by a URL: the site, the post's id on it, the URL to show for it."""
-
-    site: str
-    id: str  # unique on the site: an at:// URI, "channel/123", "instance/123"
-    url: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.site}:{self.id}"
-
-
-@dataclass(frozen=True)
-class PostMedia:
-    """One file of a post: the original's URL, and other renditions the site serves."""
-
-    url: str
-    kind: str  # photo, video, gif, audio
-    width: int | None = None
-    height: int | None = None
-    duration: float | None = None
-    also: tuple[str, ...] = ()  # the same footage elsewhere (a CDN's re-encode): recorded
-    item_id: str | None = None  # the item's own id on the site (one message of an album)
-
-
-@dataclass(frozen=True)
-class Post:
-    site: str
-    id: str
-    url: str
-    author: str | None  # the handle, as the site writes it
-    author_name: str | None
-    text: str
-    created_at: str | None  # ISO 8601 UTC
-    media: tuple[PostMedia, ...] = ()
-    quoted: Post | None = None
-    reposted: Post | None = None  # a repost's original, which holds the media
-    source: str = ""  # which service answered
-    origin_url: str | None = None  # where a post copied from another server was first published
-    card: str | None = None  # the kind of link card a post without media shows instead
-
-    @property
-    def key(self) -> str:
-        return f"{self.site}:{self.id}"
-
-    def all_media(self) -> tuple[tuple[Post, PostMedia], ...]:
-        """This post's media, the reposted original's, then the quoted post's."""
-        own = tuple((self, m) for m in self.media)
-        original = self.reposted.all_media() if self.reposted else ()
-        return own + original + (self.quoted.all_media() if self.quoted else ())
+__all__ = ["Platform", "Post", "PostAnswer", "PostMedia", "PostRef", "Session"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +40,7 @@ class PostAnswer:
     not_mine: bool = False
     # No service could answer now, but yt-dlp may still get the post's videos from this URL.
     ytdlp_url: str | None = None
+    failure: Failure | None = None  # with a `failed` outcome: what kind (else a bad answer)
 
 
 @dataclass

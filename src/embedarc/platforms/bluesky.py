@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..clock import iso
 from ..errors import BadURL, NetworkError, Refused
-from ..model import Evidence, Outcome
+from ..model import Evidence, Failure, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -158,9 +158,16 @@ class Bluesky:
 class _Stop(Exception):
     """Ends a look-up with an answer that has no post."""
 
-    def __init__(self, outcome: Outcome, reason: str, retry_after: str | None = None) -> None:
+    def __init__(
+        self,
+        outcome: Outcome,
+        reason: str,
+        retry_after: str | None = None,
+        failure: Failure | None = None,
+    ) -> None:
         super().__init__(reason)
         self.outcome, self.reason, self.retry_after = outcome, reason, retry_after
+        self.failure = failure
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -249,7 +256,12 @@ class _LookUp:
             post = self._post()
         except _Stop as stop:
             return PostAnswer(
-                None, stop.outcome, stop.reason, tuple(self.evidence), stop.retry_after
+                None,
+                stop.outcome,
+                stop.reason,
+                tuple(self.evidence),
+                stop.retry_after,
+                failure=stop.failure,
             )
         return PostAnswer(post, evidence=tuple(self.evidence))
 
@@ -261,7 +273,7 @@ class _LookUp:
         except (Refused, BadURL) as e:
             raise _Stop(Outcome.REFUSED, f"{what}: {e}") from None
         except NetworkError as e:
-            raise _Stop(Outcome.FAILED, f"{what}: {e}") from None
+            raise _Stop(Outcome.FAILED, f"{what}: {e}", failure=Failure.NETWORK) from None
         self.evidence.append(Evidence(name, got.content))
         return got
 
@@ -288,7 +300,7 @@ class _LookUp:
         why = f"{what}: HTTP {got.status}" + (f" ({error[:200]})" if error else "")
         if got.status in (401, 403):
             return _Stop(Outcome.LOGIN_REQUIRED, why)
-        return _Stop(Outcome.FAILED, why, retry_hint(got.headers))
+        return _Stop(Outcome.FAILED, why, retry_hint(got.headers), Failure.for_status(got.status))
 
     def _did(self, actor: str) -> str:
         if actor.startswith("did:"):

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..clock import iso
-from ..model import Evidence, Outcome
+from ..model import Evidence, Failure, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ class Mastodon:
             return PostAnswer(not_mine=True, reason=instance.reason, evidence=instance.evidence)
         answer = _status(net, host, status_id, ref)
         evidence = instance.evidence + answer.evidence
-        return PostAnswer(answer.post, answer.outcome, answer.reason, evidence, answer.retry_after)
+        return replace(answer, evidence=evidence)
 
     def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         """One lookup is all the site offers: the post, or why there is none."""
@@ -186,10 +186,16 @@ def _ask_instance(net: Net, host: str) -> _Instance:
             reason=f"{host}: {e}",
             evidence=tuple(evidence),
             retry_after=retry_hint(e.fetched.headers),
+            failure=Failure.for_status(e.fetched.status),
         )
         return _Instance(False, str(e), tuple(evidence), answer)
     except NetworkError as e:
-        answer = PostAnswer(outcome=Outcome.FAILED, reason=str(e), evidence=tuple(evidence))
+        answer = PostAnswer(
+            outcome=Outcome.FAILED,
+            reason=str(e),
+            evidence=tuple(evidence),
+            failure=Failure.NETWORK,
+        )
         return _Instance(False, str(e), tuple(evidence), answer)
     if software in API_SOFTWARE:
         return _Instance(True, f"{host} runs {software}", tuple(evidence))
@@ -279,7 +285,7 @@ def _status(net: Net, host: str, status_id: str, ref: PostRef) -> PostAnswer:
     except TooLarge as e:
         return PostAnswer(outcome=Outcome.TOO_LARGE, reason=str(e))
     except NetworkError as e:
-        return PostAnswer(outcome=Outcome.FAILED, reason=str(e))
+        return PostAnswer(outcome=Outcome.FAILED, reason=str(e), failure=Failure.NETWORK)
     evidence = (Evidence(f"{host}.{status_id}.mastodon.json", fetched.content),)
     try:
         data = fetched.json()
@@ -295,6 +301,7 @@ def _status(net: Net, host: str, status_id: str, ref: PostRef) -> PostAnswer:
                 reason=reason,
                 evidence=evidence,
                 retry_after=retry_hint(fetched.headers),
+                failure=Failure.for_status(fetched.status),
             )
         if fetched.status in (401, 403) or "not allowed" in said or "authenticat" in said:
             # Followers-only posts, and instances that show nothing to visitors without login.
@@ -303,7 +310,8 @@ def _status(net: Net, host: str, status_id: str, ref: PostRef) -> PostAnswer:
             # Mastodon answers 404 for a deleted post and for one its visitor may not see.
             reason += " (deleted, or not public)"
         outcome = Outcome.for_http_status(fetched.status)
-        return PostAnswer(outcome=outcome, reason=reason, evidence=evidence)
+        failure = Failure.for_status(fetched.status) if outcome is Outcome.FAILED else None
+        return PostAnswer(outcome=outcome, reason=reason, evidence=evidence, failure=failure)
     if not isinstance(data, dict):
         reason = f"{host}: the statuses API did not answer with a status"
         return PostAnswer(outcome=Outcome.FAILED, reason=reason, evidence=evidence)

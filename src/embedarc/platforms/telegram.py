@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from ..clock import iso
-from ..model import Evidence, Outcome
+from ..model import Evidence, Failure, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -324,7 +324,9 @@ class Telegram:
         except Refused as e:
             return PostAnswer(outcome=Outcome.REFUSED, reason=f"telegram: {e}")
         except NetworkError as e:
-            return PostAnswer(outcome=Outcome.FAILED, reason=f"telegram: {e}")
+            return PostAnswer(
+                outcome=Outcome.FAILED, reason=f"telegram: {e}", failure=Failure.NETWORK
+            )
         evidence = (Evidence(f"{_safe_name(ref.id)}.telegram.html", got.content),)
         if got.status == 404:
             return PostAnswer(outcome=Outcome.GONE, reason="telegram: HTTP 404", evidence=evidence)
@@ -334,6 +336,7 @@ class Telegram:
                 reason=f"telegram: HTTP {got.status}",
                 evidence=evidence,
                 retry_after=retry_hint(got.headers),
+                failure=Failure.for_status(got.status),
             )
         html = decode(got.content, content_type=got.headers.get("content-type"), html=True)
         answer = parse_page(html, ref, got.url or page_url)

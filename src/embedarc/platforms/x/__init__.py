@@ -108,6 +108,7 @@ class X:
             retry_after=next((a.retry_after for a in answers if a.retry_after), None),
             # Some service could not answer now: yt-dlp may still get the videos.
             ytdlp_url=ref.url if any(a.verdict is Outcome.FAILED for a in answers) else None,
+            failure=next((a.kind for a in answers if a.kind is not None), None),
         )
 
     def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
@@ -116,7 +117,9 @@ class X:
         evidence = (answer.evidence,) if answer.evidence is not None else ()
         if answer.tweet is not None:
             return PostAnswer(to_post(answer.tweet), evidence=evidence)
-        return PostAnswer(None, answer.verdict or Outcome.FAILED, answer.reason, evidence)
+        return PostAnswer(
+            None, answer.verdict or Outcome.FAILED, answer.reason, evidence, failure=answer.kind
+        )
 
 
 X_PLATFORM = X()

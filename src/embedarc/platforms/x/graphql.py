@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ...model import Evidence, Outcome, Tweet, TweetMedia
+from ...model import Evidence, Failure, Outcome, Tweet, TweetMedia
 from ...net import Net, NetworkError, load_json, retry_hint
 from .services import (
     MAX_QUOTE_DEPTH,
@@ -150,7 +150,9 @@ class GraphQL:
         except _NoToken as e:
             return Answer("graphql", verdict=Outcome.FAILED, reason=str(e), retry_after=e.hint)
         except NetworkError as e:
-            return Answer("graphql", verdict=Outcome.FAILED, reason=f"graphql: {e}")
+            return Answer(
+                "graphql", verdict=Outcome.FAILED, reason=f"graphql: {e}", failure=Failure.NETWORK
+            )
         evidence = Evidence(f"{tweet_id}.graphql.json", got.content)
         # A 404 here is a stale query id, not a missing tweet: only the answer's body speaks of
         # the tweet.

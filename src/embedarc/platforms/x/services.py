@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ...clock import from_epoch, iso
-from ...model import Evidence, MediaKind, Outcome, Tweet, TweetMedia
+from ...model import Evidence, Failure, MediaKind, Outcome, Tweet, TweetMedia
 from ...net import Fetched, Net, NetworkError, load_json, retry_hint
 from ...urls import normalise
 
@@ -72,6 +72,14 @@ class Answer:
     evidence: Evidence | None = None
     retry_after: str | None = None
     final: bool = False  # the verdict is X's own word (deleted, suspended): no one else to ask
+    failure: Failure | None = None  # what kind, for a `failed` verdict (else a bad answer)
+
+    @property
+    def kind(self) -> Failure | None:
+        """What kind of failure a `failed` verdict is; None for any other."""
+        if self.verdict is not Outcome.FAILED:
+            return None
+        return self.failure or Failure.BAD_ANSWER
 
 
 def _dims(url: str) -> tuple[int, int]:
@@ -236,6 +244,7 @@ def json_answer(
             reason=reason,
             evidence=evidence,
             retry_after=retry_hint(got.headers),
+            failure=Failure.for_status(got.status),
         )
         return None, failed
     try:
@@ -250,7 +259,7 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
     try:
         got = net.fetch(url)
     except NetworkError as e:
-        return Answer("syndication", verdict=Outcome.FAILED, reason=str(e))
+        return Answer("syndication", verdict=Outcome.FAILED, reason=str(e), failure=Failure.NETWORK)
     evidence = Evidence(f"{tweet_id}.syndication.json", got.content)
     if got.status == 404:
         return Answer(
@@ -288,7 +297,7 @@ def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
     try:
         got = net.fetch(url)
     except NetworkError as e:
-        return Answer("fxtwitter", verdict=Outcome.FAILED, reason=str(e))
+        return Answer("fxtwitter", verdict=Outcome.FAILED, reason=str(e), failure=Failure.NETWORK)
     evidence = Evidence(f"{tweet_id}.fxtwitter.json", got.content)
     try:
         data = load_json(got.content)
@@ -316,6 +325,7 @@ def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
         reason=f"fxtwitter: HTTP {got.status} {data.get('message') or ''}".strip(),
         evidence=evidence,
         retry_after=retry_hint(got.headers),
+        failure=Failure.for_status(got.status) if got.status != 200 else None,
     )
 
 

@@ -1,0 +1,92 @@
+"""Records that travel: the shared data (model.py) as plain JSON and back, by its type hints.
+
+What resolving and fetching one link takes (a `Link`) and gives (a `LinkResult`, with its
+resolution, files, post and evidence) are records: the pipeline hands every result to its one
+writer in this form, so a runner that works elsewhere needs nothing but the same settings and
+the store. Enums travel as their values, bytes as base64, tuples as lists.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import json
+import types
+import typing
+from functools import cache
+from typing import Any, TypeVar, Union
+
+T = TypeVar("T")
+
+
+def to_json(value: Any) -> Any:
+    """A record (or anything in one) as JSON's values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    return value
+
+
+def from_json(kind: type[T], data: Any) -> T:
+    """The record of type `kind` that `to_json` gave `data` for."""
+    return typing.cast(T, _read(kind, data))
+
+
+def dumps(record: Any) -> bytes:
+    return json.dumps(to_json(record), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def loads(kind: type[T], raw: bytes) -> T:
+    return from_json(kind, json.loads(raw))
+
+
+@cache
+def _hints(kind: type) -> dict[str, Any]:
+    return typing.get_type_hints(kind)
+
+
+def _read(hint: Any, data: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Any or hint is object:
+        return data
+    if origin in (Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if data is None:
+            return None
+        if len(options) == 1:
+            return _read(options[0], data)
+        return data  # a union of several kinds: kept as JSON gave it
+    if origin is tuple:
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        return tuple(_read(item, v) for v in data)
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return [_read(item, v) for v in data]
+    if origin is dict:
+        _key, item = typing.get_args(hint) or (str, Any)
+        return {k: _read(item, v) for k, v in data.items()}
+    if isinstance(hint, type):
+        if dataclasses.is_dataclass(hint):
+            hints = _hints(hint)
+            given = {
+                f.name: _read(hints[f.name], data[f.name])
+                for f in dataclasses.fields(hint)
+                if f.init and f.name in data
+            }
+            return hint(**given)
+        if issubclass(hint, enum.Enum):
+            return hint(data)
+        if hint is bytes:
+            return base64.b64decode(data)
+        if hint is float and isinstance(data, int):
+            return float(data)
+    return data
