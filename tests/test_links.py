@@ -6,7 +6,7 @@ import pytest
 
 from embedarc.decoding import decode
 from embedarc.links import html_meta_refresh, links_in_html, links_in_text, origin_in_text
-from embedarc.model import Link, LinkKind
+from embedarc.model import FoundIn, Link, LinkKind
 from embedarc.urls import is_status_url, normalise, tweet_ref, unwrap
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "zerohedge-syria-strike.txt"
@@ -695,7 +695,7 @@ def test_html_links_are_normalised_and_deduplicated_first_wins() -> None:
 
 def test_found_in_is_recorded_on_every_link() -> None:
     html = page('<article><a href="https://example.com/">x</a></article>')
-    assert only(links_in_html(html, found_in="origin")).found_in == "origin"
+    assert only(links_in_html(html, found_in=FoundIn.ORIGIN)).found_in == "origin"
 
 
 def test_html_bytes_are_decoded_by_their_meta_charset() -> None:

@@ -12,11 +12,13 @@ from embedarc.model import (
     LinkKind,
     LinkResult,
     MediaFile,
+    MediaKind,
     Outcome,
     Post,
     PostMedia,
     Resolution,
     Stop,
+    Via,
 )
 
 
@@ -29,7 +31,7 @@ def rich_result() -> LinkResult:
         author_name="B",
         text="orig \u2603",
         created_at="2024-03-01T12:00:00Z",
-        media=(PostMedia("https://pbs.twimg.com/media/a.jpg", "photo", 640, 480),),
+        media=(PostMedia("https://pbs.twimg.com/media/a.jpg", MediaKind.PHOTO, 640, 480),),
         quoted=Post("x", "7", "https://twitter.com/c/status/7", None, None, "", None),
     )
     post = Post(
@@ -56,14 +58,16 @@ def rich_result() -> LinkResult:
         duration=2.0,
         headers={"content-type": "video/mp4"},
         post="x:8",
-        kind="video",
+        kind=MediaKind.VIDEO,
     )
     return LinkResult(
         link=Link("https://t.co/abc", LinkKind.TCO, raw="t.co/abc", post=None),
         outcome=Outcome.ARCHIVED,
         resolution=Resolution(
             url="https://t.co/abc",
-            hops=(Hop("https://t.co/abc", 301, "https://twitter.com/a/status/9", "t", via="http"),),
+            hops=(
+                Hop("https://t.co/abc", 301, "https://twitter.com/a/status/9", "t", via=Via.HTTP),
+            ),
             final_url="https://twitter.com/a/status/9",
             stop=Stop.POST,
             status=301,

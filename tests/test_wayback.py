@@ -14,6 +14,7 @@ from embedarc.errors import FetchFailed
 from embedarc.footage.wayback import (
     Capture,
     SaveResult,
+    SaveStatus,
     WaybackUnavailable,
     fetch_capture,
     find_capture,
@@ -223,7 +224,9 @@ def test_save_page_waits_for_the_job_to_succeed(wayback: wayback_sim.WaybackSim,
     result = save_page(net, VIDEO_URL, access=ACCESS, secret=SECRET, wait=waits.append)
 
     [submission] = wayback.saves
-    assert result == SaveResult(VIDEO_URL, submission.job_id, "success", None, "20220105120000")
+    assert result == SaveResult(
+        VIDEO_URL, submission.job_id, SaveStatus.SUCCESS, None, "20220105120000"
+    )
     assert result.capture_url == f"https://web.archive.org/web/20220105120000/{VIDEO_URL}"
     assert submission.url == VIDEO_URL
     assert submission.authorization == f"LOW {ACCESS}:{SECRET}"

@@ -17,7 +17,7 @@ from embedarc.decoding import bom_encoding, decode
 from embedarc.errors import InputError
 from embedarc.links import Found, html_links, origin_in_text, text_links
 from embedarc.markup import parse_html
-from embedarc.model import Article
+from embedarc.model import Article, FoundIn
 from embedarc.urls import is_web_url, normalise
 
 TITLE_LIMIT = 300
@@ -246,7 +246,9 @@ def read_origin_page(
     """
     tree = parse_html(decode(raw, html=True))
     canonical = _canonical(tree, url) or normalise(url)
-    found = html_links(tree, base_url=canonical, found_in="origin", limit=max_links, known=known)
+    found = html_links(
+        tree, base_url=canonical, found_in=FoundIn.ORIGIN, limit=max_links, known=known
+    )
     return canonical, found
 
 

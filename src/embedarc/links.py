@@ -17,7 +17,7 @@ from embedarc import platforms
 from embedarc.content import content_roots, is_tweet_embed, walk_content
 from embedarc.decoding import decode
 from embedarc.markup import parse_html
-from embedarc.model import Link, LinkKind
+from embedarc.model import FoundIn, Link, LinkKind
 from embedarc.urls import (
     is_status_url,
     is_web_url,
@@ -67,7 +67,7 @@ def _link(
     kind: LinkKind | None = None,
     *,
     raw: str | None = None,
-    found_in: str = "article",
+    found_in: FoundIn = FoundIn.ARTICLE,
     attribution: str | None = None,
 ) -> Link:
     """A Link for url, its kind judged from the URL unless given; raw defaults to url."""
@@ -294,7 +294,7 @@ def _tweet_embed(quote: LexborNode, base: str | None) -> tuple[int, str | None] 
     return anchors[-1].mem_id, text or None
 
 
-def _iframe_link(url: str, raw: str, found_in: str) -> Link | None:
+def _iframe_link(url: str, raw: str, found_in: FoundIn) -> Link | None:
     if page := _player_page(url):
         return _link(page, LinkKind.IFRAME, raw=raw, found_in=found_in)
     if not _PLAYER_RE.search(url):
@@ -327,7 +327,7 @@ def _media_source(node: LexborNode) -> str | None:
 
 
 def _node_link(
-    node: LexborNode, base: str | None, embeds: dict[int, str | None], found_in: str
+    node: LexborNode, base: str | None, embeds: dict[int, str | None], found_in: FoundIn
 ) -> Link | None:
     raw = _media_source(node)
     url = _absolute(raw, base)
@@ -344,7 +344,7 @@ def _node_link(
     return _link(url, raw=raw, found_in=found_in)
 
 
-def _og_videos(tree: LexborHTMLParser, base: str | None, found_in: str) -> Iterator[Link]:
+def _og_videos(tree: LexborHTMLParser, base: str | None, found_in: FoundIn) -> Iterator[Link]:
     for meta in tree.css("meta[content]"):
         attributes = meta.attributes
         name = (attributes.get("property") or attributes.get("name") or "").strip().lower()
@@ -353,7 +353,7 @@ def _og_videos(tree: LexborHTMLParser, base: str | None, found_in: str) -> Itera
             yield _link(url, LinkKind.OG_VIDEO, raw=raw, found_in=found_in)
 
 
-def _rendered_embed(node: LexborNode, base: str | None, found_in: str) -> Link | None:
+def _rendered_embed(node: LexborNode, base: str | None, found_in: FoundIn) -> Link | None:
     """The tweet of an embed that names it by attribute: Twitter's script has replaced the
     blockquote by an <iframe>/<twitter-widget data-tweet-id>, or a CMS wrote its own element."""
     attributes = node.attributes
@@ -368,7 +368,7 @@ def _rendered_embed(node: LexborNode, base: str | None, found_in: str) -> Link |
     return None
 
 
-def _text_status_links(text: str, found_in: str) -> Iterator[Link]:
+def _text_status_links(text: str, found_in: FoundIn) -> Iterator[Link]:
     """Status URLs written out as text (a footnote, a credit) name a tweet as a link does."""
     lowered = text.lower()
     if "twitter.com" not in lowered and "x.com" not in lowered:
@@ -500,7 +500,7 @@ def _block_post(node: LexborNode, base: str | None) -> tuple[str, str] | None:
     return _first_post(links, base, _reddit_post)
 
 
-def _body_links(root: LexborNode, base: str | None, found_in: str) -> Iterator[Link]:
+def _body_links(root: LexborNode, base: str | None, found_in: FoundIn) -> Iterator[Link]:
     embeds: dict[int, str | None] = {}
     # The platform embed being walked: its links are the post's fallback markup (its account,
     # hashtags, sound), not footage of the article, so only the post itself is kept.
@@ -535,7 +535,7 @@ def html_links(
     html: str | bytes | LexborHTMLParser,
     *,
     base_url: str | None = None,
-    found_in: str = "article",
+    found_in: FoundIn = FoundIn.ARTICLE,
     limit: int | None = None,
     known: Iterable[str] = (),
 ) -> Found:
@@ -556,7 +556,7 @@ def html_links(
 
 
 def links_in_html(
-    html: str | bytes, *, base_url: str | None = None, found_in: str = "article"
+    html: str | bytes, *, base_url: str | None = None, found_in: FoundIn = FoundIn.ARTICLE
 ) -> list[Link]:
     """Every link in an HTML article's body (plus its og:video), normalised, in document order."""
     return list(html_links(html, base_url=base_url, found_in=found_in).links)

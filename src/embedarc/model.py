@@ -79,6 +79,13 @@ class LinkKind(enum.StrEnum):
     PLATFORM_EMBED = "platform_embed"  # an Instagram/TikTok/Reddit/Facebook embed for yt-dlp
 
 
+class FoundIn(enum.StrEnum):
+    """Where in an article a link was found."""
+
+    ARTICLE = "article"
+    ORIGIN = "origin"  # the original page the article's "via" link led to
+
+
 @dataclass(frozen=True)
 class Link:
     """A link found in an article, normalised."""
@@ -86,7 +93,7 @@ class Link:
     url: str
     kind: LinkKind
     raw: str = ""  # as it appeared in the input
-    found_in: str = "article"  # "article", or "origin" for the original page's embeds
+    found_in: FoundIn = FoundIn.ARTICLE
     attribution: str | None = None  # "— Name (@handle) date" of an embedded tweet
     post: str | None = None  # "site:id" when the URL itself names a platform's post
 
@@ -108,6 +115,15 @@ class Article:
     links_skipped: int = 0  # links found past the cap (--max-links), neither kept nor followed
 
 
+class Via(enum.StrEnum):
+    """How a hop pointed to the next."""
+
+    HTTP = "http"  # a 3xx answer's Location
+    META = "meta"  # a page's meta refresh
+    JS = "js"  # a page's location.replace(…)
+    UNWRAP = "unwrap"  # an interstitial's target, read from its URL without a request
+
+
 @dataclass(frozen=True)
 class Hop:
     """One step of a redirect chain, as it happened."""
@@ -116,7 +132,7 @@ class Hop:
     status: int | None  # None when no HTTP answer came (network error)
     location: str | None  # where it pointed next
     time: str  # UTC, ISO 8601
-    via: str = "http"  # "http" (3xx), "meta" (meta refresh), "js" (location.replace), "unwrap"
+    via: Via = Via.HTTP
 
 
 class Stop(enum.StrEnum):
@@ -150,9 +166,25 @@ class Resolution:
 
 
 class MediaKind(enum.StrEnum):
+    """What a post's file is."""
+
     PHOTO = "photo"
     VIDEO = "video"
     GIF = "gif"
+    AUDIO = "audio"
+    UNKNOWN = "unknown"  # a file the site itself did not classify
+
+
+class Method(enum.StrEnum):
+    """How a file was obtained."""
+
+    HTTP = "http"  # embedarc's own streaming download
+    YTDLP = "ytdlp"  # yt-dlp, a file as served
+    HLS = "hls"  # yt-dlp, an HLS stream's segments joined
+    MERGED = "merged"  # yt-dlp, separate video and audio streams merged
+    WAYBACK = "wayback"  # a Wayback Machine capture, as served (its id_ form)
+    MEMENTO = "memento"  # a capture found through a TimeMap
+    ARCHIVE_COPY = "archive_copy"  # archive.today's own copy, which may be re-encoded
 
 
 @dataclass(frozen=True)
@@ -201,13 +233,13 @@ class MediaFile:
     path: str  # relative to the archive folder
     source_url: str
     fetched_at: str  # UTC, ISO 8601
-    method: str = "http"  # "http" (our own streaming download), "ytdlp", "hls"
+    method: Method = Method.HTTP
     width: int | None = None
     height: int | None = None
     duration: float | None = None
     headers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     author: str | None = None
-    kind: str | None = None  # photo/video/gif/audio for a post's media
+    kind: MediaKind | None = None  # for a post's file
     remuxed: bool = False
     tool: str | None = None  # "yt-dlp 2026.10.26" when yt-dlp fetched it
     post: str | None = None  # "site:id" of the platform post it belongs to
@@ -248,7 +280,7 @@ class PostMedia:
     """One file of a post: the original's URL, and other renditions the site serves."""
 
     url: str
-    kind: str  # photo, video, gif, audio
+    kind: MediaKind
     width: int | None = None
     height: int | None = None
     duration: float | None = None

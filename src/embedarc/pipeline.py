@@ -32,7 +32,7 @@ from .footage.collect import Collector, stop_failure, stop_outcome
 from .index import INDEX_NAME, Index
 from .links import Found, html_links, normalise
 from .lock import writing
-from .model import Article, Failure, Link, LinkKind, LinkResult, Outcome, Stop
+from .model import Article, Failure, FoundIn, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
@@ -494,7 +494,7 @@ class _Run:
             job.origin_links = html_links(  # an origin page kept by an earlier run
                 job.origin_page,
                 base_url=article.canonical_url,
-                found_in="origin",
+                found_in=FoundIn.ORIGIN,
                 limit=limit,
                 known=[link.url for link in own],
             )

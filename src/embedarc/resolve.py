@@ -14,7 +14,7 @@ from .clock import now
 from .errors import BadURL, TooLarge
 from .links import html_meta_refresh, unwrap
 from .media import HLS_TYPES, may_be_media
-from .model import Hop, Resolution, Stop
+from .model import Hop, Resolution, Stop, Via
 from .net import Net, NetworkError, Refused, media_type, read_limited, redact, retry_hint
 from .urls import join_url
 
@@ -112,7 +112,7 @@ class _Chain:
             target = unwrap(current)
             if target is None:
                 break
-            self.add(Hop(current, None, target, now(), via="unwrap"))
+            self.add(Hop(current, None, target, now(), via=Via.UNWRAP))
             self.current = target
         if current in self.seen:
             return self.done(Stop.LOOP, error=f"redirect loop back to {current}")
@@ -149,7 +149,7 @@ class _Chain:
             page = read_limited(response, max_page, hint=" (see --max-article-size)")
             nxt_page = html_meta_refresh(page, current)
             if nxt_page and nxt_page != current:
-                self.add(Hop(current, status, nxt_page, started, via="meta"))
+                self.add(Hop(current, status, nxt_page, started, via=Via.META))
                 self.current = nxt_page
                 return None
             self.add(Hop(current, status, None, started))

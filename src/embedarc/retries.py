@@ -8,6 +8,7 @@ fails gets a next-attempt time in the index (`retries` table): the server's own 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,14 @@ from .clock import iso, utcnow
 from .config import Settings
 from .index import Index
 from .model import Failure, Outcome
+
+
+class RetryState(enum.StrEnum):
+    """Where a link that failed for now stands in the retry schedule (the `retries` table)."""
+
+    PENDING = "pending"  # to be tried again at next_attempt
+    FAILED_PERMANENTLY = "failed_permanently"  # --max-attempts runs failed on it
+
 
 IN_RUN_CAP = 30.0  # seconds: the longest a run waits before one retry
 HINT_CAP = timedelta(days=365)  # a server asking to wait longer is not believed
@@ -135,7 +144,7 @@ class RetryBook:
             return entry
         attempts = self.attempts(link_id) + 1
         retry_at = next_attempt(self.settings, attempts, entry_hint(entry), now)
-        state = "pending" if retry_at is not None else "failed_permanently"
+        state = RetryState.PENDING if retry_at is not None else RetryState.FAILED_PERMANENTLY
         entry = {
             **entry,
             "attempts": attempts,

@@ -36,6 +36,15 @@ class SourceKind(enum.StrEnum):
     LIST = "list"
 
 
+class ItemState(enum.StrEnum):
+    """Where an item a source gave stands (the `source_items` table)."""
+
+    PENDING = "pending"  # to be read (again, at next_attempt)
+    ARCHIVED = "archived"
+    REJECTED = "rejected"  # not an article to read: a local path, a bad line, gone for good
+    FAILED_PERMANENTLY = "failed_permanently"  # --max-attempts runs failed on it
+
+
 @dataclass(frozen=True)
 class Source:
     id: int
@@ -275,7 +284,7 @@ def poll(net: Net, index: Index, source: Source) -> Poll:
                     "key": key,
                     "target": shown(target) if reason else target,
                     "first_seen": now,
-                    "state": "rejected" if reason else "pending",
+                    "state": ItemState.REJECTED if reason else ItemState.PENDING,
                     "last_error": reason,
                     "attempts": 0,
                 }
@@ -312,7 +321,7 @@ def pending(
             row["target"],
             SourceKind(row["kind"]),
             row["location"],
-            0 if row["state"] == "failed_permanently" else int(row["attempts"] or 0),
+            0 if row["state"] == ItemState.FAILED_PERMANENTLY else int(row["attempts"] or 0),
         )
         for row in rows
     ]
@@ -339,12 +348,12 @@ def settle(
     attempts = item.attempts + 1
     retry_at = None
     if error is None:
-        state = "archived"
+        state = ItemState.ARCHIVED
     elif final:
-        state = "rejected"
+        state = ItemState.REJECTED
     else:
         retry_at = next_attempt(settings, attempts, hint, now)
-        state = "pending" if retry_at is not None else "failed_permanently"
+        state = ItemState.PENDING if retry_at is not None else ItemState.FAILED_PERMANENTLY
     with index.write():
         index.db.table("source_items").update(
             (item.source_id, item.key),

@@ -81,8 +81,10 @@ def save_to_wayback(
 ) -> None:
     if keys is None:
         return
+    from ..footage.wayback import SaveStatus
+
     for result in schedule.submit_to_wayback(settings, reports, keys):
-        if result.status not in ("success", "pending"):
+        if result.status not in (SaveStatus.SUCCESS, SaveStatus.PENDING):
             say(f"Wayback Machine: {result.status} for {result.url}: {result.message}", err=True)
 
 

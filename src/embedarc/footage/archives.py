@@ -138,7 +138,7 @@ class TweetArchives:
             meta = {
                 "post": f"{x.SITE}:{found.tweet.id or tweet_id}",
                 "author": f"@{found.tweet.screen_name}" if found.tweet.screen_name else None,
-                "kind": str(wanted.kind),
+                "kind": wanted.kind,
             }
             got = self._media(wanted, meta)
             if got is not None:

@@ -18,7 +18,17 @@ from ..clock import from_epoch, now
 from ..config import Settings
 from ..errors import BadURL, FetchFailed, Refused, TooLarge
 from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
-from ..model import Evidence, Failure, Link, LinkResult, MediaFile, Outcome, Resolution, Stop
+from ..model import (
+    Evidence,
+    Failure,
+    Link,
+    LinkResult,
+    MediaFile,
+    MediaKind,
+    Outcome,
+    Resolution,
+    Stop,
+)
 from ..net import Net, NetworkError
 from ..once import Once
 from ..resolve import Followed, resolve
@@ -332,7 +342,7 @@ class Collector:
             evidence += (Evidence(f"{_evidence_stem(ref)}.ytdlp.info.json", _json(result.info)),)
         if result.outcome is Outcome.ARCHIVED:
             post = _post_from_info(ref, result.info or {})
-            media = tuple(replace(m, author=post.author, kind="video") for m in files)
+            media = tuple(replace(m, author=post.author, kind=MediaKind.VIDEO) for m in files)
             # yt-dlp sees videos only: photos the post may carry are not among them.
             why = "only yt-dlp could answer, and it sees videos only: photos may be missing"
             return PostFootage(Outcome.ARCHIVED, why, post, media, evidence)

@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborHTMLParser
 from ..clock import iso
 from ..errors import FetchFailed
 from ..media import DEFAULT_MAX_PIXELS, may_be_media
-from ..model import MediaFile
+from ..model import MediaFile, Method
 from ..net import Fetched, Net, NetworkError, media_type, redact, retry_hint
 from ..store import Store
 from . import wayback
@@ -375,7 +375,7 @@ def fetch_media(
         return wayback.fetch_capture(
             net, store, raw, max_size=max_size, max_pixels=max_pixels, **meta
         )
-    url, method = memento.uri, "memento"
+    url, method = memento.uri, Method.MEMENTO
     for _ in range(MAX_HOPS + 1):
         try:
             with net.open(url) as response:
@@ -394,7 +394,10 @@ def fetch_media(
                         method=method,
                         **meta,
                     )
-                if method != "memento" or mime not in ("text/html", "application/xhtml+xml"):
+                if method is not Method.MEMENTO or mime not in (
+                    "text/html",
+                    "application/xhtml+xml",
+                ):
                     raise FetchFailed(f"{url}: expected media, got {mime}", status=status)
                 page = _read_capped(response.iter_bytes(), MAX_TIMEMAP_BYTES)
         except NetworkError as e:
@@ -404,7 +407,7 @@ def fetch_media(
         copy = _archive_copy(page, url, memento, source)
         if copy is None:
             raise FetchFailed(f"{url}: a page without the archive's copy of the file")
-        url, method = copy, "archive_copy"
+        url, method = copy, Method.ARCHIVE_COPY
     raise FetchFailed(f"{memento.uri}: more than {MAX_HOPS} redirects in {memento.archive}")
 
 

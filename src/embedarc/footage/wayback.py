@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode, urljoin
 from ..clock import iso, now
 from ..errors import AnswerTooLarge, BadURL, FetchFailed, Refused
 from ..media import DEFAULT_MAX_PIXELS, may_be_media
-from ..model import MediaFile
+from ..model import MediaFile, Method
 from ..net import Fetched, Net, NetworkError, media_type, redact
 from ..store import Store
 from .direct import save_response
@@ -272,7 +272,7 @@ def fetch_capture(
                     max_size=max_size,
                     max_pixels=max_pixels,
                     fetched_at=started,
-                    method="wayback",
+                    method=Method.WAYBACK,
                     **meta,
                 )
         except NetworkError as e:
@@ -316,7 +316,7 @@ class SaveResult:
 
     url: str
     job_id: str | None
-    status: str
+    status: SaveStatus
     message: str | None = None
     timestamp: str | None = None  # of the new capture, on success
 

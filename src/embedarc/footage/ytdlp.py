@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnswerTooLarge
-from ..model import Failure, Outcome
+from ..model import Failure, Method, Outcome
 from ..net import Net, host_of, retry_hint
 from .ytdlp_guard import Declined
 from .ytdlp_transport import load_ytdlp, youtube_dl_class
@@ -73,7 +73,7 @@ def version() -> str:
 class Download:
     path: Path
     url: str  # the format's URL: where the bytes came from
-    method: str  # "ytdlp" (a file as served), "hls" (segments joined), "merged"
+    method: Method
     remuxed: bool
     entry_id: str
 
@@ -280,7 +280,9 @@ def fetch(
                 Download(
                     path=path,
                     url=str(done.get("url") or entry.get("webpage_url") or url),
-                    method="merged" if merged else ("hls" if "m3u8" in protocol else "ytdlp"),
+                    method=Method.MERGED
+                    if merged
+                    else (Method.HLS if "m3u8" in protocol else Method.YTDLP),
                     remuxed=merged,
                     entry_id=str(entry.get("id") or ""),
                 )

@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..clock import iso
 from ..errors import BadURL, NetworkError, Refused
-from ..model import Evidence, Failure, Outcome
+from ..model import Evidence, Failure, MediaKind, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -450,7 +450,7 @@ class _LookUp:
                 if cid is None and fullsize:
                     match = _CDN_CID_RE.search(urlsplit(fullsize).path)
                     cid = match.group(1) if match else None
-                item = self._item(did, cid, fullsize, "photo", image.get("aspectRatio"))
+                item = self._item(did, cid, fullsize, MediaKind.PHOTO, image.get("aspectRatio"))
                 if item is not None:
                     yield item
         elif kind == T_VIDEO:
@@ -459,13 +459,17 @@ class _LookUp:
             playlist = _web_url(view.get("playlist"))
             gif = view.get("presentation") == "gif"
             item = self._item(
-                did, cid, playlist, "gif" if gif else "video", view.get("aspectRatio")
+                did,
+                cid,
+                playlist,
+                MediaKind.GIF if gif else MediaKind.VIDEO,
+                view.get("aspectRatio"),
             )
             if item is not None:
                 yield item
 
     def _item(
-        self, did: str, cid: str | None, cdn: str | None, kind: str, ratio: object
+        self, did: str, cid: str | None, cdn: str | None, kind: MediaKind, ratio: object
     ) -> PostMedia | None:
         """The original from the author's PDS when its CID and the PDS are known, with the
         CDN's rendition beside it; else the CDN's rendition alone."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..clock import iso
-from ..model import Evidence, Failure, Outcome
+from ..model import Evidence, Failure, MediaKind, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -72,7 +72,13 @@ _NOT_INSTANCES = re.compile(
     r"|threads\.com|instagram\.com|facebook\.com)$"
 )
 _BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
-_KINDS = {"image": "photo", "video": "video", "gifv": "gif", "audio": "audio", "unknown": "unknown"}
+_KINDS = {
+    "image": MediaKind.PHOTO,
+    "video": MediaKind.VIDEO,
+    "gifv": MediaKind.GIF,
+    "audio": MediaKind.AUDIO,
+    "unknown": MediaKind.UNKNOWN,
+}
 
 
 @dataclass(frozen=True)

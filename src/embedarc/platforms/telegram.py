@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from ..clock import iso
-from ..model import Evidence, Failure, Outcome
+from ..model import Evidence, Failure, MediaKind, Outcome
 from .base import Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -176,12 +176,12 @@ def _media(message: LexborNode, channel: str, base: str) -> _Media:
             continue
         names = (node.attributes.get("class") or "").split()
         url: str | None = None
-        kind = "photo"
+        kind = MediaKind.PHOTO
         if "tgme_widget_message_photo_wrap" in names:
             match = _URL_IN_STYLE_RE.search((node.attributes.get("style") or "")[:STYLE_LIMIT])
             url = _web_url(match.group(2) if match else None, base)
         else:
-            kind = "video"
+            kind = MediaKind.VIDEO
             # The player may hold a blurred copy too (js-message_video_blured): the clear one.
             videos = [v for v in node.css("video[src]") if "blured" not in _classes(v)]
             url = _web_url(videos[0].attributes.get("src") if videos else None, base)

@@ -50,7 +50,7 @@ def to_post(tweet: Tweet) -> Post:
         media=tuple(
             PostMedia(
                 url=m.url,
-                kind=str(m.kind),
+                kind=m.kind,
                 width=m.width,
                 height=m.height,
                 duration=m.duration,
