@@ -20,8 +20,8 @@ ROOT = Path(embedarc.__file__).resolve().parent
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("embedarc", "model", "errors", "clock", "units", "once", "guard", "config"),
     "infrastructure": (
-        "urls", "decoding", "markup", "deadline", "net", "store", "changes", "media", "index",
-        "lock",
+        "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
+        "index", "lock",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": ("resolve", "footage", "footage.*", "sidecar", "retries"),

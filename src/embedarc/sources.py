@@ -12,16 +12,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import iso, utcnow
 from .config import Settings
-from .errors import InputError, UsageError
+from .errors import InputError, NetworkError, UsageError
 from .index import Index
 from .itemcheck import CONTROL_RE, file_problem, shown, url_problem
-from .net import Net, NetworkError, read_limited
 from .retries import next_attempt
 from .urls import redact
+
+if TYPE_CHECKING:  # `status` reads sources without loading the HTTP stack
+    from .net import Net
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +226,8 @@ def _list_offers(raw: bytes) -> list[Offer]:
 
 def _poll_feed(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
     import feedparser
+
+    from .net import read_limited
 
     headers = {}
     if source.etag:
