@@ -18,7 +18,9 @@ import embedarc
 ROOT = Path(embedarc.__file__).resolve().parent
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("embedarc", "model", "errors", "clock", "units", "once", "guard", "config"),
+    "base": (
+        "embedarc", "model", "errors", "clock", "units", "once", "guard", "config", "mp4",
+    ),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
         "index", "lock",
