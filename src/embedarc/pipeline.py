@@ -29,6 +29,7 @@ from .links import Found, html_links, normalise
 from .lock import writing
 from .model import Article, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
+from .once import Once
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
 from .store import Store, file_sha256, slugify
@@ -223,6 +224,9 @@ class _Run:
         self.jobs: list[_Job] = []
         self.reports: dict[int, Report] = {}
         self.unwritten: set[str] = set()  # files of articles whose write failed
+        # Each distinct link once per run, however many articles carry it (syndicated copies
+        # of one story share their short links); a failure is not kept, so a retry asks again.
+        self.followed = Once()
 
     @property
     def cancelled(self) -> threading.Event:
@@ -281,7 +285,12 @@ class _Run:
         if delay > 0 and self.cancelled.wait(delay):
             return LinkResult(link, Outcome.FAILED, reason="interrupted")
         try:
-            return self.collector.link(link)
+            found = self.followed(
+                link.url,
+                lambda: self.collector.link(link),
+                keep=lambda result: result.outcome is not Outcome.FAILED,
+            )
+            return found if found.link == link else replace(found, link=link)
         except ArchiveError:
             raise  # the archive itself cannot be written: the whole run stops, with that message
         except Exception as e:
