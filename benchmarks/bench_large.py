@@ -4,8 +4,10 @@
 
 One file of `--megabytes` is served by the simulated web (no added latency: this measures
 bandwidth). `embedarc archive` downloads it (peak RSS, throughput), beside `curl | sha256sum`
-fetching the same URL through the same proxy. Then `embedarc verify` hashes the archive beside
-`openssl dgst -sha256` over the same file (the page cache is dropped first where allowed).
+fetching the same URL through the same proxy, and `curl -o FILE && sync FILE` (embedarc too
+stores the file and syncs it before it counts as stored: this one shows what the disk allows).
+Then `embedarc verify` hashes the archive beside `openssl dgst -sha256` over the same file (the
+page cache is dropped first where allowed).
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def bench(folder: Path, *, megabytes: int) -> dict[str, Any]:
         curl = f"curl -sS --fail --proxy {shlex.quote(web.proxy_url)} "
         curl += f"--cacert {shlex.quote(str(web.ca_file))} {shlex.quote(URL)} | sha256sum"
         reference = run(["bash", "-o", "pipefail", "-c", curl], env=env).check("curl")
+        # embedarc writes the file and syncs it before it counts as stored; so does this one
+        saved = folder / "curl.out"
+        to_disk = curl.replace(" | sha256sum", f" -o {shlex.quote(str(saved))}")
+        to_disk += f" && sync {shlex.quote(str(saved))}"
+        written = run(["bash", "-c", to_disk], env=env).check("curl -o")
+        saved.unlink()
     stored = [p for p in (archive / "media").rglob("*") if p.is_file()]
     digest = reference.stdout.split()[0]
     same = [p for p in stored if p.name.startswith(digest)]
@@ -89,6 +97,11 @@ def bench(folder: Path, *, megabytes: int) -> dict[str, Any]:
             "mb_per_s": round(mb / reference.wall, 1),
         },
         "throughput_ratio": round(reference.wall / fetched.wall, 3),
+        "curl_to_disk": {
+            "wall_s": round(written.wall, 3),
+            "mb_per_s": round(mb / written.wall, 1),
+        },
+        "ratio_to_curl_to_disk": round(written.wall / fetched.wall, 3),
         "verify": {
             "cold_cache": cold,
             "bytes": total,
