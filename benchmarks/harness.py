@@ -158,5 +158,8 @@ def cli_env(web_env: Mapping[str, str], **extra: str) -> dict[str, str]:
         name: value
         for name, value in os.environ.items()
         if not name.upper().startswith(("EMBEDARC_", "HTTP", "ALL_PROXY", "NO_PROXY"))
+        # Measured as installed: with bytecode caches (an installer writes them), not
+        # compiling every module at every start as this variable would make it.
+        and name != "PYTHONDONTWRITEBYTECODE"
     }
     return {**keep, **web_env, **extra}

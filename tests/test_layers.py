@@ -19,7 +19,7 @@ ROOT = Path(embedarc.__file__).resolve().parent
 
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": (
-        "embedarc", "model", "errors", "clock", "units", "once", "guard", "config", "mp4",
+        "embedarc", "model", "errors", "clock", "units", "once", "guard", "config", "mp4", "spool",
     ),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
