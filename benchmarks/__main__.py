@@ -70,8 +70,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return [
         (
             f"bulk: {bulk['articles']} articles, {bulk['links']} links",
-            f"{bulk['full']['wall_s']:.2f} s, {bulk['full']['requests']} requests, "
-            f"{bulk['full']['footage_bytes'] / 1e6:.1f} MB",
+            f"{bulk['full']['wall_s']:.2f} s ({bulk['full']['cpu_s']:.1f} s CPU), "
+            f"{bulk['full']['requests']} requests, {bulk['full']['footage_bytes'] / 1e6:.1f} MB",
             f"bound {bound:.2f} s ({bulk['ratio_to_lower_bound']}x); yt-dlp "
             f"{yt['scaled_to_all_links_s']:.1f} s ({bulk['ratio_to_ytdlp']}x)",
             "<= 1.5x bound",

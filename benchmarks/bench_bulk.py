@@ -89,6 +89,7 @@ def _archive(web: SimWeb, archive: Path, articles: list[Path]) -> dict[str, Any]
     return {
         "articles": len(articles),
         "wall_s": round(measured.wall, 3),
+        "cpu_s": round(measured.cpu, 3),
         "requests": len(web.requests),
         "footage_bytes": size,
         "max_rss_mb": round(measured.max_rss_mb, 1),
@@ -107,6 +108,7 @@ def _ytdlp(web: SimWeb, folder: Path, links: list[str]) -> dict[str, Any]:
     return {
         "links": len(links),
         "wall_s": round(measured.wall, 3),
+        "cpu_s": round(measured.cpu, 3),
         "requests": len(web.requests),
         "files": len(got),
     }

@@ -88,6 +88,7 @@ def bench(folder: Path, *, megabytes: int) -> dict[str, Any]:
         "megabytes": megabytes,
         "archive": {
             "wall_s": round(fetched.wall, 3),
+            "cpu_s": round(fetched.cpu, 3),
             "mb_per_s": round(mb / fetched.wall, 1),
             "max_rss_mb": round(fetched.max_rss_mb, 1),
             "stored_same_sha256": bool(same),

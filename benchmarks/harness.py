@@ -34,6 +34,7 @@ class Measured:
     """One run of a program: how long it took, how it ended, the most memory it held."""
 
     wall: float  # seconds
+    cpu: float  # seconds of CPU, user and system, of that process alone
     returncode: int
     max_rss_mb: float
     stdout: str
@@ -72,7 +73,8 @@ def run(
     for suffix in (".out", ".err"):
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
     # ru_maxrss is in KiB on Linux
-    return Measured(wall, process.returncode, usage.ru_maxrss / 1024, stdout, stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(wall, cpu, process.returncode, usage.ru_maxrss / 1024, stdout, stderr)
 
 
 def best_of(times: int, command: Sequence[str], **kwargs: Any) -> Measured:
