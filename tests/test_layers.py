@@ -20,10 +20,11 @@ ROOT = Path(embedarc.__file__).resolve().parent
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": (
         "embedarc", "model", "errors", "clock", "units", "once", "guard", "config", "records",
+        "mp4", "spool",
     ),
     "infrastructure": (
-        "urls", "decoding", "markup", "deadline", "net", "store", "changes", "media", "index",
-        "lock", "capture", "catalog",
+        "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
+        "index", "lock", "capture", "catalog",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": (

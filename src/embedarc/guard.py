@@ -19,9 +19,6 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import httpcore
 
 from .errors import ConfigError, Refused
 
@@ -41,6 +38,8 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as e:
+        import httpcore  # here, not at the top: parsing URLs must not load the HTTP stack
+
         raise httpcore.ConnectError(f"cannot resolve {host}: {e}") from e
     found: list[str] = []
     for info in infos:
@@ -234,6 +233,8 @@ def checked_addresses(host: str, port: int, policy: Policy, resolver: Resolver) 
         return [str(literal)]
     addresses = resolver(name, port)
     if not addresses:
+        import httpcore
+
         raise httpcore.ConnectError(f"cannot resolve {host}: no address")
     if policy.allow_private or policy.name_allowed(name):
         return addresses
@@ -241,33 +242,3 @@ def checked_addresses(host: str, port: int, policy: Policy, resolver: Resolver) 
         address = ipaddress.ip_address(text.split("%", 1)[0])
         check_address(address, policy, host)
     return addresses
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, connecting only to addresses the policy allows.
-
-    httpcore passes the URL's host here and the same host, separately, to `start_tls` as the
-    server name, so certificates are still checked against the name, not the address.
-    """
-
-    def __init__(self, policy: Policy, resolver: Resolver = system_resolver) -> None:
-        self.policy = policy
-        self.resolver = resolver
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = checked_addresses(host, port, self.policy, self.resolver)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                last = e
-        assert last is not None
-        raise last

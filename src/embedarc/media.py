@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import mp4
 from .errors import TooLarge
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,18 @@ def _quiet_bomb_warning() -> None:
 
 
 def _probe_video(path: Path, mime: str) -> Probe:
+    """The header of an MP4/MOV file when it says everything; ffmpeg only when it does not."""
+    header = mp4.read_header(path)
+    if header is not None and header.duration is not None:
+        duration = round(header.duration, 3)
+        if header.width and header.height:
+            return Probe(mime, header.width, header.height, duration)
+        if mime.startswith("audio/"):
+            return Probe(mime, None, None, duration)
+    return _run_ffmpeg(path, mime)
+
+
+def _run_ffmpeg(path: Path, mime: str) -> Probe:
     import imageio_ffmpeg
 
     frames = imageio_ffmpeg.read_frames(str(path))

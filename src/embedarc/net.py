@@ -31,7 +31,8 @@ from .deadline import DeadlineBackend, Exchange
 from .errors import AnswerTooLarge, BadURL, Cancelled, ConfigError
 from .errors import NetworkError as NetworkError
 from .errors import Refused as Refused
-from .guard import GuardedBackend, Policy, Resolver, check_target, system_resolver
+from .guard import Policy, Resolver, check_target, system_resolver
+from .guarded import GuardedBackend
 from .urls import FORBIDDEN_HOST_RE, join_url, request_url, shown, split_url
 from .urls import redact as redact
 

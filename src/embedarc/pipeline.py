@@ -34,6 +34,7 @@ from .links import Found, html_links, normalise
 from .lock import writing
 from .model import Article, Failure, FoundIn, Link, LinkKind, LinkResult, Outcome, Stop
 from .net import Net
+from .once import Once
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
 from .store import Store, file_sha256, slugify
@@ -273,6 +274,9 @@ class _Run:
         self.jobs: list[_Job] = []
         self.reports: dict[int, Report] = {}
         self.unwritten: set[str] = set()  # files of articles whose write failed
+        # Each distinct link once per run, however many articles carry it (syndicated copies
+        # of one story share their short links); a failure is not kept, so a retry asks again.
+        self.followed = Once()
 
     @property
     def _recorder(self) -> Recorder:
@@ -338,7 +342,12 @@ class _Run:
             return LinkResult(link, Outcome.FAILED, reason="interrupted", failure=Failure.OTHER)
         try:
             with self._recorder.scope(f"link:{link.url}"):
-                result = self.collector.link(link)
+                found = self.followed(
+                    link.url,
+                    lambda: self.collector.link(link),
+                    keep=lambda result: result.outcome is not Outcome.FAILED,
+                )
+            result = found if found.link == link else replace(found, link=link)
             # The unit of work travels as a record: what the writer gets is what a runner on
             # another machine would send back (records.py).
             return records.loads(LinkResult, records.dumps(result))

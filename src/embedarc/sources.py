@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import iso, utcnow
 from .config import Settings
-from .errors import InputError, UsageError
+from .errors import InputError, NetworkError, UsageError
 from .index import Index
 from .itemcheck import CONTROL_RE, file_problem, shown, url_problem
-from .net import Net, NetworkError, read_limited
 from .retries import next_attempt
 from .urls import redact
+
+if TYPE_CHECKING:  # `status` reads sources without loading the HTTP stack
+    from .net import Net
 
 log = logging.getLogger(__name__)
 
@@ -198,13 +201,21 @@ def remove(index: Index, location_or_id: str) -> Source:
 Offer = tuple[str, str, str | None]
 
 
-def _offered(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
-    """What a source offers now, and the updates to its poll state."""
+def _offered(net: Net, source: Source, known: set[str]) -> tuple[list[Offer], dict[str, Any]]:
+    """What a source offers now, and the updates to its poll state.
+
+    A folder's files already `known` as items are left out before they are checked: a folder
+    that has collected thousands of articles is polled at the cost of listing it.
+    """
     if source.kind is SourceKind.FOLDER:
-        folder = Path(source.location)
-        files = sorted(
-            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES
-        )
+        with os.scandir(source.location) as entries:
+            files = sorted(
+                Path(entry.path)
+                for entry in entries
+                if entry.name not in known
+                and entry.is_file()
+                and Path(entry.name).suffix.lower() in ARTICLE_SUFFIXES
+            )
         offers = [
             (p.name, str(p), file_problem(source.location, str(p)))
             for p in files
@@ -233,6 +244,8 @@ def _list_offers(raw: bytes) -> list[Offer]:
 
 def _poll_feed(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
     import feedparser
+
+    from .net import read_limited
 
     headers = {}
     if source.etag:
@@ -265,19 +278,23 @@ def _poll_feed(net: Net, source: Source) -> tuple[list[Offer], dict[str, Any]]:
 def poll(net: Net, index: Index, source: Source) -> Poll:
     """Record what is new at a source: pending items, and refused ones with their reason."""
     now = iso(utcnow())
+    items = index.db.table("source_items")
+    # one query for the keys seen before, not one per item offered
+    sql = "select key from source_items where source_id = ?"
+    known = {row[0] for row in index.db.execute(sql, [source.id])}
     try:
-        offered, state = _offered(net, source)
+        offered, state = _offered(net, source, known)
         error = None
     except (NetworkError, InputError, OSError) as e:
         offered, state, error = [], {"last_status": "error"}, str(e)
-    items = index.db.table("source_items")
     new = 0
     rejected = []
     with index.write():
         for raw_key, target, reason in offered:
             key = shown(raw_key) if reason or CONTROL_RE.search(raw_key) else raw_key
-            if list(items.rows_where("source_id = ? and key = ?", [source.id, key], limit=1)):
+            if key in known:
                 continue
+            known.add(key)
             items.insert(
                 {
                     "source_id": source.id,

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import METADATA_NAME, metadata_json
 from .errors import ArchiveError, TooLarge, UsageError
+from .spool import Spooler
 
 if TYPE_CHECKING:
     from .changes import Changes
@@ -100,6 +101,8 @@ def slugify(text: str, limit: int = 60) -> str:
 
 
 BLOCK = 1024 * 1024
+# Past this many bytes a download is written on a thread of its own (see spool.py).
+SPOOL_AFTER = 8 * 1024 * 1024
 
 
 def hash_into(digest: Any, f: io.RawIOBase | io.BufferedIOBase) -> int:
@@ -327,12 +330,23 @@ class Store:
                 if resume:
                     size = hash_into(digest, out)  # the part kept from the last attempt
                     out.seek(size)
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_size:
-                        raise TooLarge(f"larger than the maximum of {max_size} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
+                start, spool = size, None
+                try:
+                    for chunk in chunks:
+                        size += len(chunk)
+                        if size > max_size:
+                            raise TooLarge(f"larger than the maximum of {max_size} bytes")
+                        digest.update(chunk)
+                        if spool is not None:
+                            spool.write(chunk)
+                            continue
+                        out.write(chunk)
+                        if size - start >= SPOOL_AFTER:  # a large file: the disk works meanwhile
+                            out.flush()
+                            spool = Spooler(out)
+                finally:
+                    if spool is not None:
+                        spool.close()  # everything received is written, whatever happens
                 out.flush()
                 os.fsync(out.fileno())
         except keep_on:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -54,6 +55,7 @@ class Response:
     body: bytes = b""
     fault: str | None = None
     fault_args: Mapping[str, Any] = field(default_factory=dict)
+    file: Path | None = None  # a body too large to hold in memory: streamed from this file
 
 
 def html_response(

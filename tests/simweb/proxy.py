@@ -93,6 +93,7 @@ FAULT_WRITERS: dict[str, Callable[[_Handler, Response, bytes], None]] = {
 }
 
 _NO_BODY_STATUSES = {204, 304}
+FILE_BLOCK = 1024 * 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -144,6 +145,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _write(self, response: Response) -> None:
+        if response.file is not None:
+            self._write_file(response)
+            return
         body = response.body
         no_body = response.status in _NO_BODY_STATUSES or response.status < 200
         lines = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
@@ -160,6 +164,20 @@ class _Handler(BaseHTTPRequestHandler):
             FAULT_WRITERS[response.fault](self, response, head)
             return
         self.wfile.write(head if self.command == "HEAD" or no_body else head + body)
+
+    def _write_file(self, response: Response) -> None:
+        """Stream a body from disk, a block at a time, so a 2 GB answer costs no memory."""
+        assert response.file is not None
+        size = response.file.stat().st_size
+        lines = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        lines += [f"Content-Length: {size}", f"Date: {self.date_time_string()}"]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        if self.command == "HEAD":
+            return
+        with response.file.open("rb") as source:
+            while block := source.read(FILE_BLOCK):
+                self.wfile.write(block)
 
     # --- HTTPS: CONNECT, then TLS with a certificate for the requested host
 

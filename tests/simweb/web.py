@@ -16,6 +16,7 @@ import shutil
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,8 +138,12 @@ class _Fault:
 class SimWeb:
     """The simulated internet. Use as a context manager; see the package docstring for usage."""
 
-    def __init__(self, ca: trustme.CA | None = None, media_dir: Path | None = None) -> None:
+    def __init__(
+        self, ca: trustme.CA | None = None, media_dir: Path | None = None, latency: float = 0.0
+    ) -> None:
         self.ca = ca or trustme.CA()
+        # Seconds every answer waits before it is sent, as a distant server's would.
+        self.latency = latency
         self.media_dir = media_dir  # None: the shared disk cache in media.default_cache_dir()
         self._tmp = Path(tempfile.mkdtemp(prefix="simweb-"))
         self.ca_file = self._tmp / "simweb-ca.pem"
@@ -208,6 +213,8 @@ class SimWeb:
 
     def handle(self, request: Request) -> Response:
         """Answer one request (called by the proxy from its worker threads) and log it."""
+        if self.latency > 0:
+            time.sleep(self.latency)
         try:
             response = self._answer(request)
         except Exception as exc:  # a bug in a handler should show up as a 500, not a hang
@@ -292,6 +299,11 @@ class SimWeb:
 
     def file(self, url: str, data: bytes, content_type: str) -> None:
         self.route(url, lambda req: file_response(req, data, content_type))
+
+    def large_file(self, url: str, path: Path, content_type: str) -> None:
+        """Answer url with the bytes of the file at path, streamed (for files of gigabytes)."""
+        headers = {"Content-Type": content_type}
+        self.route(url, lambda _req: Response(200, dict(headers), file=path))
 
     def redirect(self, url: str, location: str, status: int = 301) -> None:
         self.route(url, lambda _req: redirect_response(location, status))

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import articles, schedule
 from ..config import Settings, load_settings
 from ..errors import BadURL, UsageError
-from ..pipeline import Input, Report, archive
-from ..urls import meant_url, redact, request_url, split_url
 from .main import cli
 from .options import (
     EXIT_FAILED,
@@ -31,10 +28,16 @@ from .options import (
 )
 from .report import update_after
 
+if TYPE_CHECKING:  # the pipeline and the network are imported by the commands that use them
+    from ..pipeline import Input, Report
+
 
 def read_inputs(
     sources: tuple[str, ...], max_size: int, max_links: int | None = None
 ) -> list[Input]:
+    from .. import articles
+    from ..pipeline import Input
+
     found: list[Input] = []
     for source in sources:
         if source == "-":
@@ -54,6 +57,8 @@ def read_inputs(
 
 def checked_url(source: str) -> str:
     """An http(s) URL from the command line, or a usage error saying what is wrong with it."""
+    from ..urls import redact, request_url
+
     try:
         request_url(source)
     except BadURL as e:
@@ -65,6 +70,8 @@ def checked_url(source: str) -> str:
 def not_a_url(source: str) -> None:
     """For a SOURCE that is not a file: a usage error when it looks like a try at a URL (a
     file path would have the URL mangled in "there is no such file")."""
+    from ..urls import meant_url, split_url
+
     meant = meant_url(source)
     if meant is not None:
         raise UsageError(f"{source} is not a URL or a file; did you mean {meant}?")
@@ -81,6 +88,7 @@ def save_to_wayback(
 ) -> None:
     if keys is None:
         return
+    from .. import schedule
     from ..footage.wayback import SaveStatus
 
     for result in schedule.submit_to_wayback(settings, reports, keys):
@@ -121,6 +129,9 @@ def archive_command(
       cat post.txt | embedarc archive -
       embedarc archive --json --archive-dir ~/footage article.txt
     """
+    from .. import schedule
+    from ..pipeline import archive
+
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
     keys = schedule.wayback_keys() if wayback_save else None

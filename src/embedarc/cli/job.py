@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import schedule, sources
 from ..config import load_settings
 from .archive import print_reports, save_to_wayback
 from .main import cli
@@ -33,6 +32,9 @@ from .options import (
     wayback_save_option,
 )
 from .report import update_after
+
+if TYPE_CHECKING:  # the pipeline and the network are imported by the commands that use them
+    from .. import schedule
 
 
 @cli.group(name="sources")
@@ -60,6 +62,8 @@ def sources_add(location: str, archive_dir: Path | None) -> None:
     Example:
       embedarc sources add https://feeds.example.com/world.xml
     """
+    from .. import sources
+
     settings = load_settings({"archive_dir": archive_dir})
     with open_index(settings, create=True) as index:
         source = sources.add(index, location)
@@ -77,6 +81,8 @@ def sources_list(archive_dir: Path | None, as_json: bool) -> None:
     Example:
       embedarc sources list
     """
+    from .. import sources
+
     settings = load_settings({"archive_dir": archive_dir})
     with read_index(settings) as index:
         found = sources.all_sources(index)
@@ -102,6 +108,8 @@ def sources_remove(location: str, archive_dir: Path | None) -> None:
     Example:
       embedarc sources remove links.txt
     """
+    from .. import sources
+
     settings = load_settings({"archive_dir": archive_dir})
     with open_index(settings) as index:
         source = sources.remove(index, location)
@@ -146,6 +154,8 @@ def run_command(
       embedarc run --loop --every 15m      # without cron
       embedarc run --retry-failed
     """
+    from .. import schedule
+
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
     keys = schedule.wayback_keys() if wayback_save else None

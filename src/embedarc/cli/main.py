@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
 from .options import setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="embedarc")
+@click.version_option(package_name="embedarc", prog_name="embedarc")  # read when asked
 @click.option("-v", "--verbose", count=True, help="Debug detail; the same as -v after a command.")
 @click.option("-q", "--quiet", is_flag=True, help="Errors only; the same as -q after a command.")
 def cli(verbose: int, quiet: bool) -> None:

@@ -11,15 +11,16 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from ..config import Settings
 from ..errors import EmbedarcError, Interrupted
-from ..index import INDEX_NAME, Index
-from ..store import Store, require_archive
 from ..units import parse_duration, parse_size
+
+if TYPE_CHECKING:  # imported where used: `--help` and `status` start faster without them
+    from ..index import Index
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -431,6 +432,9 @@ class Progress:
 @contextlib.contextmanager
 def open_index(settings: Settings, *, create: bool = False) -> Iterator[Index]:
     """The archive's index for a command that changes it; only `create` makes a new archive."""
+    from ..index import INDEX_NAME, Index
+    from ..store import Store, require_archive
+
     if create:
         Store(settings.archive_dir).ensure()
     else:
@@ -442,6 +446,9 @@ def open_index(settings: Settings, *, create: bool = False) -> Iterator[Index]:
 @contextlib.contextmanager
 def read_index(settings: Settings) -> Iterator[Index]:
     """The archive's index for a command that only reads it: a read-only archive is fine."""
+    from ..index import INDEX_NAME, Index
+    from ..store import require_archive
+
     require_archive(settings.archive_dir)
     with Index.for_reading(settings.archive_dir / INDEX_NAME) as index:
         yield index

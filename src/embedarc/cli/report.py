@@ -6,11 +6,10 @@ import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, load_settings
 from ..errors import EmbedarcError
-from ..pipeline import Report
 from .main import cli
 from .options import (
     EXIT_OK,
@@ -21,6 +20,9 @@ from .options import (
     say_json,
     setup_logging,
 )
+
+if TYPE_CHECKING:
+    from ..pipeline import Report
 
 log = logging.getLogger(__name__)
 

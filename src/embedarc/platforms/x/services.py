@@ -11,12 +11,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...clock import from_epoch, iso
+from ...errors import NetworkError
 from ...model import Evidence, Failure, MediaKind, Outcome, Tweet, TweetMedia
-from ...net import Fetched, Net, NetworkError, load_json, retry_hint
 from ...urls import normalise
+
+if TYPE_CHECKING:
+    from ...net import Fetched, Net
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 FXTWITTER_URL = "https://api.fxtwitter.com"
@@ -236,6 +239,8 @@ def json_answer(
 ) -> tuple[Any, Answer | None]:
     """(the JSON of a 200 answer, None), or (None, the failure for now that any other status
     or a body that is not JSON is: the service's own trouble, not a word about the tweet)."""
+    from ...net import load_json, retry_hint
+
     if got.status != 200:
         reason = f"{service}: HTTP {got.status}{detail}"
         failed = Answer(
@@ -289,6 +294,8 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
 
 
 def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
+    from ...net import load_json, retry_hint
+
     url = (
         f"{FXTWITTER_URL}/{screen_name}/status/{tweet_id}"
         if screen_name
