@@ -24,6 +24,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
+        "_sqlite_utils",
         "index", "lock", "capture", "catalog",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),

@@ -461,3 +461,22 @@ def test_the_capture_record_and_timestamps_in_an_article_folder_are_linked_from_
     assert links["capture/exchanges.jsonl"] == "capture/exchanges.jsonl"
     assert links["timestamps/manifest-1.txt"] == "timestamps/manifest-1.txt"
     assert links["timestamps/manifest-1.tsa-example.tsr"] == "timestamps/manifest-1.tsa-example.tsr"
+
+
+def test_an_idle_run_leaves_the_pages_as_they_are(
+    sky: BlueskySim, archive_dir: Path, tmp_path: Path
+) -> None:
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lidleidleid2a", "once", images=[BskyImage(100, 80, 12)])
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    assert embedarc(archive_dir, "sources", "add", str(inbox)).exit_code == 0
+    (inbox / "story.txt").write_text(f"Once\n{post.url}\n")
+    assert embedarc(archive_dir, "run").exit_code == 0
+    page = archive_dir / "index.html"
+    before = page.stat().st_ino, page.read_bytes()
+
+    done = embedarc(archive_dir, "run")  # nothing new in the inbox
+
+    assert done.exit_code == 0, done.output
+    assert (page.stat().st_ino, page.read_bytes()) == before  # not written again

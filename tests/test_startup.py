@@ -13,7 +13,10 @@ from pathlib import Path
 from embedarc.index import INDEX_NAME, Index
 from embedarc.store import Store
 
-HEAVY = ("httpx", "httpcore", "yt_dlp", "embedarc.pipeline", "embedarc.net", "embedarc.schedule")
+HEAVY = (
+    "httpx", "httpcore", "yt_dlp", "embedarc.pipeline", "embedarc.net", "embedarc.schedule",
+    "numpy",
+)  # fmt: skip
 
 RUN = """\
 import json, sys

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,9 +131,15 @@ def unexamined(index: Index) -> list[dict[str, Any]]:
 
 def examine(index: Index, root: Path, *, max_pixels: int) -> int:
     """Record the PDQ hashes and C2PA credentials of every stored image and video that has
-    none yet, each SHA-256 once; returns how many files were examined."""
+    none yet, each SHA-256 once; returns how many files were examined.
+
+    The files are examined side by side (a video's frames come from an ffmpeg of its own, so
+    each core is kept busy); the index is written from this thread alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
     rows = unexamined(index)
-    for row in rows:
+
+    def look(row: dict[str, Any]) -> dict[str, Any]:
         path = root / str(row["path"])
         mime = str(row["mime"] or "")
         frames: list[perceptual.FrameHash] = []
@@ -145,32 +152,41 @@ def examine(index: Index, root: Path, *, max_pixels: int) -> int:
             pdq_error = str(e)
             log.warning("no perceptual hash for %s: %s", row["path"], pdq_error)
         found = credentials.read(path, mime)
-        record = {
-            "sha256": row["sha256"],
-            "checked_at": iso(utcnow()),
-            "pdq_frames": len(frames),
-            "pdq_error": pdq_error,
-            **{f"c2pa_{k}": v for k, v in found.as_row().items()},
-        }
-        with index.write():
-            table = index.db.table("perceptual_hashes")
-            table.delete_where("sha256 = ?", [row["sha256"]])
-            table.insert_all(
-                [
-                    {
-                        "sha256": row["sha256"],
-                        "frame": f.frame,
-                        "time": f.time,
-                        "pdq": f.pdq,
-                        "mirror": f.mirror,
-                        "quality": f.quality,
-                    }
-                    for f in frames
-                ],
-                pk=("sha256", "frame"),
-            )
-            index.db.table("media_evidence").upsert(record, pk="sha256")
+        return {"frames": frames, "pdq_error": pdq_error, "found": found}
+
+    with ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
+        for row, seen in zip(rows, pool.map(look, rows), strict=True):
+            _record_examined(index, row["sha256"], seen)
     return len(rows)
+
+
+def _record_examined(index: Index, sha256: str, seen: dict[str, Any]) -> None:
+    frames: list[perceptual.FrameHash] = seen["frames"]
+    record = {
+        "sha256": sha256,
+        "checked_at": iso(utcnow()),
+        "pdq_frames": len(frames),
+        "pdq_error": seen["pdq_error"],
+        **{f"c2pa_{k}": v for k, v in seen["found"].as_row().items()},
+    }
+    with index.write():
+        table = index.db.table("perceptual_hashes")
+        table.delete_where("sha256 = ?", [sha256])
+        table.insert_all(
+            [
+                {
+                    "sha256": sha256,
+                    "frame": f.frame,
+                    "time": f.time,
+                    "pdq": f.pdq,
+                    "mirror": f.mirror,
+                    "quality": f.quality,
+                }
+                for f in frames
+            ],
+            pk=("sha256", "frame"),
+        )
+        index.db.table("media_evidence").upsert(record, pk="sha256")
 
 
 def credentials_of(index: Index, sha256: str) -> dict[str, Any] | None:

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from ._sqlite_utils import sqlite_utils
 from .clock import iso, utcnow
 from .errors import ArchiveError
 from .model import MediaFile

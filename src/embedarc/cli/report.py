@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, load_settings
 from ..errors import EmbedarcError
+from ..store import ARTICLE_VIEW  # the archive's page bears the same name
 from .main import cli
 from .options import (
     EXIT_OK,
@@ -34,9 +35,11 @@ def update_after(settings: Settings, reports: Iterable[Report]) -> None:
     """
     if not settings.report:
         return
+    written = [r.article_id for r in reports if r.article_id and r.folder]
+    if not written and (settings.archive_dir / ARTICLE_VIEW).is_file():
+        return  # nothing written (an idle run): the pages stand as they are
     from ..report import update_view
 
-    written = [r.article_id for r in reports if r.article_id and r.folder]
     try:
         update_view(settings.archive_dir, article_ids=written)
     except (EmbedarcError, OSError) as e:

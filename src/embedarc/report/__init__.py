@@ -8,10 +8,13 @@ the articles they changed, or by `embedarc report` for all.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import sidecar
 from ..index import INDEX_NAME, Index
@@ -78,13 +81,17 @@ def _update_view(root: Path, article_ids: Iterable[str] | None) -> ViewReport:
 
 
 def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tuple[int, int]:
-    """(thumbnails made, pages written) for the articles wanted, all when None."""
+    """(thumbnails made, pages written) for the articles wanted, all when None.
+
+    The thumbnails missing are made first, side by side (a video's comes from an ffmpeg of
+    its own); then the pages are written."""
     sql = "select id, folder, first_archived from articles"
     rows = list(index.db.query(sql))
     if wanted is not None:
         keep = set(wanted)
         rows = [r for r in rows if r["id"] in keep]
-    made = pages = 0
+    articles: list[tuple[dict[str, Any], Path, dict[str, Any], list[str]]] = []
+    files: dict[str, tuple[Path, str]] = {}
     for row in rows:
         folder_name = str(row["folder"] or "")
         if not folder_name or not store.is_article_folder(folder_name):
@@ -94,20 +101,32 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
         if data is None:
             log.warning("no page for %s: its article.json cannot be read", folder_name)
             continue
-        have: set[str] = set()
+        shas: list[str] = []
         for entry in data.get("media") or []:
             if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
                 continue
             sha = entry["sha256"]
             stored = _stored_file(store, entry.get("path"), sha)
-            existed = thumbs.thumb_path(store.root, sha).is_file()
-            if stored is not None and thumbs.ensure(store, sha, stored, str(entry.get("mime"))):
-                have.add(sha)
-                made += not existed
-        view = article_view(data, folder, thumbs=have, first_archived=row["first_archived"])
+            if stored is not None:
+                files.setdefault(sha, (stored, str(entry.get("mime"))))
+                shas.append(sha)
+        articles.append((row, folder, data, shas))
+    missing = [sha for sha in files if not thumbs.thumb_path(store.root, sha).is_file()]
+
+    def make(sha: str) -> bool:
+        return thumbs.ensure(store, sha, *files[sha])
+
+    with ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
+        made_now = dict(zip(missing, pool.map(make, missing), strict=True))
+    have = {sha for sha in files if made_now.get(sha, sha not in made_now)}
+    pages = 0
+    for row, folder, data, shas in articles:
+        view = article_view(
+            data, folder, thumbs=have & set(shas), first_archived=row["first_archived"]
+        )
         write_page(store, folder / ARTICLE_VIEW, render("article.html", a=view, up="../../"))
         pages += 1
-    return made, pages
+    return sum(made_now.values()), pages
 
 
 def _stored_file(store: Store, path: object, sha256: str) -> Path | None:
