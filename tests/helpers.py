@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import socket
 import subprocess
 import threading
@@ -263,3 +265,23 @@ class HeaderTrickler:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def read_terminal(master: int, proc: subprocess.Popen[bytes]) -> str:
+    """Everything a pseudo-terminal's child wrote to it, until it closed it (or 120 s of
+    silence, when the child is killed); closes the terminal's master side."""
+    received = bytearray()
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(master)
+    return received.decode(errors="replace")

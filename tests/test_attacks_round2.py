@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import pty
-import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from tests.helpers import (
     direct_to,
     embedarc,
     link_entry,
+    read_terminal,
     resolving_to,
     rss,
     run,
@@ -303,23 +303,10 @@ def tty_stderr_run(web: SimWeb, cwd: Path, *args: str) -> tuple[int, str, str]:
         stdin=subprocess.DEVNULL,
     )
     os.close(slave)
-    received = bytearray()
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)
-        if not ready:
-            proc.kill()
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(master)
+    received = read_terminal(master, proc)
     assert proc.stdout is not None
     out = proc.stdout.read().decode()
-    return proc.wait(timeout=120), out, received.decode(errors="replace")
+    return proc.wait(timeout=120), out, received
 
 
 def test_link_with_console_markup_does_not_break_the_run_on_a_terminal(

@@ -30,7 +30,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": (
         "resolve", "footage", "footage.*", "sidecar", "retries", "perceptual", "credentials",
-        "timestamps", "evidence", "similar", "exchanges",
+        "timestamps", "evidence", "similar", "exchanges", "thumbs",
     ),
     "pipeline": ("pipeline",),
     "job and upkeep": (

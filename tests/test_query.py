@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from embedarc.config import Settings
 from tests.conftest import EMBEDARC, embedarc_env
-from tests.helpers import embedarc, run, sidecar_of, text_input
+from tests.helpers import embedarc, read_terminal, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim
 from tests.simweb.mastodon import Attachment, SimStatus
@@ -244,22 +243,9 @@ def on_a_terminal(web: SimWeb, archive: Path, *args: str) -> str:
         stdin=subprocess.DEVNULL,
     )
     os.close(slave)
-    received = bytearray()
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)
-        if not ready:
-            proc.kill()
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        received += chunk
-    os.close(master)
+    received = read_terminal(master, proc)
     assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
-    return received.decode(errors="replace")
+    return received
 
 
 @pytest.mark.parametrize(

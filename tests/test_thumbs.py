@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from embedarc import thumbs
 from embedarc.errors import ArchiveError
-from embedarc.report import thumbs
 from embedarc.store import Store
 from tests.helpers import embedarc
 from tests.simweb import SimWeb
@@ -122,3 +122,25 @@ def test_report_makes_the_thumbnails_again_when_their_folder_is_deleted(
     assert done.exit_code == 0, done.output
     assert {p.stem for p in (archive_dir / "thumbs").rglob("*.jpg")} == made
     assert {p: p.read_bytes() for p in media} == media  # the originals untouched
+
+
+@pytest.mark.parametrize("reader", ["perceptual hash", "probe"])
+def test_every_ffmpeg_reading_a_stored_video_reads_that_file_only(
+    tmp_path: Path, reader: str
+) -> None:
+    """The perceptual hashes and the measurement run ffmpeg on stored files too: a stored
+    "video" that is a playlist naming another local file gives nothing of that file."""
+    from embedarc import media, perceptual
+
+    store = Store(tmp_path)
+    secret = tmp_path / "elsewhere.mp4"
+    secret.write_bytes(make_mp4(320, 240, 1.0, 8))
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{secret}\n#EXT-X-ENDLIST\n"
+    _sha, path = stored(store, playlist.encode(), "m3u8")
+
+    if reader == "probe":
+        measured = media.probe(path, "video/mp4")
+        assert (measured.width, measured.height, measured.duration) == (None, None, None)
+    else:
+        with pytest.raises(perceptual.PerceptualError):
+            perceptual.video_hashes(path, duration=1.0)

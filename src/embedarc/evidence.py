@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,30 +130,50 @@ def unexamined(index: Index) -> list[dict[str, Any]]:
     return list(index.db.query(sql))
 
 
-def examine(index: Index, root: Path, *, max_pixels: int) -> int:
+@dataclass(frozen=True)
+class Examined:
+    """What a stored file showed: its perceptual hashes (or why none), its credentials."""
+
+    frames: list[perceptual.FrameHash]
+    pdq_error: str | None
+    found: credentials.Credentials
+
+
+def examine_file(path: Path, mime: str, duration: float | None, *, max_pixels: int) -> Examined:
+    """The PDQ hashes and C2PA credentials of one stored file; reads it, writes nothing, so it
+    may run on any thread while the run goes on."""
+    frames: list[perceptual.FrameHash] = []
+    pdq_error = None
+    try:
+        frames = perceptual.hashes_for(path, mime, duration=duration, max_pixels=max_pixels)
+    except perceptual.PerceptualError as e:
+        pdq_error = str(e)
+        log.warning("no perceptual hash for %s: %s", path.name, pdq_error)
+    return Examined(frames, pdq_error, credentials.read(path, mime))
+
+
+def examine(
+    index: Index,
+    root: Path,
+    *,
+    max_pixels: int,
+    ready: Mapping[str, Future[Examined]] | None = None,
+) -> int:
     """Record the PDQ hashes and C2PA credentials of every stored image and video that has
     none yet, each SHA-256 once; returns how many files were examined.
 
-    The files are examined side by side (a video's frames come from an ffmpeg of its own, so
-    each core is kept busy); the index is written from this thread alone."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    `ready` are files already being examined while the run went on (by their sha256); the
+    others are examined side by side (a video's frames come from an ffmpeg of its own, so each
+    core is kept busy). The index is written from this thread alone."""
     rows = unexamined(index)
+    ready = ready or {}
 
-    def look(row: dict[str, Any]) -> dict[str, Any]:
+    def look(row: dict[str, Any]) -> Examined:
+        started = ready.get(str(row["sha256"]))
+        if started is not None and not started.cancel():
+            return started.result()  # under way or done while the run went on
         path = root / str(row["path"])
-        mime = str(row["mime"] or "")
-        frames: list[perceptual.FrameHash] = []
-        pdq_error = None
-        try:
-            frames = perceptual.hashes_for(
-                path, mime, duration=row["duration"], max_pixels=max_pixels
-            )
-        except perceptual.PerceptualError as e:
-            pdq_error = str(e)
-            log.warning("no perceptual hash for %s: %s", row["path"], pdq_error)
-        found = credentials.read(path, mime)
-        return {"frames": frames, "pdq_error": pdq_error, "found": found}
+        return examine_file(path, str(row["mime"] or ""), row["duration"], max_pixels=max_pixels)
 
     with ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
         for row, seen in zip(rows, pool.map(look, rows), strict=True):
@@ -160,14 +181,14 @@ def examine(index: Index, root: Path, *, max_pixels: int) -> int:
     return len(rows)
 
 
-def _record_examined(index: Index, sha256: str, seen: dict[str, Any]) -> None:
-    frames: list[perceptual.FrameHash] = seen["frames"]
+def _record_examined(index: Index, sha256: str, seen: Examined) -> None:
+    frames = seen.frames
     record = {
         "sha256": sha256,
         "checked_at": iso(utcnow()),
         "pdq_frames": len(frames),
-        "pdq_error": seen["pdq_error"],
-        **{f"c2pa_{k}": v for k, v in seen["found"].as_row().items()},
+        "pdq_error": seen.pdq_error,
+        **{f"c2pa_{k}": v for k, v in seen.found.as_row().items()},
     }
     with index.write():
         table = index.db.table("perceptual_hashes")

@@ -137,10 +137,21 @@ def _probe_video(path: Path, mime: str) -> Probe:
     return _run_ffmpeg(path, mime)
 
 
+# The container formats footage comes in. ffmpeg reading a stored file is held to these and to
+# the file itself: a playlist format (HLS, concat) would make it open whatever the file names.
+FFMPEG_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,mpegts,flv,avi,gif"
+FFMPEG_READS_ONE_FILE = ("-protocol_whitelist", "file", "-format_whitelist", FFMPEG_FORMATS)
+
+
+def ffmpeg_input(path: Path) -> list[str]:
+    """ffmpeg's arguments to read one stored file, and nothing it may name."""
+    return [*FFMPEG_READS_ONE_FILE, "-i", f"file:{path}"]
+
+
 def _run_ffmpeg(path: Path, mime: str) -> Probe:
     import imageio_ffmpeg
 
-    frames = imageio_ffmpeg.read_frames(str(path))
+    frames = imageio_ffmpeg.read_frames(f"file:{path}", input_params=list(FFMPEG_READS_ONE_FILE))
     try:
         meta = next(frames)
     except (RuntimeError, OSError, StopIteration) as e:

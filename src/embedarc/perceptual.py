@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EmbedarcError
+from .media import ffmpeg_input
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,7 @@ def video_hashes(path: Path, *, duration: float | None) -> list[FrameHash]:
         "-nostdin",
         "-v",
         "error",
-        "-i",
-        str(path),
+        *ffmpeg_input(path),
         "-an",
         "-vf",
         f"fps={rate:.6f},scale={FRAME_SIDE}:{FRAME_SIDE}:flags=area",

@@ -14,12 +14,13 @@ import sqlite3
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import articles, records, sidecar
+from . import articles, records, sidecar, thumbs
 from . import evidence as kept_evidence
 from .capture import Exchange, Recorder
 from .changes import Changes
@@ -188,16 +189,21 @@ def _archive(
                 # a worker stuck in a read is not waited for (the CLI exits without it).
                 net.cancel()
                 pool.shutdown(wait=False, cancel_futures=True)
+                run.examiner.shutdown(wait=False, cancel_futures=True)
                 wait(list(run.pending), timeout=STOP_GRACE)
                 run.discard_stored()  # whole files of articles never written
                 raise Interrupted(written=run.written, partial=_partials(store)) from None
             except BaseException:
                 # The archive cannot be written: start nothing new, let running work end.
                 pool.shutdown(wait=True, cancel_futures=True)
+                run.examiner.shutdown(wait=True, cancel_futures=True)
                 run.discard_stored()
                 raise
             pool.shutdown(wait=True)
-            failures = _evidence(net, index, store, settings, reports)
+            try:
+                failures = _evidence(net, index, store, settings, reports, run.examining)
+            finally:
+                run.examiner.shutdown(wait=True, cancel_futures=True)
             return [
                 replace(r, timestamp_failures=failures[r.article_id])
                 if r.article_id in failures and r.folder
@@ -210,13 +216,18 @@ def _archive(
 
 
 def _evidence(
-    net: Net, index: Index, store: Store, settings: Settings, reports: list[Report]
+    net: Net,
+    index: Index,
+    store: Store,
+    settings: Settings,
+    reports: list[Report],
+    examining: Mapping[str, Future[kept_evidence.Examined]],
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Once the articles are written: perceptual hashes and credentials of the files stored
     so far that have none, then the timestamps of the articles written (and of those whose
     last request failed). Their failures are recorded and logged; no article is lost.
     Returns the timestamp failures by article id."""
-    kept_evidence.examine(index, store.root, max_pixels=settings.max_image_pixels)
+    kept_evidence.examine(index, store.root, max_pixels=settings.max_image_pixels, ready=examining)
     failures: dict[str, tuple[tuple[str, str], ...]] = {}
     written = {(r.article_id, r.folder) for r in reports if r.article_id and r.folder}
     if settings.timestamp_urls:
@@ -277,6 +288,31 @@ class _Run:
         # Each distinct link once per run, however many articles carry it (syndicated copies
         # of one story share their short links); a failure is not kept, so a retry asks again.
         self.followed = Once()
+        # New files are examined (perceptual hashes, credentials) and given their thumbnail
+        # while the run goes on, on a core the downloads leave idle; the results are written
+        # to the index once the articles are (evidence.examine).
+        self.examiner = ThreadPoolExecutor(1, thread_name_prefix="examine")
+        self.examining: dict[str, Future[kept_evidence.Examined]] = {}
+
+    def _examine_new(self, result: LinkResult) -> None:
+        for media in result.media:
+            sha = media.sha256
+            new = sha in self.collector.downloaded and sha not in self.examining
+            if not new or not media.mime.startswith(("image/", "video/")):
+                continue
+            path = self.store.root / media.path
+            self.examining[sha] = self.examiner.submit(
+                self._examine_one, sha, path, media.mime, media.duration
+            )
+
+    def _examine_one(
+        self, sha: str, path: Path, mime: str, duration: float | None
+    ) -> kept_evidence.Examined:
+        if self.settings.report:
+            thumbs.ensure(self.store, sha, path, mime)  # a derived file: written at once
+        return kept_evidence.examine_file(
+            path, mime, duration, max_pixels=self.settings.max_image_pixels
+        )
 
     @property
     def _recorder(self) -> Recorder:
@@ -312,6 +348,7 @@ class _Run:
                     if self._retry_soon(job, link, result):
                         continue
                     job.results[link.url] = result
+                    self._examine_new(result)
                     job.waiting -= 1
                     self.progress.done(f"{result.outcome}: {link.url}")
                 if job.waiting == 0 and id(job) not in reports:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import sidecar
+from .. import sidecar, thumbs
 from ..index import INDEX_NAME, Index
 from ..lock import writing
 from ..store import ARTICLE_VIEW, Store, require_archive, write_error
-from . import thumbs
 from .article import article_view
 from .overview import overview
 from .render import render, write_page

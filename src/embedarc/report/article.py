@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..thumbs import thumb_relative
 from .outcomes import label, tone
 from .safe import local_href, web_href
-from .thumbs import thumb_relative
 
 # The proof an article folder holds besides its sidecar and evidence, shown when present: the
 # record of every exchange, the manifests and their RFC 3161 tokens. (Exports, WACZ and bags,

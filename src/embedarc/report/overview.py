@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..index import Index
+from ..thumbs import existing, thumb_relative
 from .charts import Curve, Series, daily_series, rot_curve
 from .outcomes import ORDER, label, tone
 from .safe import local_href, web_href
-from .thumbs import existing, thumb_relative
 
 STRIP = 4  # thumbnails per article in the list
 ATTENTION_DAYS = 30  # originals first seen dead within this many days are "newly dead"

@@ -14,8 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..media import DEFAULT_MAX_PIXELS
-from ..store import Store
+from .media import DEFAULT_MAX_PIXELS, ffmpeg_input
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,6 @@ THUMBS = "thumbs"
 SIZE = 320  # the longer side, in pixels
 # Containers a stored video may be in. Playlists and concat lists (hls, concat) are left out:
 # they name other files, and a thumbnail must read this one file only.
-VIDEO_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,mpegts,flv,avi,gif"
 FFMPEG_TIMEOUT = 60.0
 
 
@@ -81,8 +80,7 @@ def _video(source: Path, out: Path) -> bool:
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(),
         "-nostdin", "-loglevel", "error", "-y",
-        "-protocol_whitelist", "file", "-format_whitelist", VIDEO_FORMATS,
-        "-i", f"file:{source}",
+        *ffmpeg_input(source),
         "-frames:v", "1",
         "-vf", f"thumbnail=25,scale='min({SIZE},iw)':-2",
         "-q:v", "5",
