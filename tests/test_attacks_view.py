@@ -1,0 +1,134 @@
+"""Attacks on what shows the archive: the HTML view, `show`, and the records and sidecars
+they are made from, when a sidecar was edited by hand, an old archive holds odd values, or a
+service answers text no file can hold."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+
+from tests.helpers import embedarc
+from tests.simweb import SimWeb
+from tests.simweb.bluesky import BskyImage, install
+from tests.test_report import archive_text, article_folder, local_targets, parse
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def edit_sidecar(folder: Path, change: Edit) -> None:
+    path = folder / "article.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture
+def plain_article(archive_dir: Path, tmp_path: Path) -> Path:
+    """An article without links (nothing is fetched): its folder."""
+    archive_text(archive_dir, tmp_path, "a.txt", "Plain story\nno links in it\n")
+    return article_folder(archive_dir, "Plain story")
+
+
+def _links(*entries: dict[str, Any]) -> Edit:
+    return lambda data: data.__setitem__("links", list(entries))
+
+
+def _wrong_types(data: dict[str, Any]) -> None:
+    data["article"].update({"canonical_url": ["https://a.example/"], "source": 5})
+    data["links"] = [
+        {
+            "url": 5,
+            "outcome": "gone",
+            "reason": ["why"],
+            "post": {"k": 1},
+            "resolution": {"final_url": 9, "hops": [{"url": ["u"], "location": 3}]},
+        }
+    ]
+    data["posts"] = [{"key": "x:1", "url": 4, "author": ["a"], "created_at": 2, "text": 1}]
+    data["media"] = [{"sha256": "ab" * 32, "path": 1, "article_path": ["p"], "source_url": 2}]
+
+
+# Values a sidecar edited by hand (or written by another tool) may hold where the view and
+# `show` expect others: each must give a page and a listing, never a traceback.
+MALFORMED: dict[str, Edit] = {
+    "an outcome this release does not know": _links(
+        {"url": "https://a.example/x", "outcome": "<b>vanished</b>"}
+    ),
+    "no outcome at all": _links({"url": "https://a.example/x"}),
+    "an outcome that is a list": _links({"url": "https://a.example/x", "outcome": ["gone"]}),
+    "a file whose sha256 is a list": lambda data: data.__setitem__(
+        "media", [{"sha256": ["ab"], "path": "media/ab/x.jpg", "mime": "image/jpeg"}]
+    ),
+    "a post whose key is a list": lambda data: data.__setitem__(
+        "posts", [{"key": ["x:1"], "site": "x", "text": "t"}]
+    ),
+    "a link's media refs with a list for a sha256": _links(
+        {"url": "https://a.example/x", "outcome": "archived", "media": [{"sha256": ["ab"]}]}
+    ),
+    "evidence that is a number": _links(
+        {"url": "https://a.example/x", "outcome": "gone", "evidence": 7}
+    ),
+    "hops that are a number": _links(
+        {"url": "https://a.example/x", "outcome": "gone", "resolution": {"hops": 3}}
+    ),
+    "numbers and lists where text is expected": lambda data: _wrong_types(data),
+}
+
+
+@pytest.mark.parametrize("change", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_sidecar_still_gets_its_page(
+    archive_dir: Path, plain_article: Path, change: Edit
+) -> None:
+    edit_sidecar(plain_article, change)
+
+    done = embedarc(archive_dir, "report")
+
+    assert done.exit_code == 0, done.output
+    page = parse(plain_article / "index.html")
+    assert page.css_first("h1") is not None
+    assert page.css("script") == []
+
+
+def test_an_unknown_outcome_is_shown_as_text(archive_dir: Path, plain_article: Path) -> None:
+    edit_sidecar(plain_article, MALFORMED["an outcome this release does not know"])
+
+    assert embedarc(archive_dir, "report").exit_code == 0
+
+    page = parse(plain_article / "index.html")
+    badges = [b.text() for b in page.css(".badge")]
+    assert "1 <b>vanished</b>" in badges and page.css("b b") == []
+
+
+def test_a_sidecar_naming_another_folder_cannot_send_the_page_out_of_the_archive(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    sky = install(simweb)
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lfolderlie2a", "a picture", images=[BskyImage(120, 90, 7)])
+    archive_text(archive_dir, tmp_path, "a.txt", f"Folder lie\n{post.url}\n")
+    folder = article_folder(archive_dir, "Folder lie")
+
+    def deeper(data: dict[str, Any]) -> None:
+        # Five levels deep: every `../` made from it climbs out of the archive.
+        data["article"]["folder"] = "articles/a/b/c/d"
+        for entry in data["media"]:
+            entry.pop("article_path", None)  # the page links the store's file itself
+
+    edit_sidecar(folder, deeper)
+
+    assert embedarc(archive_dir, "report").exit_code == 0
+
+    page = folder / "index.html"
+    targets = local_targets(page)
+    assert any("media" in str(t) for t in targets)
+    inside = archive_dir.resolve()
+    for target in targets:
+        assert target.resolve().is_relative_to(inside), target
+        assert target.exists(), target
+    [image] = parse(page).css("figure img")
+    assert (folder / unquote(image.attributes["src"] or "")).is_file()
