@@ -132,3 +132,19 @@ def test_a_sidecar_naming_another_folder_cannot_send_the_page_out_of_the_archive
         assert target.exists(), target
     [image] = parse(page).css("figure img")
     assert (folder / unquote(image.attributes["src"] or "")).is_file()
+
+
+@pytest.mark.parametrize("change", MALFORMED.values(), ids=MALFORMED.keys())
+def test_show_prints_a_malformed_sidecar_without_a_traceback(
+    archive_dir: Path, plain_article: Path, change: Edit
+) -> None:
+    edit_sidecar(plain_article, change)
+    short = plain_article.name[-8:]
+
+    shown = embedarc(archive_dir, "show", short)
+    as_json = embedarc(archive_dir, "show", "--json", short)
+
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("Plain story")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["title"] == "Plain story"
