@@ -14,7 +14,8 @@ import pytest
 
 from tests.helpers import embedarc
 from tests.simweb import SimWeb
-from tests.simweb.bluesky import BskyImage, install
+from tests.simweb.bluesky import APPVIEW, BskyImage, install
+from tests.simweb.messages import Response
 from tests.test_report import archive_text, article_folder, local_targets, parse
 
 Edit = Callable[[dict[str, Any]], None]
@@ -148,3 +149,29 @@ def test_show_prints_a_malformed_sidecar_without_a_traceback(
     assert shown.output.startswith("Plain story")
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.output)["title"] == "Plain story"
+
+
+def test_a_post_text_with_half_a_surrogate_pair_is_archived(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    # JSON may spell half of a UTF-16 pair ("\ud800"); no UTF-8 file or SQLite row can hold it.
+    sky = install(simweb)
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lsurrogate2a", "MARK", images=[BskyImage(100, 80, 5)])
+    _status, answer = sky.threads[post.uri]
+    body = json.dumps(answer).replace("MARK", "half \\ud800 a pair").encode()
+    simweb.route(
+        f"https://{APPVIEW}/xrpc/app.bsky.feed.getPostThread",
+        lambda _request: Response(200, {"Content-Type": "application/json"}, body),
+    )
+
+    archive_text(archive_dir, tmp_path, "a.txt", f"Odd text\n{post.url}\n")
+
+    folder = article_folder(archive_dir, "Odd text")
+    data = json.loads((folder / "article.json").read_text())
+    [link] = data["links"]
+    assert link["outcome"] == "archived", link["reason"]
+    [kept] = data["posts"]
+    assert kept["text"] == "half \ufffd a pair"
+    assert embedarc(archive_dir, "search", "pair").output.count("Odd text") == 1
+    assert "half \ufffd a pair" in (folder / "index.html").read_text()

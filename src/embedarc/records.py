@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import enum
 import json
+import re
 import types
 import typing
 from functools import cache
@@ -20,18 +21,30 @@ from typing import Any, TypeVar, Union
 T = TypeVar("T")
 
 
+# A lone half of a UTF-16 pair: JSON's "\ud800" gives one, and no UTF-8 file or SQLite
+# column can hold it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text(value: str) -> str:
+    """`value` with each lone surrogate (from a service's JSON) as U+FFFD, so it can be written."""
+    return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
+
+
 def to_json(value: Any) -> Any:
-    """A record (or anything in one) as JSON's values."""
+    """A record (or anything in one) as JSON's values; text as UTF-8 can hold it."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, str):
+        return text(value)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
+        return {text(str(k)): to_json(v) for k, v in value.items()}
     return value
 
 
