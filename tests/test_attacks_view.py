@@ -5,6 +5,7 @@ service answers text no file can hold."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,43 @@ def test_a_post_text_with_half_a_surrogate_pair_is_archived(
     assert kept["text"] == "half \ufffd a pair"
     assert embedarc(archive_dir, "search", "pair").output.count("Odd text") == 1
     assert "half \ufffd a pair" in (folder / "index.html").read_text()
+
+
+def test_a_malformed_schema_1_sidecar_is_read_without_inventing_posts(
+    archive_dir: Path, plain_article: Path
+) -> None:
+    def old_and_odd(data: dict[str, Any]) -> None:
+        data["schema"] = 1
+        data["posts"] = [{"key": ["x:1"]}]  # not a key: kept as it is, never a TypeError
+        data["tweets"] = [
+            {"id": {"a": 1}, "text": "a dict for an id"},
+            {"id": [2], "text": "a list for an id"},
+            {"id": 1478, "screen_name": "al", "text": "a number for an id", "quoted_id": ["9"]},
+            {"id": "1479", "text": "retweets itself", "retweeted_id": "1479"},
+        ]
+        data["links"] = [
+            {"id": "l1", "url": "https://twitter.com/al/status/1478", "kind": "tweet",
+             "outcome": "gone", "tweet_id": {"b": 2}},
+            {"id": "l2", "url": "https://twitter.com/i/status/1479", "kind": "tweet",
+             "outcome": "gone", "tweet_id": 1479},
+        ]  # fmt: skip
+
+    edit_sidecar(plain_article, old_and_odd)
+
+    shown = embedarc(archive_dir, "show", "--json", plain_article.name)
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.output)
+    assert [(p["key"], p.get("quoted"), p.get("reposted")) for p in detail["posts"]] == [
+        (["x:1"], None, None),
+        ("x:1478", None, None),
+        ("x:1479", None, "x:1479"),
+    ]
+    assert [link["post"] for link in detail["links"]] == [None, "x:1479"]
+    assert embedarc(archive_dir, "report").exit_code == 0
+    assert "retweets itself" in (plain_article / "index.html").read_text()
+    rebuilt = embedarc(archive_dir, "rebuild-index")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    with sqlite3.connect(archive_dir / "index.db") as db:
+        keys = sorted(str(key) for (key,) in db.execute("select key from posts"))
+    assert "x:1478" in keys and "x:1479" in keys
+    assert not [key for key in keys if key.startswith(("x:{", "x:["))], keys  # no id made up
