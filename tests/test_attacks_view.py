@@ -216,3 +216,23 @@ def test_a_malformed_schema_1_sidecar_is_read_without_inventing_posts(
         keys = sorted(str(key) for (key,) in db.execute("select key from posts"))
     assert "x:1478" in keys and "x:1479" in keys
     assert not [key for key in keys if key.startswith(("x:{", "x:["))], keys  # no id made up
+
+
+@pytest.mark.parametrize(
+    ("author", "shown"),
+    [("@al", "@al"), ("@al@social.example", "@al@social.example"), ("una.example", "@una.example")],
+)
+def test_a_cards_handle_has_one_at_sign(
+    archive_dir: Path, plain_article: Path, author: str, shown: str
+) -> None:
+    def with_post(data: dict[str, Any]) -> None:
+        data["links"] = [{"id": "l1", "url": "https://a.example/p", "kind": "post",
+                          "outcome": "no_media", "post": "s:1"}]  # fmt: skip
+        data["posts"] = [{"key": "s:1", "site": "s", "author": author, "author_name": "Al"}]
+
+    edit_sidecar(plain_article, with_post)
+
+    assert embedarc(archive_dir, "report").exit_code == 0
+
+    who = parse(plain_article / "index.html").css_first(".card .who .muted")
+    assert who is not None and who.text() == shown
