@@ -236,3 +236,29 @@ def test_a_cards_handle_has_one_at_sign(
 
     who = parse(plain_article / "index.html").css_first(".card .who .muted")
     assert who is not None and who.text() == shown
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<iframe src="https://[cdn]/player/1"></iframe>',  # a template placeholder left in
+        '<iframe src="https://[t.me/channel/1?embed=1"></iframe>',
+        '<iframe src="https://telegram.me:abc/channel/1?embed=1"></iframe>',
+        '<a href="https://telegram.me:abc/channel/1">a post</a>',
+    ],
+)
+def test_an_embed_with_a_malformed_host_does_not_stop_the_article(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path, markup: str
+) -> None:
+    page = (
+        "<html><head><title>Framed story</title></head><body><article>"
+        f"<p>Words of the story, enough of them to be its body.</p>{markup}"
+        "</article></body></html>"
+    )
+    source = tmp_path / "framed.html"
+    source.write_text(page)
+
+    done = embedarc(archive_dir, "archive", str(source))
+
+    assert done.exit_code in (0, 1), done.output
+    assert article_folder(archive_dir, "Framed story").is_dir()
