@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from embedarc import records
+from embedarc.model import LinkResult
 from tests.helpers import embedarc
 from tests.simweb import SimWeb
 from tests.simweb.bluesky import APPVIEW, BskyImage, install
@@ -262,3 +264,49 @@ def test_an_embed_with_a_malformed_host_does_not_stop_the_article(
 
     assert done.exit_code in (0, 1), done.output
     assert article_folder(archive_dir, "Framed story").is_dir()
+
+
+def _result_json() -> dict[str, Any]:
+    from tests.test_records import rich_result
+
+    data: dict[str, Any] = records.to_json(rich_result())
+    return data
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        for name in parents:
+            data = data[name][0] if isinstance(data[name], list) else data[name]
+        data[last] = value
+
+    return change
+
+
+UNEXPECTED = {
+    "a number for a URL": ("link.url", 5),
+    "text for a size": ("media.size", "10"),
+    "a list for a post's text": ("post.text", ["rt"]),
+    "an outcome no release has": ("outcome", "sideways"),
+    "a list for the media": ("media", {"sha256": "ab"}),
+    "an object for the hops": ("resolution.hops", {"0": {}}),
+    "a hop without its time": ("resolution.hops.time", None),
+    "text for a flag": ("media.remuxed", "no"),
+    "evidence that is not base64": ("evidence.data", "@@@"),
+    "a post that is a list": ("post", ["x", "9"]),
+}
+
+
+@pytest.mark.parametrize(("path", "value"), UNEXPECTED.values(), ids=UNEXPECTED.keys())
+def test_a_record_with_unexpected_fields_is_refused_saying_where(path: str, value: Any) -> None:
+    data = _result_json()
+    _set(path, value)(data)
+
+    with pytest.raises(ValueError, match=r"^LinkResult\."):
+        records.from_json(LinkResult, data)
+
+
+def test_a_record_round_trips_with_whole_floats_for_numbers() -> None:
+    data = _result_json()
+    data["media"][0]["width"] = 640.0
+    assert records.from_json(LinkResult, data).media[0].width == 640
