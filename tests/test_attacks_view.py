@@ -310,3 +310,63 @@ def test_a_record_round_trips_with_whole_floats_for_numbers() -> None:
     data = _result_json()
     data["media"][0]["width"] = 640.0
     assert records.from_json(LinkResult, data).media[0].width == 640
+
+
+def _archive_again(archive_dir: Path, tmp_path: Path) -> None:
+    done = embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+    assert done.exit_code == 0, done.output
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["{secret}", "media/../../{name}", "../{name}", "media/ab/../../../{name}"],
+)
+def test_archiving_again_never_brings_in_a_file_a_sidecar_names_outside_the_store(
+    archive_dir: Path, plain_article: Path, tmp_path: Path, path: str
+) -> None:
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("PRIVATE KEY")
+    sha = "ab" * 32
+
+    def naming_it(data: dict[str, Any]) -> None:
+        data["links"] = [{"id": "l1", "url": "https://a.example/x", "kind": "url",
+                          "outcome": "archived", "media": [{"sha256": sha}]}]  # fmt: skip
+        data["media"] = [
+            {"sha256": sha, "path": path.format(secret=secret, name=secret.name), "size": 11,
+             "mime": "text/plain", "source_url": "https://a.example/x",
+             "fetched_at": "2024-01-01T00:00:00Z", "method": "http", "headers": {}}
+        ]  # fmt: skip
+
+    edit_sidecar(plain_article, naming_it)
+
+    _archive_again(archive_dir, tmp_path)
+
+    assert secret.stat().st_nlink == 1  # not linked into the archive
+    for kept in archive_dir.rglob("*"):
+        assert not (kept.is_file() and kept.read_bytes() == b"PRIVATE KEY"), kept
+    data = json.loads((plain_article / "article.json").read_text())
+    assert data["media"] == [] and [link["url"] for link in data["links"]] == [
+        "https://a.example/x"
+    ]
+
+
+def test_archiving_again_keeps_an_unknown_outcome_and_drops_what_is_not_a_link(
+    archive_dir: Path, plain_article: Path, tmp_path: Path
+) -> None:
+    def odd(data: dict[str, Any]) -> None:
+        data["links"] = [
+            {"id": "l1", "url": "https://a.example/x", "kind": "url", "outcome": "vanished"},
+            {"id": "l2", "kind": "url"},
+            "not a link",
+        ]
+        data["posts"] = [{"key": "s:1", "media": "none"}, {"key": ["s:2"]}]
+        data["article"]["earlier_originals"] = 5
+
+    edit_sidecar(plain_article, odd)
+
+    _archive_again(archive_dir, tmp_path)
+
+    data = json.loads((plain_article / "article.json").read_text())
+    assert [(e["url"], e["outcome"]) for e in data["links"]] == [
+        ("https://a.example/x", "vanished")
+    ]
