@@ -370,3 +370,29 @@ def test_archiving_again_keeps_an_unknown_outcome_and_drops_what_is_not_a_link(
     assert [(e["url"], e["outcome"]) for e in data["links"]] == [
         ("https://a.example/x", "vanished")
     ]
+
+
+def test_remove_never_deletes_another_articles_file_its_sidecar_names(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path
+) -> None:
+    sky = install(simweb)
+    una = sky.account("una.example.com", "Una")
+    first = sky.post(una, "3lremovelie2a", "one", images=[BskyImage(100, 80, 31)])
+    second = sky.post(una, "3lremovekep2a", "two", images=[BskyImage(80, 100, 32)])
+    archive_text(archive_dir, tmp_path, "a.txt", f"Taken out\n{first.url}\n")
+    archive_text(archive_dir, tmp_path, "b.txt", f"Kept in\n{second.url}\n")
+    kept = json.loads((article_folder(archive_dir, "Kept in") / "article.json").read_text())
+    [kept_file] = [m["path"] for m in kept["media"]]
+    taken = article_folder(archive_dir, "Taken out")
+
+    def claiming(data: dict[str, Any]) -> None:
+        # A file of its own, said to be stored where the other article's file is.
+        data["media"].append({"sha256": "ab" * 32, "path": kept_file, "mime": "image/jpeg"})
+
+    edit_sidecar(taken, claiming)
+
+    done = embedarc(archive_dir, "remove", taken.name)
+
+    assert done.exit_code == 0, done.output
+    assert (archive_dir / kept_file).is_file()
+    assert embedarc(archive_dir, "verify").exit_code == 0
