@@ -178,7 +178,9 @@ def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
     media: dict[str, str] = {}
     for entry in (data or {}).get("media", []):
         sha, path = entry.get("sha256"), entry.get("path")
-        if isinstance(sha, str) and isinstance(path, str):
+        # Only the store's own name for that sha256: a sidecar edited to give another file's
+        # path must not get that file deleted with this article.
+        if isinstance(sha, str) and isinstance(path, str) and _stored_as(sha, path):
             media[sha] = path
     folder_media = folder / "media"
     if folder_media.is_dir():
@@ -187,6 +189,12 @@ def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
             if match and match.group(1) not in media:
                 media[match.group(1)] = f"media/{item.name[:2]}/{item.name}"
     return media
+
+
+def _stored_as(sha256: str, path: str) -> bool:
+    folder, _, name = path.rpartition("/")
+    match = HASHED_NAME.match(name)
+    return folder == f"media/{sha256[:2]}" and match is not None and match[1] == sha256
 
 
 def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Removal:

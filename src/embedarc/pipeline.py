@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -488,7 +489,7 @@ class _Run:
             row = reader.find_article(**where)
         if row is None:
             return None, None
-        return row["folder"], sidecar.read(self.store.root / row["folder"])
+        return row["folder"], _usable(sidecar.read(self.store.root / row["folder"]))
 
     def _resolve_origin(self, job: _Job) -> None:
         article = job.article
@@ -555,7 +556,7 @@ class _Run:
             return
         for link in job.links:
             prior = _prior_entry(job.previous, link.url)
-            if prior is not None and Outcome(prior["outcome"]).is_final:
+            if prior is not None and _final(prior["outcome"]):
                 again = self.retry_failed and prior["outcome"] == Outcome.FAILED_PERMANENTLY
                 if not again:
                     job.reused[link.url] = prior  # a final outcome is not asked again
@@ -723,7 +724,7 @@ class _Run:
             # The same article reached another way in this call (its file, its URL, a short
             # link to it): add to what was just written rather than write over it.
             job.previous_folder = same_as[1]
-            job.previous = sidecar.read(self.store.root / same_as[1])
+            job.previous = _usable(sidecar.read(self.store.root / same_as[1]))
         return article_id, identity, same_as
 
     def _write_originals(
@@ -766,7 +767,7 @@ class _Run:
         entries += [
             e
             for e in (job.previous or {}).get("links", [])
-            if e["url"] not in order and Outcome(e["outcome"]).is_final
+            if e["url"] not in order and _final(e["outcome"])
         ]
         return results, {e["id"] for e in fresh.values()}, entries
 
@@ -810,6 +811,55 @@ def _own_links(article: Article, limit: int) -> list[Link]:
     """The article's own links (not its "via" link), at most `limit`, first found first."""
     own = (link for link in article.links if link.kind is not LinkKind.ORIGIN)
     return [link for _, link in zip(range(limit), own, strict=False)]
+
+
+def _usable(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An earlier sidecar as a new write builds on it. It is a file anyone could have edited:
+    links and posts of another shape are left out (a link needs its id, url, kind and
+    outcome as text, a post its key), and so are files not named as the store names them."""
+    if data is None:
+        return None
+
+    def dicts(value: object) -> list[dict[str, Any]]:
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    # A file is linked into the folder again from its path: only the store's own name for its
+    # sha256 will do, never "/home/…/.ssh/id_ed25519" or "../../elsewhere".
+    media = [m for m in dicts(data.get("media")) if _stored(m.get("sha256"), m.get("path"))]
+    kept = {m["sha256"] for m in media}
+    links = [
+        {**e, "media": [r for r in dicts(e.get("media")) if r.get("sha256") in kept]}
+        for e in dicts(data.get("links"))
+        if all(isinstance(e.get(k), str) for k in ("id", "url", "kind", "outcome"))
+    ]
+    posts = [
+        {**p, "media": dicts(p.get("media"))}
+        for p in dicts(data.get("posts"))
+        if isinstance(p.get("key"), str)
+    ]
+    known = data["article"]
+    article = {**known, "earlier_originals": dicts(known.get("earlier_originals"))}
+    return {**data, "article": article, "links": links, "posts": posts, "media": media}
+
+
+_STORED = re.compile(r"media/[0-9a-f]{2}/([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?")
+
+
+def _stored(sha256: object, path: object) -> bool:
+    """Whether `path` is media/<sha256[:2]>/<sha256>.<ext>, the store's name for that file."""
+    if not isinstance(sha256, str) or not isinstance(path, str):
+        return False
+    found = _STORED.fullmatch(path)
+    return found is not None and found[1] == sha256 and path[6:8] == sha256[:2]
+
+
+def _final(outcome: str) -> bool:
+    """Whether a recorded outcome is kept rather than asked again; one this release does
+    not know (a later release wrote it, or a hand) is kept as it was recorded."""
+    try:
+        return Outcome(outcome).is_final
+    except ValueError:
+        return True
 
 
 def _prior_entry(previous: dict[str, Any] | None, url: str) -> dict[str, Any] | None:

@@ -181,6 +181,10 @@ def _dicts(value: object) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _pick(entry: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: entry.get(key) for key in keys}
 
@@ -230,7 +234,7 @@ def show_article(root: Path, index: Index, article: str) -> dict[str, Any]:
                 "final_url": resolution.get("final_url"),
                 "hops": [_pick(hop, _HOP_KEYS) for hop in _dicts(resolution.get("hops"))],
                 "media": [m.get("sha256") for m in _dicts(entry.get("media"))],
-                "evidence": [e for e in entry.get("evidence") or [] if isinstance(e, str)],
+                "evidence": _strings(entry.get("evidence")),
                 "check": _pick(check, ("alive", "last_checked", "last_alive", "first_dead"))
                 if check
                 else None,

@@ -190,12 +190,14 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
         return data
     data = dict(data)
     tweets = data.pop("tweets")
-    posts = [p for p in data.get("posts") or [] if isinstance(p, dict)]
-    known = {p.get("key") for p in posts}
+    given = data.get("posts")
+    posts = [p for p in given if isinstance(p, dict)] if isinstance(given, list) else []
+    known = {p["key"] for p in posts if isinstance(p.get("key"), str)}
     for tweet in tweets if isinstance(tweets, list) else []:
-        if isinstance(tweet, dict) and tweet.get("id") and _key(tweet["id"]) not in known:
-            posts.append(_tweet_as_post(tweet))
-            known.add(_key(tweet["id"]))
+        tweet_id = _tweet_id(tweet.get("id")) if isinstance(tweet, dict) else None
+        if tweet_id is not None and _key(tweet_id) not in known:
+            posts.append(_tweet_as_post(tweet, tweet_id))
+            known.add(_key(tweet_id))
     data["posts"] = posts
     for name in ("links", "media"):
         if isinstance(data.get(name), list):
@@ -204,16 +206,29 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _key(tweet_id: Any) -> str:
+def _key(tweet_id: str) -> str:
     return f"{TWEETS_SITE}:{tweet_id}"
 
 
-def _tweet_as_post(tweet: dict[str, Any]) -> dict[str, Any]:
+def _tweet_id(value: object) -> str | None:
+    """A tweet id as schema 1 wrote it (digits, or a number), else None: a dict or a list
+    there was never an id, and must not become a post's key."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value.isdigit() and value.isascii() else None
+
+
+def _tweet_key(value: object) -> str | None:
+    tweet_id = _tweet_id(value)
+    return _key(tweet_id) if tweet_id is not None else None
+
+
+def _tweet_as_post(tweet: dict[str, Any], tweet_id: str) -> dict[str, Any]:
     name = tweet.get("screen_name")
     return {
-        "key": _key(tweet["id"]),
+        "key": _key(tweet_id),
         "site": TWEETS_SITE,
-        "id": str(tweet["id"]),
+        "id": tweet_id,
         "url": tweet.get("url"),
         "author": f"@{name}" if name else None,
         "author_name": tweet.get("name"),
@@ -221,8 +236,8 @@ def _tweet_as_post(tweet: dict[str, Any]) -> dict[str, Any]:
         "created_at": tweet.get("created_at"),
         "source": tweet.get("source"),
         "origin_url": None,
-        "quoted": _key(tweet["quoted_id"]) if tweet.get("quoted_id") else None,
-        "reposted": _key(tweet["retweeted_id"]) if tweet.get("retweeted_id") else None,
+        "quoted": _tweet_key(tweet.get("quoted_id")),
+        "reposted": _tweet_key(tweet.get("retweeted_id")),
         "media": tweet.get("media") or [],
     }
 
@@ -232,9 +247,9 @@ def _with_post(entry: Any) -> Any:
     if not isinstance(entry, dict):
         return entry
     entry = dict(entry)
-    tweet_id = entry.pop("tweet_id", None)
-    if tweet_id and not entry.get("post"):
-        entry["post"] = _key(tweet_id)
+    key = _tweet_key(entry.pop("tweet_id", None))
+    if key is not None and not entry.get("post"):
+        entry["post"] = key
     if isinstance(entry.get("media"), list):
         entry["media"] = [_with_post(m) for m in entry["media"]]
     return entry

@@ -68,7 +68,9 @@ def _line(*parts: Any) -> Any:
 
     line = Text()
     for part in parts:
-        line.append(part if not isinstance(part, str) else _text(part))
+        # Anything not already styled is text: a sidecar edited by hand may hold a number or
+        # a list where a URL or a name belongs.
+        line.append(part if isinstance(part, Text) else _text(part))
     return line
 
 

@@ -137,8 +137,11 @@ def _web_url(raw: str | None, base: str) -> str | None:
     raw = raw.strip()
     if not raw or any(ord(c) < 0x20 for c in raw):
         return None
-    url = urljoin(base, raw)
-    parts = urlsplit(url)
+    try:
+        url = urljoin(base, raw)
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed "[" in the host ("https://[cdn]x/…"): no URL at all
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return url
@@ -285,10 +288,14 @@ class Telegram:
         lowered = url.lower()
         if "t.me/" not in lowered and "telegram." not in lowered:
             return None  # asked of every link of every article: the common answer, cheaply
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # a bracket left open in the host, a port that is not a number
+            return None
         if parts.scheme not in ("http", "https") or (parts.hostname or "") not in _HOSTS:
             return None
-        if parts.username is not None or parts.password is not None or parts.port is not None:
+        if parts.username is not None or parts.password is not None or port is not None:
             return None
         found = _post_path(parts.path)
         return _ref(*found) if found is not None else None

@@ -121,7 +121,11 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
     pages = 0
     for row, folder, data, shas in articles:
         view = article_view(
-            data, folder, thumbs=have & set(shas), first_archived=row["first_archived"]
+            data,
+            folder,
+            folder=str(row["folder"]),
+            thumbs=have & set(shas),
+            first_archived=row["first_archived"],
         )
         write_page(store, folder / ARTICLE_VIEW, render("article.html", a=view, up="../../"))
         pages += 1

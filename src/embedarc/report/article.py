@@ -102,6 +102,11 @@ class ArticleView:
     footage_count: int
 
 
+def _list(value: object) -> list[Any]:
+    """A sidecar's list, or none: a sidecar edited by hand may hold anything anywhere."""
+    return value if isinstance(value, list) else []
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -182,7 +187,7 @@ def _hops(resolution: object) -> list[dict[str, Any]]:
             "time": _text(hop.get("time")),
             "via": _text(hop.get("via")),
         }
-        for hop in hops or []
+        for hop in _list(hops)
         if isinstance(hop, dict)
     ]
 
@@ -208,27 +213,47 @@ def _exports(path: Path, folder: str) -> list[tuple[str, str]]:
 
 
 def article_view(
-    data: dict[str, Any], folder_path: Path, *, thumbs: set[str], first_archived: str | None
+    data: dict[str, Any],
+    folder_path: Path,
+    *,
+    folder: str,
+    thumbs: set[str],
+    first_archived: str | None,
 ) -> ArticleView:
-    """The page of one article; `thumbs` are the sha256s that have a thumbnail."""
+    """The page of one article, written in `folder` (relative to the archive); `thumbs` are
+    the sha256s that have a thumbnail.
+
+    Links are made relative to where the page is, never to the folder the sidecar names: a
+    sidecar edited to name a deeper one would send every `../` of the page out of the archive.
+    """
     article = data.get("article") or {}
-    folder = str(article.get("folder") or "")
+    folder = posixpath.normpath(folder)
     media = {
-        m["sha256"]: m for m in data.get("media") or [] if isinstance(m, dict) and "sha256" in m
+        m["sha256"]: m
+        for m in _list(data.get("media"))
+        if isinstance(m, dict) and isinstance(m.get("sha256"), str)
     }
-    posts = {p["key"]: p for p in data.get("posts") or [] if isinstance(p, dict) and "key" in p}
+    posts = {
+        p["key"]: p
+        for p in _list(data.get("posts"))
+        if isinstance(p, dict) and isinstance(p.get("key"), str)
+    }
     links: list[LinkView] = []
     outcomes: dict[str, int] = {}
     shown: set[str] = set()
-    for entry in data.get("links") or []:
+    for entry in _list(data.get("links")):
         if not isinstance(entry, dict):
             continue
         outcome = str(entry.get("outcome") or "")
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        refs = [r.get("sha256") for r in entry.get("media") or [] if isinstance(r, dict)]
+        refs = [
+            r["sha256"]
+            for r in _list(entry.get("media"))
+            if isinstance(r, dict) and isinstance(r.get("sha256"), str)
+        ]
         footage = []
         for sha in dict.fromkeys(refs):
-            if isinstance(sha, str) and sha in media:
+            if sha in media:
                 footage.append(
                     replace(_footage(media[sha], folder, thumbs), first=sha not in shown)
                 )
@@ -236,7 +261,7 @@ def article_view(
         resolution = entry.get("resolution")
         evidence = [
             (posixpath.basename(name), href)
-            for name in entry.get("evidence") or []
+            for name in _list(entry.get("evidence"))
             if isinstance(name, str)
             for href in [local_href(folder, f"{folder}/{name}")]
             if href is not None
