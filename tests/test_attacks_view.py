@@ -396,3 +396,12 @@ def test_remove_never_deletes_another_articles_file_its_sidecar_names(
     assert done.exit_code == 0, done.output
     assert (archive_dir / kept_file).is_file()
     assert embedarc(archive_dir, "verify").exit_code == 0
+
+
+def test_a_tweet_id_written_with_leading_zeros_is_the_same_tweet() -> None:
+    from embedarc import platforms
+
+    one = platforms.claims("https://twitter.com/u/status/0123")
+    assert one is not None and one.key == "x:123"
+    assert one.key == (platforms.claims("https://x.com/u/status/123") or one).key
+    assert platforms.claims("https://twitter.com/u/status/0") is None

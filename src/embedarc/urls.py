@@ -46,8 +46,12 @@ def tweet_ref(url: str) -> tuple[str | None, str] | None:
     if match is None or url[match.end() :][:1] not in ("", "?", "#"):
         return None
     user = match["user"]
+    # A tweet id is a number: /status/0123 is tweet 123 (one key for it), /status/0 none.
+    tweet_id = match["id"].lstrip("0")
+    if not tweet_id:
+        return None
     # twitter.com/i/status/<id> is the same anonymous form as i/web
-    return (None if user is None or user.lower() == "i" else user), match["id"]
+    return (None if user is None or user.lower() == "i" else user), tweet_id
 
 
 def is_status_url(url: str) -> bool:
