@@ -405,3 +405,31 @@ def test_a_tweet_id_written_with_leading_zeros_is_the_same_tweet() -> None:
     assert one is not None and one.key == "x:123"
     assert one.key == (platforms.claims("https://x.com/u/status/123") or one).key
     assert platforms.claims("https://twitter.com/u/status/0") is None
+
+
+def test_a_file_an_edited_sidecar_names_outside_the_store_is_not_examined(
+    archive_dir: Path, plain_article: Path, tmp_path: Path
+) -> None:
+    """rebuild-index takes media rows from the sidecars; the perceptual hashes and credentials
+    of a row are read only from the store's own name for its file."""
+    from tests.simweb.media import make_jpeg
+
+    secret = tmp_path / "private.jpg"
+    secret.write_bytes(make_jpeg(64, 48, 3))
+    sha = "cd" * 32
+
+    def naming_it(data: dict[str, Any]) -> None:
+        data["media"] = [
+            {"sha256": sha, "path": str(secret), "size": secret.stat().st_size,
+             "mime": "image/jpeg", "source_url": "https://a.example/p.jpg",
+             "fetched_at": "2024-01-01T00:00:00Z", "method": "http", "headers": {}}
+        ]  # fmt: skip
+
+    edit_sidecar(plain_article, naming_it)
+    assert embedarc(archive_dir, "rebuild-index").exit_code == 0
+
+    embedarc(archive_dir, "similar")  # hashes what has no hash yet
+
+    with sqlite3.connect(archive_dir / "index.db") as db:
+        examined = db.execute("select count(*) from perceptual_hashes where sha256 = ?", [sha])
+        assert examined.fetchone() == (0,)

@@ -21,7 +21,7 @@ from .clock import iso, utcnow
 from .errors import NetworkError, TooLarge
 from .index import Index
 from .net import Net
-from .store import Store
+from .store import Store, is_stored_name
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,9 @@ def examine(
     `ready` are files already being examined while the run went on (by their sha256); the
     others are examined side by side (a video's frames come from an ffmpeg of its own, so each
     core is kept busy). The index is written from this thread alone."""
-    rows = unexamined(index)
+    # An index row is rebuilt from sidecars anyone could have edited: only a file under the
+    # store's own name for its sha256 is read.
+    rows = [r for r in unexamined(index) if is_stored_name(r["sha256"], r["path"])]
     ready = ready or {}
 
     def look(row: dict[str, Any]) -> Examined:

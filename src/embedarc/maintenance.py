@@ -17,8 +17,8 @@ from .index import INDEX_NAME, Index
 from .links import normalise
 from .lock import exclusive
 from .sidecar import SIDECAR
-from .store import Store, require_archive
-from .verify import HASHED_NAME, article_folders, inside, read_sidecar
+from .store import HASHED_NAME, Store, is_stored_name, require_archive
+from .verify import article_folders, inside, read_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
         sha, path = entry.get("sha256"), entry.get("path")
         # Only the store's own name for that sha256: a sidecar edited to give another file's
         # path must not get that file deleted with this article.
-        if isinstance(sha, str) and isinstance(path, str) and _stored_as(sha, path):
+        if isinstance(sha, str) and isinstance(path, str) and is_stored_name(sha, path):
             media[sha] = path
     folder_media = folder / "media"
     if folder_media.is_dir():
@@ -189,12 +189,6 @@ def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
             if match and match.group(1) not in media:
                 media[match.group(1)] = f"media/{item.name[:2]}/{item.name}"
     return media
-
-
-def _stored_as(sha256: str, path: str) -> bool:
-    folder, _, name = path.rpartition("/")
-    match = HASHED_NAME.match(name)
-    return folder == f"media/{sha256[:2]}" and match is not None and match[1] == sha256
 
 
 def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Removal:

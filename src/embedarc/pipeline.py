@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -39,7 +38,7 @@ from .net import Net
 from .once import Once
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
-from .store import Store, file_sha256, slugify
+from .store import Store, file_sha256, is_stored_name, slugify
 
 log = logging.getLogger(__name__)
 
@@ -825,7 +824,7 @@ def _usable(data: dict[str, Any] | None) -> dict[str, Any] | None:
 
     # A file is linked into the folder again from its path: only the store's own name for its
     # sha256 will do, never "/home/…/.ssh/id_ed25519" or "../../elsewhere".
-    media = [m for m in dicts(data.get("media")) if _stored(m.get("sha256"), m.get("path"))]
+    media = [m for m in dicts(data.get("media")) if is_stored_name(m.get("sha256"), m.get("path"))]
     kept = {m["sha256"] for m in media}
     links = [
         {**e, "media": [r for r in dicts(e.get("media")) if r.get("sha256") in kept]}
@@ -840,17 +839,6 @@ def _usable(data: dict[str, Any] | None) -> dict[str, Any] | None:
     known = data["article"]
     article = {**known, "earlier_originals": dicts(known.get("earlier_originals"))}
     return {**data, "article": article, "links": links, "posts": posts, "media": media}
-
-
-_STORED = re.compile(r"media/[0-9a-f]{2}/([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?")
-
-
-def _stored(sha256: object, path: object) -> bool:
-    """Whether `path` is media/<sha256[:2]>/<sha256>.<ext>, the store's name for that file."""
-    if not isinstance(sha256, str) or not isinstance(path, str):
-        return False
-    found = _STORED.fullmatch(path)
-    return found is not None and found[1] == sha256 and path[6:8] == sha256[:2]
 
 
 def _final(outcome: str) -> bool:

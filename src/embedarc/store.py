@@ -65,6 +65,21 @@ class Received:
     size: int
 
 
+# A stored file's name: its SHA-256, then its extension.
+HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
+
+
+def is_stored_name(sha256: object, path: object) -> bool:
+    """Whether `path` is media/<sha256[:2]>/<sha256>.<ext>, the store's own name for that
+    file. A sidecar or an index row is a file anyone could have edited: a path it gives for a
+    file is read, linked or deleted only when it is this."""
+    if not isinstance(sha256, str) or not isinstance(path, str):
+        return False
+    folder, _, name = path.rpartition("/")
+    found = HASHED_NAME.match(name)
+    return found is not None and found[1] == sha256 and folder == f"media/{sha256[:2]}"
+
+
 def symlink_error(path: Path) -> ArchiveError:
     return ArchiveError(f"refusing to write through a symlink: {path}")
 

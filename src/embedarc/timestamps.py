@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import EmbedarcError
-from .store import file_sha256, slugify
+from .store import HASHED_NAME, file_sha256, slugify
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -38,7 +38,6 @@ MANIFEST_RE = re.compile(r"^manifest-([0-9]{1,9})\.txt$")
 TOKEN_RE = re.compile(r"^manifest-([0-9]{1,9})\.([a-z0-9-]{1,64})\.tsr$")
 # A TSA's reply is a few KiB (a signature and its certificate chain); more is not a reply.
 REPLY_LIMIT = 256 * 1024
-_HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
 
 
 class TimestampError(EmbedarcError):
@@ -67,7 +66,7 @@ def manifest(folder: Path) -> bytes:
                 continue  # a write in progress, or one a kill cut short
             path = here / name
             relative = path.relative_to(folder).as_posix()
-            match = _HASHED_NAME.match(name)
+            match = HASHED_NAME.match(name)
             if relative.startswith("media/") and match is not None:
                 sha = match.group(1)
             else:

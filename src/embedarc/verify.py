@@ -9,7 +9,6 @@ keeps up with the disk, and each inode once: hard links in article folders cost 
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -23,9 +22,7 @@ from .errors import ArchiveError
 from .exchanges import capture_problems
 from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
-from .store import ARTICLE_VIEW, file_sha256, require_archive
-
-HASHED_NAME = re.compile(r"^([0-9a-f]{64})(?:\.[A-Za-z0-9]+)?$")
+from .store import ARTICLE_VIEW, HASHED_NAME, file_sha256, require_archive
 
 Progress = Callable[[int, int], None]
 """Called as files are hashed with (bytes done, bytes in all)."""

@@ -19,7 +19,7 @@ from typing import Any
 from .. import sidecar, thumbs
 from ..index import INDEX_NAME, Index
 from ..lock import writing
-from ..store import ARTICLE_VIEW, Store, require_archive, write_error
+from ..store import ARTICLE_VIEW, Store, is_stored_name, require_archive, write_error
 from .article import article_view
 from .overview import overview
 from .render import render, write_page
@@ -134,11 +134,9 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
 
 def _stored_file(store: Store, path: object, sha256: str) -> Path | None:
     """The store's file for a media entry: media/<sha256[:2]>/<sha256>.<ext>, nothing else."""
-    if not isinstance(path, str):
+    if not is_stored_name(sha256, path):
         return None
-    candidate = store.root / path
-    if candidate.parent != store.media_dir / sha256[:2] or not candidate.name.startswith(sha256):
-        return None
+    candidate = store.root / str(path)
     return candidate if candidate.is_file() and not candidate.is_symlink() else None
 
 
