@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import ipaddress
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ from .verify import inside
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://embedarc.invalid/warc-record")
 CHUNK = 1024 * 1024
 NOT_RAW = "not a raw HTTP exchange: "
+# A record's date as every reader accepts it; anything else came from an altered record.
+_WARC_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+# What a WARC header value may hold: visible ASCII and blanks, never a line break.
+_FIELD_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -355,6 +360,7 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
         fields.append(("WARC-Payload-Digest", f"sha256:{record.payload_digest}"))
     fields.extend(record.extra)
     fields.append(("Content-Length", str(length)))
+    _check_fields(record, fields)
     head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields) + "\r\n"
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as member:
         member.write(head.encode("utf-8"))
@@ -365,6 +371,19 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
         if written != length:
             raise ExportError(f"{record.uri}: a file changed while it was exported")
         member.write(b"\r\n\r\n")
+
+
+def _check_fields(record: Record, fields: list[tuple[str, str]]) -> None:
+    """Values from a sidecar or a capture record (an id, a time, a type) go into header lines:
+    one that could break a line, or a date no reader takes, was not written by embedarc."""
+    if not _WARC_DATE.fullmatch(record.date):
+        raise ExportError(f"{record.name}: {record.date!r} is not a date: the record was altered")
+    for name, value in fields:
+        if not _FIELD_VALUE.fullmatch(value):
+            raise ExportError(
+                f"{record.name}: its {name} {value!r} would break a WARC header line:"
+                " the sidecar or the capture record was altered"
+            )
 
 
 def write_warc(out: BinaryIO, articles: list[ArticleRecords], date: str) -> int:

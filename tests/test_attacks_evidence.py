@@ -1,0 +1,94 @@
+"""Attacks on the evidence: what an altered sidecar, capture record or article folder, or a
+lying TSA, could make export, timestamp and verify do."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from embedarc.capture import RECORD
+from embedarc.config import Settings
+from embedarc.pipeline import Report
+from tests.simweb import SimWeb
+from tests.test_export_warc import archive_world, export
+
+
+@pytest.fixture
+def world(settings: Settings, simweb: SimWeb) -> tuple[Report, dict[str, Any]]:
+    return archive_world(settings, simweb)
+
+
+def folder_of(settings: Settings, report: Report) -> Path:
+    return settings.archive_dir / str(report.folder)
+
+
+def edit_sidecar(settings: Settings, report: Report, change: Callable[[Any], None]) -> None:
+    path = folder_of(settings, report) / "article.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def edit_first_exchange(settings: Settings, report: Report, change: dict[str, Any]) -> None:
+    record = folder_of(settings, report) / RECORD
+    lines = record.read_text().splitlines()
+    first = json.loads(lines[0])
+    first.update(change)
+    record.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+
+
+def assert_refused_in_one_line(result: Any, out: Path, words: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1 and words in result.output, result.output
+    assert not out.exists() and list(out.parent.glob(".*.tmp")) == []
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda d: d["article"].update(id="abc\r\nWARC-Type: response"),
+        lambda d: d["article"].update(archived_at="2024-03-01T12:00\r\nWARC-Type: response"),
+    ],
+    ids=["article-id", "archived-at"],
+)
+def test_a_sidecar_altered_to_inject_a_warc_header_line_is_refused(
+    settings: Settings,
+    world: tuple[Report, dict[str, Any]],
+    tmp_path: Path,
+    alter: Callable[[Any], None],
+) -> None:
+    report, _ = world
+    edit_sidecar(settings, report, alter)
+    out = tmp_path / "x.warc.gz"
+
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
+
+    assert_refused_in_one_line(result, out, "altered")
+
+
+def test_a_capture_record_time_altered_to_inject_a_warc_header_line_is_refused(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, _ = world
+    edit_first_exchange(settings, report, {"time": "2024-01-01T00:00\r\nWARC-Type: response"})
+    out = tmp_path / "x.warc.gz"
+
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
+
+    assert_refused_in_one_line(result, out, "altered")
+
+
+def test_an_archiving_time_that_is_no_date_is_a_one_line_error_not_a_traceback(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, _ = world
+    edit_sidecar(settings, report, lambda d: d["article"].update(archived_at="yesterday"))
+    out = tmp_path / "x.wacz"
+
+    result = export(settings.archive_dir, "--wacz", "--all", "-o", str(out))
+
+    assert_refused_in_one_line(result, out, "is not a date")
