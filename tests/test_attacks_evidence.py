@@ -92,3 +92,64 @@ def test_an_archiving_time_that_is_no_date_is_a_one_line_error_not_a_traceback(
     result = export(settings.archive_dir, "--wacz", "--all", "-o", str(out))
 
     assert_refused_in_one_line(result, out, "is not a date")
+
+
+def secret_file(tmp_path: Path) -> Path:
+    secret = tmp_path / "outside" / "id_ed25519"
+    secret.parent.mkdir()
+    secret.write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY----- not for a court\n")
+    return secret
+
+
+def everything_written(where: Path) -> bytes:
+    """Every byte under `where`, gzip members and zip entries opened."""
+    import gzip
+    import zipfile
+
+    found = b""
+    for path in sorted(p for p in where.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        elif path.suffix == ".wacz":
+            with zipfile.ZipFile(path) as z:
+                data = gzip.decompress(z.read("archive/data.warc.gz"))
+        found += data
+    return found
+
+
+@pytest.mark.parametrize("form", ["--warc", "--wacz", "--bag"])
+def test_a_link_in_an_article_folder_is_not_exported_through(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path, form: str
+) -> None:
+    report, _ = world
+    secret = secret_file(tmp_path)
+    folder = folder_of(settings, report)
+    original = folder / json.loads((folder / "article.json").read_text())["article"]["original"]
+    original.unlink()
+    original.symlink_to(secret)  # planted by someone who may write to the archive
+    out = tmp_path / "exports"
+    out.mkdir()
+    where = ["--bag", str(out / "bags")] if form == "--bag" else [form, "-o", str(out / "x.gz")]
+
+    result = export(settings.archive_dir, *where, "--all")
+
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert "refusing to export through a symbolic link" in result.output
+    assert b"PRIVATE KEY" not in everything_written(out)
+
+
+def test_a_linked_article_folder_is_not_exported_through(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, _ = world
+    folder = folder_of(settings, report)
+    elsewhere = tmp_path / "outside" / folder.name
+    elsewhere.parent.mkdir()
+    folder.rename(elsewhere)
+    folder.symlink_to(elsewhere)
+    out = tmp_path / "x.warc.gz"
+
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
+
+    assert_refused_in_one_line(result, out, "refusing to export through a symbolic link")

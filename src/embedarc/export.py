@@ -65,6 +65,9 @@ def choose(root: Path, wanted: list[str], *, every: bool) -> list[Chosen]:
         folders = [(f.folder, f.data) for f in (find_article(root, n) for n in wanted)]
     chosen: dict[Path, Chosen] = {}
     for folder, data in folders:
+        for part in (folder, folder.parent):  # its sidecar and files would be a stranger's
+            if part.is_symlink():
+                raise ExportError(f"refusing to export through a symbolic link: {part}")
         if data is None:
             raise ExportError(f"{folder.name}: its {read_sidecar(folder)[1]}: cannot export it")
         chosen.setdefault(folder, Chosen(folder, data))

@@ -33,7 +33,7 @@ from . import __version__
 from .capture import BODIES, RECORD, read_record
 from .errors import ExportError
 from .sidecar import SIDECAR
-from .verify import inside
+from .verify import inside as _inside
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://embedarc.invalid/warc-record")
 CHUNK = 1024 * 1024
@@ -106,6 +106,21 @@ def _header_block(first: str, headers: Any, what: str) -> bytes:
             raise ExportError(f"{what}: header name {name!r} is not one")
         lines.append(_line(name, what) + b": " + _line(value, what))
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def inside(base: Path, relative: object) -> Path | None:
+    """base/relative when it stays inside base (verify.inside) and no part of it below base is
+    a symbolic link: an export reads the archive's own files, never what a link placed in an
+    article folder or the store points at (a key, a password file)."""
+    path = _inside(base, relative)
+    if path is None:
+        return None
+    for part in (path, *path.parents):
+        if part == base:
+            break
+        if part.is_symlink():
+            raise ExportError(f"refusing to export through a symbolic link: {part}")
+    return path
 
 
 def _body(root: Path, folder: Path, data: dict[str, Any], exchange: dict[str, Any]) -> Path | None:
@@ -285,7 +300,9 @@ def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRe
             "the stored file",
             other=f"urn:sha256:{entry.get('sha256')}",
         )
-    sidecar_bytes = (folder / SIDECAR).read_bytes()
+    sidecar = inside(folder, SIDECAR)
+    assert sidecar is not None
+    sidecar_bytes = sidecar.read_bytes()
     out.records.append(
         Record(
             "metadata",
