@@ -13,8 +13,12 @@ import pytest
 from embedarc.capture import RECORD
 from embedarc.config import Settings
 from embedarc.pipeline import Report
-from tests.simweb import SimWeb
+from embedarc.verify import verify
+from tests.helpers import db
+from tests.simweb import Request, Response, SimWeb
 from tests.test_export_warc import archive_world, export
+from tests.test_timestamps import TSA_URL, archive_photo
+from tests.tsa import OPENSSL, LocalTSA
 
 
 @pytest.fixture
@@ -153,3 +157,63 @@ def test_a_linked_article_folder_is_not_exported_through(
     result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
 
     assert_refused_in_one_line(result, out, "refusing to export through a symbolic link")
+
+
+# -- timestamps -------------------------------------------------------------------------------
+
+
+def with_unreadable_certificate(token: bytes, tsa: LocalTSA) -> bytes:
+    """The same token, its TSA certificate's version made one no X.509 reader accepts; the
+    signature over the stamped time and digest is untouched, so only reading the certificates
+    can tell."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(tsa.cert_file.read_bytes())
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert der[8:13] == bytes.fromhex("a003020102")  # [0] { INTEGER 2 }: version 3
+    bad = der[:12] + b"\x07" + der[13:]
+    assert der in token
+    return token.replace(der, bad)
+
+
+needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is needed")
+
+
+@pytest.fixture
+def tsa(tmp_path: Path, simweb: SimWeb) -> LocalTSA:
+    authority = LocalTSA(tmp_path / "tsa")
+    simweb.route(TSA_URL, authority.answer)
+    return authority
+
+
+@needs_openssl
+def test_a_token_whose_certificate_cannot_be_read_is_refused_when_it_arrives(
+    simweb: SimWeb, settings: Settings, tsa: LocalTSA
+) -> None:
+    def unreadable(request: Request) -> Response:
+        return Response(200, {}, with_unreadable_certificate(tsa.sign(request.body), tsa))
+
+    simweb.route(TSA_URL, unreadable)
+    stamping = settings.with_updates(timestamp_urls=(TSA_URL,), timestamp_ca=tsa.ca_file)
+
+    report = archive_photo(stamping, simweb)
+
+    [row] = db(stamping.archive_dir)["timestamps"].rows
+    assert row["state"] == "failed" and "certificate" in row["error"]
+    assert not list((stamping.archive_dir / str(report.folder) / "timestamps").glob("*.tsr"))
+
+
+@needs_openssl
+def test_verify_reports_a_kept_token_whose_certificate_cannot_be_read(
+    simweb: SimWeb, settings: Settings, tsa: LocalTSA
+) -> None:
+    stamping = settings.with_updates(timestamp_urls=(TSA_URL,), timestamp_ca=tsa.ca_file)
+    folder = stamping.archive_dir / str(archive_photo(stamping, simweb).folder)
+    [token] = (folder / "timestamps").glob("*.tsr")
+    token.write_bytes(with_unreadable_certificate(token.read_bytes(), tsa))
+
+    report = verify(stamping.archive_dir, timestamp_ca=tsa.ca_file)
+
+    [problem] = report.altered
+    assert problem.path.endswith(token.name) and "certificate" in problem.reason

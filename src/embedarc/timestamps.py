@@ -152,7 +152,18 @@ def request(net: Net, url: str, data: bytes) -> bytes:
         raise TimestampError("the TSA's reply is for another request (its nonce differs)")
     if info.message_imprint.message != hashlib.sha256(data).digest():
         raise TimestampError("the TSA's reply stamps another digest than the manifest's")
+    _certificates(reply)  # a token whose certificates cannot be read could never be checked
     return answer.content
+
+
+def _certificates(reply: TimeStampResponse) -> list[x509.Certificate]:
+    """The certificates a reply carries; TimestampError when one is not a certificate."""
+    from cryptography import x509
+
+    try:
+        return [x509.load_der_x509_certificate(c) for c in reply.signed_data.certificates]
+    except (ValueError, x509.InvalidVersion) as e:
+        raise TimestampError(f"a certificate in the token cannot be read: {e}") from None
 
 
 def _decode(content: bytes) -> TimeStampResponse:
@@ -189,11 +200,10 @@ def describe(token: bytes) -> Token:
 def check(token: bytes, data: bytes, roots: list[x509.Certificate]) -> Token:
     """Check a kept reply: granted, for `data`'s SHA-256, signed by a certificate with the
     time-stamping usage that chains to `roots`, valid when it signed. TimestampError if not."""
-    from cryptography import x509
     from rfc3161_client import VerificationError, VerifierBuilder
 
     reply = _decode(token)
-    certificates = [x509.load_der_x509_certificate(c) for c in reply.signed_data.certificates]
+    certificates = _certificates(reply)
     verifier = VerifierBuilder(roots=roots, intermediates=certificates).build()
     try:
         verifier.verify_message(reply, data)
