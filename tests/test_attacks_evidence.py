@@ -217,3 +217,23 @@ def test_verify_reports_a_kept_token_whose_certificate_cannot_be_read(
 
     [problem] = report.altered
     assert problem.path.endswith(token.name) and "certificate" in problem.reason
+
+
+def test_a_link_in_a_stamped_folder_is_not_followed_by_the_manifest_or_verify(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    from embedarc import timestamps
+
+    report, _ = world
+    folder = folder_of(settings, report)
+    (folder / "timestamps").mkdir()
+    (folder / "timestamps" / "manifest-1.txt").write_bytes(timestamps.manifest(folder))
+    secret = secret_file(tmp_path)
+    (folder / "evidence" / "planted.json").symlink_to(secret)
+    (folder / "dangling").symlink_to(tmp_path / "nothing-here")
+
+    listed = timestamps.read_manifest(timestamps.manifest(folder))
+    found = verify(settings.archive_dir)  # ended in a traceback on the dangling link
+
+    assert "dangling" not in listed and "evidence/planted.json" not in listed
+    assert not any(p.path.endswith(("dangling", "planted.json")) for p in found.unproven)

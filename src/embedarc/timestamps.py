@@ -4,7 +4,8 @@ are, at a time a third party (a time-stamping authority, TSA) signed.
 What is stamped is the folder's *manifest*: `timestamps/manifest-<n>.txt`, one line per file
 of the folder (`<sha256>  <path>`, sorted by path, in `sha256sum` format so that
 `sha256sum -c` checks it from the folder), every file but those under `timestamps/` and the
-hidden temporaries of a write in progress. A file under `media/` is listed by the SHA-256
+hidden temporaries of a write in progress; symbolic links (and pipes, devices) are not files
+of the folder and are left out. A file under `media/` is listed by the SHA-256
 that is its name (the store checked it when the file arrived; `verify` checks it again).
 The TSA signs the manifest's SHA-256; its whole reply is kept beside the manifest as
 `timestamps/manifest-<n>.<tsa>.tsr`, which `openssl ts -verify` reads:
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +68,10 @@ def manifest(folder: Path) -> bytes:
             if name.startswith(".") and name.endswith((".tmp", ".old", ".part")):
                 continue  # a write in progress, or one a kill cut short
             path = here / name
+            if not stat.S_ISREG(path.lstat().st_mode):
+                # A link, a pipe or a device is no file of the folder: hashing it would read
+                # what it points at (outside, endless like /dev/zero) or fail if it dangles.
+                continue
             relative = path.relative_to(folder).as_posix()
             match = _HASHED_NAME.match(name)
             if relative.startswith("media/") and match is not None:
