@@ -12,11 +12,11 @@ import pytest
 
 from embedarc.capture import RECORD
 from embedarc.config import Settings
-from embedarc.pipeline import Report
+from embedarc.pipeline import Input, Report
 from embedarc.verify import verify
-from tests.helpers import db
+from tests.helpers import db, run
 from tests.simweb import Request, Response, SimWeb
-from tests.test_export_warc import archive_world, export
+from tests.test_export_warc import STORY, archive_world, export
 from tests.test_timestamps import TSA_URL, archive_photo
 from tests.tsa import OPENSSL, LocalTSA
 
@@ -237,3 +237,40 @@ def test_a_link_in_a_stamped_folder_is_not_followed_by_the_manifest_or_verify(
 
     assert "dangling" not in listed and "evidence/planted.json" not in listed
     assert not any(p.path.endswith(("dangling", "planted.json")) for p in found.unproven)
+
+
+# -- capture records --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"body": "x"},
+        {"body": ["sha256"]},
+        {"request_body": "!!!not base64"},
+        {"redacted": 5},
+        {"time": None},
+        {"time": 5},
+    ],
+    ids=["body-text", "body-list", "request-body", "redacted", "no-time", "time-number"],
+)
+def test_an_exchange_of_the_wrong_shape_is_an_altered_record_not_a_traceback(
+    settings: Settings,
+    simweb: SimWeb,
+    world: tuple[Report, dict[str, Any]],
+    tmp_path: Path,
+    change: dict[str, Any],
+) -> None:
+    report, _ = world
+    edit_first_exchange(settings, report, change)
+    record = folder_of(settings, report) / RECORD
+    altered = record.read_bytes()
+    out = tmp_path / "x.warc.gz"
+
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
+    [again] = run(settings, Input(STORY, url=STORY))  # adds this run's exchanges, if it can
+
+    assert_refused_in_one_line(result, out, "capture/exchanges.jsonl")
+    assert again.error is None and again.folder == report.folder
+    assert record.read_bytes() == altered  # evidence of tampering: left for verify to report
+    assert any(p.path.endswith(RECORD) for p in verify(settings.archive_dir).altered)
