@@ -4,6 +4,7 @@ lying TSA, could make export, timestamp and verify do."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from embedarc.pipeline import Input, Report
 from embedarc.verify import verify
 from tests.helpers import db, run
 from tests.simweb import Request, Response, SimWeb
-from tests.test_export_warc import STORY, archive_world, export
+from tests.test_export_warc import OLD_RELEASE, STORY, archive_world, export
 from tests.test_timestamps import TSA_URL, archive_photo
 from tests.tsa import OPENSSL, LocalTSA
 
@@ -274,3 +275,39 @@ def test_an_exchange_of_the_wrong_shape_is_an_altered_record_not_a_traceback(
     assert again.error is None and again.folder == report.folder
     assert record.read_bytes() == altered  # evidence of tampering: left for verify to report
     assert any(p.path.endswith(RECORD) for p in verify(settings.archive_dir).altered)
+
+
+# -- what an export vouches for ---------------------------------------------------------------
+
+
+def test_an_original_changed_since_it_was_archived_is_not_vouched_for(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, _ = world
+    folder = folder_of(settings, report)
+    article = json.loads((folder / "article.json").read_text())["article"]
+    original = folder / article["original"]
+    original.write_bytes(original.read_bytes().replace(b"Strike", b"Struck"))
+    out = tmp_path / "x.warc.gz"
+
+    result = export(settings.archive_dir, "--warc", "--all", "-o", str(out))
+
+    assert_refused_in_one_line(result, out, f"no longer hash to {article['content_sha256']}")
+
+
+def test_a_stored_file_of_the_previous_release_changed_since_is_not_vouched_for(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / "archive"
+    shutil.copytree(OLD_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    stored = sorted(p for p in (old / "media").rglob("*") if p.is_file())[0]
+    sha = stored.name.split(".")[0]
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    stored.chmod(0o644)
+    stored.write_bytes(bytes(data))  # no exchange was recorded: only its resource record
+    out = tmp_path / "old.warc.gz"
+
+    result = export(old, "--warc", "--all", "-o", str(out))
+
+    assert_refused_in_one_line(result, out, f"no longer hash to {sha}")

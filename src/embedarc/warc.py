@@ -221,15 +221,23 @@ def _file_resource(
     why: str,
     *,
     other: str,
+    recorded: object = None,
 ) -> None:
     """A resource record of an archived file no raw exchange carries; named `other` when a
-    raw response replays at `uri` already (an article decoded from its gzip answer)."""
+    raw response replays at `uri` already (an article decoded from its gzip answer).
+    `recorded` is the SHA-256 the sidecar gives the file, when it gives one."""
     if path is None or not path.is_file():
         out.gaps.append(f"{uri}: {why} is missing")
         return
     from .store import file_sha256
 
     sha, _ = file_sha256(path)
+    if recorded is not None and sha != recorded:
+        # Changed since it was archived (or the sidecar names another file): not vouched for.
+        raise ExportError(
+            f"{target_uri(uri)}: the archived bytes no longer hash to {recorded}"
+            " (run `embedarc verify`)"
+        )
     if sha in out.payloads:
         return  # a raw exchange carries these bytes already
     uri = target_uri(uri)
@@ -275,6 +283,7 @@ def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRe
         str(article.get("media_type") or ""),
         "the article's original bytes as read",
         other=f"urn:embedarc:article:{article_id}:{original}",
+        recorded=article.get("content_sha256"),
     )
     if article.get("origin_page"):
         origin = next(
@@ -299,6 +308,7 @@ def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRe
             str(entry.get("mime") or ""),
             "the stored file",
             other=f"urn:sha256:{entry.get('sha256')}",
+            recorded=entry.get("sha256"),
         )
     sidecar = inside(folder, SIDECAR)
     assert sidecar is not None
