@@ -311,3 +311,28 @@ def test_a_stored_file_of_the_previous_release_changed_since_is_not_vouched_for(
     result = export(old, "--warc", "--all", "-o", str(out))
 
     assert_refused_in_one_line(result, out, f"no longer hash to {sha}")
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["article.json", "media", "index.db", "bags"],
+)
+def test_an_export_is_never_written_inside_the_archive_it_is_made_from(
+    settings: Settings, world: tuple[Report, dict[str, Any]], where: str
+) -> None:
+    report, _ = world
+    root = settings.archive_dir
+    folder = folder_of(settings, report)
+    targets = {
+        "article.json": ["--wacz", "-o", str(folder / "article.json")],
+        "media": ["--warc", "-o", str(next((root / "media").rglob("*.mp4")))],
+        "index.db": ["--warc", "-o", str(root / "index.db")],
+        "bags": ["--bag", str(root / "articles" / "bags")],
+    }
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    result = export(root, *targets[where], "--all")
+
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "inside the archive" in result.output
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before

@@ -76,6 +76,18 @@ def choose(root: Path, wanted: list[str], *, every: bool) -> list[Chosen]:
     return [chosen[f] for f in sorted(chosen)]
 
 
+def outside_archive(root: Path, target: Path) -> None:
+    """UsageError when `target` (not followed if it is a link: it is replaced, not written
+    through) lies inside the archive: an export replacing a sidecar, a stored file or the
+    index, or left among the articles, would destroy or muddle what it exports."""
+    where = target.parent.resolve() / target.name
+    home = root.resolve()
+    if where == home or home in where.parents:
+        raise UsageError(
+            f"refusing to write an export inside the archive it is made from: {target}"
+        )
+
+
 @contextlib.contextmanager
 def _replacing(target: Path) -> Iterator[Path]:
     """A temporary file beside `target`, renamed to it when the block ends without error."""
