@@ -336,3 +336,18 @@ def test_an_export_is_never_written_inside_the_archive_it_is_made_from(
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
     assert "inside the archive" in result.output
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
+def test_a_bag_never_claims_a_yt_dlp_version_the_sidecar_does_not_give(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    import bagit
+
+    report, _ = world
+    edit_sidecar(settings, report, lambda d: d.update(yt_dlp=None))  # as an older sidecar
+
+    result = export(settings.archive_dir, "--bag", str(tmp_path / "bags"), "--all")
+
+    assert result.exit_code == 0, result.output
+    info = bagit.Bag(str(tmp_path / "bags" / Path(str(report.folder)).name)).info
+    assert info["Yt-Dlp-Version"] == "unknown"

@@ -19,7 +19,6 @@ from typing import Any
 from . import __version__
 from .capture import RECORD, read_record
 from .errors import ExportError, UsageError
-from .footage import ytdlp
 from .lock import writing
 from .maintenance import find_article
 from .store import require_archive
@@ -196,7 +195,8 @@ def bag_info(article: Chosen, organization: str | None) -> dict[str, str]:
         "Embedarc-Archived-At": str(info.get("archived_at")),
         "Embedarc-Version": str(article.data.get("embedarc") or "unknown"),
         "Embedarc-Export-Version": __version__,
-        "Yt-Dlp-Version": str(article.data.get("yt_dlp") or ytdlp.version() or "unknown"),
+        # What archived it, as its sidecar says: not the yt-dlp that happens to run the export.
+        "Yt-Dlp-Version": str(article.data.get("yt_dlp") or "unknown"),
     }
     times = _capture_times(article.folder)
     if times is not None:
