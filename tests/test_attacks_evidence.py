@@ -351,3 +351,25 @@ def test_a_bag_never_claims_a_yt_dlp_version_the_sidecar_does_not_give(
     assert result.exit_code == 0, result.output
     info = bagit.Bag(str(tmp_path / "bags" / Path(str(report.folder)).name)).info
     assert info["Yt-Dlp-Version"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("archived_at", "status"),
+    [("2150-01-01T00:00:00Z", 0), ("2024-13-40T25:61:61Z", 1)],
+    ids=["past-zip-dates", "impossible"],
+)
+def test_an_archiving_time_a_zip_or_a_calendar_cannot_hold_is_no_traceback(
+    settings: Settings,
+    world: tuple[Report, dict[str, Any]],
+    tmp_path: Path,
+    archived_at: str,
+    status: int,
+) -> None:
+    report, _ = world
+    edit_sidecar(settings, report, lambda d: d["article"].update(archived_at=archived_at))
+    out = tmp_path / "x.wacz"
+
+    result = export(settings.archive_dir, "--wacz", "--all", "-o", str(out))
+
+    assert result.exit_code == status and result.output.count("\n") == 1, result.output
+    assert out.exists() == (status == 0)

@@ -25,6 +25,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -400,10 +401,20 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
         member.write(b"\r\n\r\n")
 
 
+def _is_warc_date(text: str) -> bool:
+    if _WARC_DATE.fullmatch(text) is None:
+        return False
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")  # a month 13 is no date either
+    except ValueError:
+        return False
+    return True
+
+
 def _check_fields(record: Record, fields: list[tuple[str, str]]) -> None:
     """Values from a sidecar or a capture record (an id, a time, a type) go into header lines:
     one that could break a line, or a date no reader takes, was not written by embedarc."""
-    if not _WARC_DATE.fullmatch(record.date):
+    if not _is_warc_date(record.date):
         raise ExportError(f"{record.name}: {record.date!r} is not a date: the record was altered")
     for name, value in fields:
         if not _FIELD_VALUE.fullmatch(value):
