@@ -373,3 +373,21 @@ def test_an_archiving_time_a_zip_or_a_calendar_cannot_hold_is_no_traceback(
 
     assert result.exit_code == status and result.output.count("\n") == 1, result.output
     assert out.exists() == (status == 0)
+
+
+@needs_openssl
+def test_two_tsas_on_one_host_each_stamp_the_manifest(
+    simweb: SimWeb, settings: Settings, tsa: LocalTSA, tmp_path: Path
+) -> None:
+    other = LocalTSA(tmp_path / "other", name="Other TSA")
+    second = TSA_URL.replace("/tsr", "/other-tsr")
+    simweb.route(second, other.answer)
+    stamping = settings.with_updates(timestamp_urls=(TSA_URL, second), timestamp_ca=tsa.ca_file)
+
+    report = archive_photo(stamping, simweb)
+
+    folder = stamping.archive_dir / str(report.folder)
+    assert len(list((folder / "timestamps").glob("manifest-1.*.tsr"))) == 2
+    assert tsa.replies == 1 and other.replies == 1
+    rows = {r["tsa"]: r["state"] for r in db(stamping.archive_dir)["timestamps"].rows}
+    assert rows == {TSA_URL: "stamped", second: "stamped"}

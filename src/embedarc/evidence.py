@@ -61,8 +61,9 @@ def stamp(
     digest = _sha256(current)
     stamped: list[str] = []
     failed: list[tuple[str, str]] = []
+    urls = list(urls)
     for url in urls:
-        token_path = where / timestamps.token_name(n, url)
+        token_path = where / timestamps.token_name(n, url, urls)
         if token_path.is_file():
             continue
         row: dict[str, Any] = {

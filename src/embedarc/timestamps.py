@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,8 +127,14 @@ def tsa_label(url: str) -> str:
     return (label or "tsa")[:64]
 
 
-def token_name(n: int, url: str) -> str:
-    return f"manifest-{n}.{tsa_label(url)}.tsr"
+def token_name(n: int, url: str, urls: Iterable[str] = ()) -> str:
+    """The name of `url`'s token for manifest `n`. Two of the TSAs named (`urls`) on one host
+    would share their host's label, and the second would take the first's token for its own
+    and never be asked: each of those gets a part of its URL's hash too."""
+    label = tsa_label(url)
+    if any(other != url and tsa_label(other) == label for other in urls):
+        label = f"{label[:55]}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+    return f"manifest-{n}.{label}.tsr"
 
 
 def request(net: Net, url: str, data: bytes) -> bytes:
