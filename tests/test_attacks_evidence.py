@@ -391,3 +391,43 @@ def test_two_tsas_on_one_host_each_stamp_the_manifest(
     assert tsa.replies == 1 and other.replies == 1
     rows = {r["tsa"]: r["state"] for r in db(stamping.archive_dir)["timestamps"].rows}
     assert rows == {TSA_URL: "stamped", second: "stamped"}
+
+
+# -- perceptual hashes and credentials --------------------------------------------------------
+
+
+def test_a_media_path_leading_out_of_the_store_is_not_examined(
+    settings: Settings, simweb: SimWeb, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from embedarc.evidence import examine
+    from embedarc.index import Index
+
+    archive_world(settings, simweb)
+    rows = db(settings.archive_dir)
+    [photo] = rows.query("select sha256 from media where mime like 'image/%'")
+    sha = photo["sha256"]
+    outside = tmp_path / "outside" / "private.jpg"
+    outside.parent.mkdir()
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(picture, "JPEG")
+    outside.write_bytes(picture.getvalue())
+    # As rebuild-index would write it from a sidecar whose media path was altered.
+    rows.execute("update media set path = ? where sha256 = ?", ["../outside/private.jpg", sha])
+    rows.execute("delete from media_evidence where sha256 = ?", [sha])
+    rows.execute("delete from perceptual_hashes where sha256 = ?", [sha])
+    rows.conn.commit()
+
+    index = Index(settings.archive_dir / "index.db")
+    try:
+        assert examine(index, settings.archive_dir, max_pixels=10**6) == 1
+    finally:
+        index.close()
+
+    [row] = db(settings.archive_dir).query(
+        "select pdq_frames, pdq_error from media_evidence where sha256 = ?", [sha]
+    )
+    assert row["pdq_frames"] == 0 and "not a file of the store" in row["pdq_error"]
