@@ -431,3 +431,21 @@ def test_a_media_path_leading_out_of_the_store_is_not_examined(
         "select pdq_frames, pdq_error from media_evidence where sha256 = ?", [sha]
     )
     assert row["pdq_frames"] == 0 and "not a file of the store" in row["pdq_error"]
+
+
+def test_a_cookie_set_without_a_name_keeps_no_value_in_the_record(
+    settings: Settings, simweb: SimWeb
+) -> None:
+    from tests.test_export_warc import make_world
+
+    make_world(simweb)
+    page = b"<html><head><title>Cookie</title></head><body>nothing</body></html>"
+    simweb.page(STORY, page, headers={"Set-Cookie": "s3cret-v4lue; Path=/; Secure"})
+
+    [report] = run(settings, Input(STORY, url=STORY))
+
+    record = folder_of(settings, report) / RECORD
+    assert b"s3cret" not in record.read_bytes()
+    answers = [json.loads(line) for line in record.read_text().splitlines()]
+    answer = next(a for a in answers if a["url"] == STORY)
+    assert ["Set-Cookie", "=[redacted]; Path=/; Secure"] in answer["response_headers"]

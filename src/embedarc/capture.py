@@ -65,7 +65,9 @@ def _fields(
         if key.lower() in secret:
             cookie, sep, rest = text.partition(";")
             if key.lower() == "set-cookie":  # its name and attributes say what was set
-                text = f"{cookie.partition('=')[0]}={REDACTED}{sep}{rest}"
+                # A cookie without "=" is all value (RFC 6265 5.2): it has no name to keep.
+                named = cookie.partition("=")[0] if "=" in cookie else ""
+                text = f"{named}={REDACTED}{sep}{rest}"
             else:
                 text = REDACTED
             if key not in redacted:
