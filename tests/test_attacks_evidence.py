@@ -449,3 +449,23 @@ def test_a_cookie_set_without_a_name_keeps_no_value_in_the_record(
     answers = [json.loads(line) for line in record.read_text().splitlines()]
     answer = next(a for a in answers if a["url"] == STORY)
     assert ["Set-Cookie", "=[redacted]; Path=/; Secure"] in answer["response_headers"]
+
+
+def test_a_video_whose_header_claims_ages_is_still_hashed(tmp_path: Path) -> None:
+    """The duration comes from the file's own header: a re-upload claiming to last decades
+    must not slip past `similar` for want of a single sampled frame."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from embedarc import perceptual
+
+    clip = tmp_path / "clip.mp4"
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i"]
+    command += ["testsrc2=size=64x48:rate=2:duration=4", "-pix_fmt", "yuv420p", str(clip)]
+    subprocess.run(command, check=True, capture_output=True)
+
+    lying = perceptual.video_hashes(clip, duration=4.0e9)
+    honest = perceptual.video_hashes(clip, duration=4.0)
+
+    assert lying and lying[0].pdq == honest[0].pdq
