@@ -315,15 +315,17 @@ def test_a_stored_file_of_the_previous_release_changed_since_is_not_vouched_for(
 
 @pytest.mark.parametrize(
     "where",
-    ["article.json", "media", "index.db", "bags"],
+    ["article.json", "media", "index.db", "bags", "linked-bags"],
 )
 def test_an_export_is_never_written_inside_the_archive_it_is_made_from(
-    settings: Settings, world: tuple[Report, dict[str, Any]], where: str
+    settings: Settings, world: tuple[Report, dict[str, Any]], where: str, tmp_path: Path
 ) -> None:
     report, _ = world
     root = settings.archive_dir
     folder = folder_of(settings, report)
+    (tmp_path / "bags-link").symlink_to(root)
     targets = {
+        "linked-bags": ["--bag", str(tmp_path / "bags-link")],
         "article.json": ["--wacz", "-o", str(folder / "article.json")],
         "media": ["--warc", "-o", str(next((root / "media").rglob("*.mp4")))],
         "index.db": ["--warc", "-o", str(root / "index.db")],

@@ -87,7 +87,8 @@ def export_command(
     organization = flags.pop("source_organization")
     settings = load_settings({**flags, "source_organization": organization})
     root = settings.archive_dir
-    target = bag if bag is not None else output
+    # A bag folder that is a link is written into; an output file that is one is replaced.
+    target = bag.resolve() if bag is not None else output
     assert target is not None
     export.outside_archive(root, target)
     chosen = export.choose(root, list(articles), every=every)
