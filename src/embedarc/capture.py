@@ -65,7 +65,9 @@ def _fields(
         if key.lower() in secret:
             cookie, sep, rest = text.partition(";")
             if key.lower() == "set-cookie":  # its name and attributes say what was set
-                text = f"{cookie.partition('=')[0]}={REDACTED}{sep}{rest}"
+                # A cookie without "=" is all value (RFC 6265 5.2): it has no name to keep.
+                named = cookie.partition("=")[0] if "=" in cookie else ""
+                text = f"{named}={REDACTED}{sep}{rest}"
             else:
                 text = REDACTED
             if key not in redacted:
@@ -285,10 +287,37 @@ def read_record(text: str) -> list[dict[str, Any]]:
             data = json.loads(line)
         except ValueError:
             raise ValueError(f"line {number} is not JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        if not _is_exchange(data):
             raise ValueError(f"line {number} is not an exchange")
         records.append(data)
     return records
+
+
+def _is_exchange(data: object) -> bool:
+    """Whether a record line has the shape the writer gives it: what reads it (the next run
+    adding to it, an export, verify) may then rely on its parts' types."""
+    if not isinstance(data, dict):
+        return False
+    lists = ("request_headers", "response_headers", "redacted")
+    return (
+        isinstance(data.get("id"), str)
+        and isinstance(data.get("time"), str)
+        and isinstance(data.get("body", {}), dict)
+        and _base64_or_none(data.get("request_body"))
+        and all(isinstance(data.get(name, []), list) for name in lists)
+    )
+
+
+def _base64_or_none(value: object) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError:
+        return False
+    return True
 
 
 def dump_record(records: Iterable[dict[str, Any]]) -> bytes:

@@ -61,8 +61,9 @@ def stamp(
     digest = _sha256(current)
     stamped: list[str] = []
     failed: list[tuple[str, str]] = []
+    urls = list(urls)
     for url in urls:
-        token_path = where / timestamps.token_name(n, url)
+        token_path = where / timestamps.token_name(n, url, urls)
         if token_path.is_file():
             continue
         row: dict[str, Any] = {
@@ -174,13 +175,29 @@ def examine(
         started = ready.get(str(row["sha256"]))
         if started is not None and not started.cancel():
             return started.result()  # under way or done while the run went on
-        path = root / str(row["path"])
+        path = _stored_file(root, row["path"], str(row["sha256"]))
+        if path is None:
+            # The index names a file outside the store (from an altered sidecar): it is not
+            # handed to Pillow, ffmpeg or the C2PA reader.
+            why = f"not a file of the store: {row['path']}"
+            return Examined([], why, credentials.Credentials(present=False))
         return examine_file(path, str(row["mime"] or ""), row["duration"], max_pixels=max_pixels)
 
     with ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
         for row, seen in zip(rows, pool.map(look, rows), strict=True):
             _record_examined(index, row["sha256"], seen)
     return len(rows)
+
+
+def _stored_file(root: Path, path: object, sha256: str) -> Path | None:
+    """The store's file media/<sha256[:2]>/<sha256>.<ext> an index row names, nothing else
+    (never trust a path from the index); None when it names anything else or a link."""
+    if not isinstance(path, str):
+        return None
+    candidate = root / path
+    if candidate.parent != root / "media" / sha256[:2] or not candidate.name.startswith(sha256):
+        return None
+    return None if candidate.is_symlink() else candidate
 
 
 def _record_examined(index: Index, sha256: str, seen: Examined) -> None:

@@ -19,7 +19,6 @@ from typing import Any
 from . import __version__
 from .capture import RECORD, read_record
 from .errors import ExportError, UsageError
-from .footage import ytdlp
 from .lock import writing
 from .maintenance import find_article
 from .store import require_archive
@@ -65,12 +64,27 @@ def choose(root: Path, wanted: list[str], *, every: bool) -> list[Chosen]:
         folders = [(f.folder, f.data) for f in (find_article(root, n) for n in wanted)]
     chosen: dict[Path, Chosen] = {}
     for folder, data in folders:
+        for part in (folder, folder.parent):  # its sidecar and files would be a stranger's
+            if part.is_symlink():
+                raise ExportError(f"refusing to export through a symbolic link: {part}")
         if data is None:
             raise ExportError(f"{folder.name}: its {read_sidecar(folder)[1]}: cannot export it")
         chosen.setdefault(folder, Chosen(folder, data))
     if not chosen:
         raise UsageError(f"no article in {root} to export")
     return [chosen[f] for f in sorted(chosen)]
+
+
+def outside_archive(root: Path, target: Path) -> None:
+    """UsageError when `target` (not followed if it is a link: it is replaced, not written
+    through) lies inside the archive: an export replacing a sidecar, a stored file or the
+    index, or left among the articles, would destroy or muddle what it exports."""
+    where = target.parent.resolve() / target.name
+    home = root.resolve()
+    if where == home or home in where.parents:
+        raise UsageError(
+            f"refusing to write an export inside the archive it is made from: {target}"
+        )
 
 
 @contextlib.contextmanager
@@ -181,7 +195,8 @@ def bag_info(article: Chosen, organization: str | None) -> dict[str, str]:
         "Embedarc-Archived-At": str(info.get("archived_at")),
         "Embedarc-Version": str(article.data.get("embedarc") or "unknown"),
         "Embedarc-Export-Version": __version__,
-        "Yt-Dlp-Version": str(article.data.get("yt_dlp") or ytdlp.version() or "unknown"),
+        # What archived it, as its sidecar says: not the yt-dlp that happens to run the export.
+        "Yt-Dlp-Version": str(article.data.get("yt_dlp") or "unknown"),
     }
     times = _capture_times(article.folder)
     if times is not None:

@@ -91,10 +91,33 @@ def image_hash(path: Path, *, max_pixels: int) -> FrameHash:
 
 def video_hashes(path: Path, *, duration: float | None) -> list[FrameHash]:
     """The PDQ of frames sampled through the video; PerceptualError if none can be read."""
-    import imageio_ffmpeg
     import numpy as np
 
     rate = 1.0 if not duration or duration <= MAX_FRAMES else MAX_FRAMES / duration
+    done = _sample(path, rate)
+    size = FRAME_SIDE * FRAME_SIDE * 3
+    if len(done.stdout) < size and rate < 1.0:
+        # The duration is the file's own claim: one of decades leaves no frame at its rate.
+        # The file is then sampled as a short one, from its start.
+        rate = 1.0
+        done = _sample(path, rate)
+    count = len(done.stdout) // size
+    if count == 0:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no frames"]
+        raise PerceptualError(f"ffmpeg could not sample the video: {why[0][:200]}")
+    frames = np.frombuffer(done.stdout[: count * size], dtype=np.uint8)
+    frames = frames.reshape(count, FRAME_SIDE, FRAME_SIDE, 3)
+    hashes = []
+    for n in range(count):
+        pdq, mirror, quality = _pdq(frames[n])
+        hashes.append(FrameHash(n, round(n / rate, 3), pdq, mirror, quality))
+    return hashes
+
+
+def _sample(path: Path, rate: float) -> subprocess.CompletedProcess[bytes]:
+    """ffmpeg's raw RGB frames of the video at `rate` frames a second, at most MAX_FRAMES."""
+    import imageio_ffmpeg
+
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(),
         "-nostdin",
@@ -113,21 +136,9 @@ def video_hashes(path: Path, *, duration: float | None) -> list[FrameHash]:
         "-",
     ]
     try:
-        done = subprocess.run(command, capture_output=True, timeout=FFMPEG_TIME_LIMIT, check=False)
+        return subprocess.run(command, capture_output=True, timeout=FFMPEG_TIME_LIMIT, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise PerceptualError(f"ffmpeg could not sample the video: {e}") from None
-    size = FRAME_SIDE * FRAME_SIDE * 3
-    count = len(done.stdout) // size
-    if count == 0:
-        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no frames"]
-        raise PerceptualError(f"ffmpeg could not sample the video: {why[0][:200]}")
-    frames = np.frombuffer(done.stdout[: count * size], dtype=np.uint8)
-    frames = frames.reshape(count, FRAME_SIDE, FRAME_SIDE, 3)
-    hashes = []
-    for n in range(count):
-        pdq, mirror, quality = _pdq(frames[n])
-        hashes.append(FrameHash(n, round(n / rate, 3), pdq, mirror, quality))
-    return hashes
 
 
 def hashes_for(

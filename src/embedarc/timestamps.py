@@ -4,7 +4,8 @@ are, at a time a third party (a time-stamping authority, TSA) signed.
 What is stamped is the folder's *manifest*: `timestamps/manifest-<n>.txt`, one line per file
 of the folder (`<sha256>  <path>`, sorted by path, in `sha256sum` format so that
 `sha256sum -c` checks it from the folder), every file but those under `timestamps/` and the
-hidden temporaries of a write in progress. A file under `media/` is listed by the SHA-256
+hidden temporaries of a write in progress; symbolic links (and pipes, devices) are not files
+of the folder and are left out. A file under `media/` is listed by the SHA-256
 that is its name (the store checked it when the file arrived; `verify` checks it again).
 The TSA signs the manifest's SHA-256; its whole reply is kept beside the manifest as
 `timestamps/manifest-<n>.<tsa>.tsr`, which `openssl ts -verify` reads:
@@ -20,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +68,10 @@ def manifest(folder: Path) -> bytes:
             if name.startswith(".") and name.endswith((".tmp", ".old", ".part")):
                 continue  # a write in progress, or one a kill cut short
             path = here / name
+            if not stat.S_ISREG(path.lstat().st_mode):
+                # A link, a pipe or a device is no file of the folder: hashing it would read
+                # what it points at (outside, endless like /dev/zero) or fail if it dangles.
+                continue
             relative = path.relative_to(folder).as_posix()
             match = HASHED_NAME.match(name)
             if relative.startswith("media/") and match is not None:
@@ -119,8 +126,14 @@ def tsa_label(url: str) -> str:
     return (label or "tsa")[:64]
 
 
-def token_name(n: int, url: str) -> str:
-    return f"manifest-{n}.{tsa_label(url)}.tsr"
+def token_name(n: int, url: str, urls: Iterable[str] = ()) -> str:
+    """The name of `url`'s token for manifest `n`. Two of the TSAs named (`urls`) on one host
+    would share their host's label, and the second would take the first's token for its own
+    and never be asked: each of those gets a part of its URL's hash too."""
+    label = tsa_label(url)
+    if any(other != url and tsa_label(other) == label for other in urls):
+        label = f"{label[:55]}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+    return f"manifest-{n}.{label}.tsr"
 
 
 def request(net: Net, url: str, data: bytes) -> bytes:
@@ -151,7 +164,18 @@ def request(net: Net, url: str, data: bytes) -> bytes:
         raise TimestampError("the TSA's reply is for another request (its nonce differs)")
     if info.message_imprint.message != hashlib.sha256(data).digest():
         raise TimestampError("the TSA's reply stamps another digest than the manifest's")
+    _certificates(reply)  # a token whose certificates cannot be read could never be checked
     return answer.content
+
+
+def _certificates(reply: TimeStampResponse) -> list[x509.Certificate]:
+    """The certificates a reply carries; TimestampError when one is not a certificate."""
+    from cryptography import x509
+
+    try:
+        return [x509.load_der_x509_certificate(c) for c in reply.signed_data.certificates]
+    except (ValueError, x509.InvalidVersion) as e:
+        raise TimestampError(f"a certificate in the token cannot be read: {e}") from None
 
 
 def _decode(content: bytes) -> TimeStampResponse:
@@ -188,11 +212,10 @@ def describe(token: bytes) -> Token:
 def check(token: bytes, data: bytes, roots: list[x509.Certificate]) -> Token:
     """Check a kept reply: granted, for `data`'s SHA-256, signed by a certificate with the
     time-stamping usage that chains to `roots`, valid when it signed. TimestampError if not."""
-    from cryptography import x509
     from rfc3161_client import VerificationError, VerifierBuilder
 
     reply = _decode(token)
-    certificates = [x509.load_der_x509_certificate(c) for c in reply.signed_data.certificates]
+    certificates = _certificates(reply)
     verifier = VerifierBuilder(roots=roots, intermediates=certificates).build()
     try:
         verifier.verify_message(reply, data)

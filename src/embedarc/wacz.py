@@ -56,7 +56,8 @@ def pages_jsonl(pages: Iterable[Page]) -> bytes:
 def _info(name: str, date: str, *, deflate: bool) -> zipfile.ZipInfo:
     year, month, day = int(date[0:4]), int(date[5:7]), int(date[8:10])
     hour, minute, second = int(date[11:13]), int(date[14:16]), int(date[17:19])
-    info = zipfile.ZipInfo(name, (max(year, 1980), month, day, hour, minute, second))
+    # A zip date holds the years 1980 to 2107: an archiving time outside them is clamped.
+    info = zipfile.ZipInfo(name, (min(max(year, 1980), 2107), month, day, hour, minute, second))
     info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     info.create_system = 3  # Unix, whatever the platform writing it

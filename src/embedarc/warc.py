@@ -21,9 +21,11 @@ import gzip
 import hashlib
 import ipaddress
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -32,11 +34,15 @@ from . import __version__
 from .capture import BODIES, RECORD, read_record
 from .errors import ExportError
 from .sidecar import SIDECAR
-from .verify import inside
+from .verify import inside as _inside
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://embedarc.invalid/warc-record")
 CHUNK = 1024 * 1024
 NOT_RAW = "not a raw HTTP exchange: "
+# A record's date as every reader accepts it; anything else came from an altered record.
+_WARC_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+# What a WARC header value may hold: visible ASCII and blanks, never a line break.
+_FIELD_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,21 @@ def _header_block(first: str, headers: Any, what: str) -> bytes:
             raise ExportError(f"{what}: header name {name!r} is not one")
         lines.append(_line(name, what) + b": " + _line(value, what))
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def inside(base: Path, relative: object) -> Path | None:
+    """base/relative when it stays inside base (verify.inside) and no part of it below base is
+    a symbolic link: an export reads the archive's own files, never what a link placed in an
+    article folder or the store points at (a key, a password file)."""
+    path = _inside(base, relative)
+    if path is None:
+        return None
+    for part in (path, *path.parents):
+        if part == base:
+            break
+        if part.is_symlink():
+            raise ExportError(f"refusing to export through a symbolic link: {part}")
+    return path
 
 
 def _body(root: Path, folder: Path, data: dict[str, Any], exchange: dict[str, Any]) -> Path | None:
@@ -201,15 +222,23 @@ def _file_resource(
     why: str,
     *,
     other: str,
+    recorded: object = None,
 ) -> None:
     """A resource record of an archived file no raw exchange carries; named `other` when a
-    raw response replays at `uri` already (an article decoded from its gzip answer)."""
+    raw response replays at `uri` already (an article decoded from its gzip answer).
+    `recorded` is the SHA-256 the sidecar gives the file, when it gives one."""
     if path is None or not path.is_file():
         out.gaps.append(f"{uri}: {why} is missing")
         return
     from .store import file_sha256
 
     sha, _ = file_sha256(path)
+    if recorded is not None and sha != recorded:
+        # Changed since it was archived (or the sidecar names another file): not vouched for.
+        raise ExportError(
+            f"{target_uri(uri)}: the archived bytes no longer hash to {recorded}"
+            " (run `embedarc verify`)"
+        )
     if sha in out.payloads:
         return  # a raw exchange carries these bytes already
     uri = target_uri(uri)
@@ -255,6 +284,7 @@ def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRe
         str(article.get("media_type") or ""),
         "the article's original bytes as read",
         other=f"urn:embedarc:article:{article_id}:{original}",
+        recorded=article.get("content_sha256"),
     )
     if article.get("origin_page"):
         origin = next(
@@ -279,8 +309,11 @@ def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRe
             str(entry.get("mime") or ""),
             "the stored file",
             other=f"urn:sha256:{entry.get('sha256')}",
+            recorded=entry.get("sha256"),
         )
-    sidecar_bytes = (folder / SIDECAR).read_bytes()
+    sidecar = inside(folder, SIDECAR)
+    assert sidecar is not None
+    sidecar_bytes = sidecar.read_bytes()
     out.records.append(
         Record(
             "metadata",
@@ -355,6 +388,7 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
         fields.append(("WARC-Payload-Digest", f"sha256:{record.payload_digest}"))
     fields.extend(record.extra)
     fields.append(("Content-Length", str(length)))
+    _check_fields(record, fields)
     head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields) + "\r\n"
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as member:
         member.write(head.encode("utf-8"))
@@ -365,6 +399,29 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
         if written != length:
             raise ExportError(f"{record.uri}: a file changed while it was exported")
         member.write(b"\r\n\r\n")
+
+
+def _is_warc_date(text: str) -> bool:
+    if _WARC_DATE.fullmatch(text) is None:
+        return False
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")  # a month 13 is no date either
+    except ValueError:
+        return False
+    return True
+
+
+def _check_fields(record: Record, fields: list[tuple[str, str]]) -> None:
+    """Values from a sidecar or a capture record (an id, a time, a type) go into header lines:
+    one that could break a line, or a date no reader takes, was not written by embedarc."""
+    if not _is_warc_date(record.date):
+        raise ExportError(f"{record.name}: {record.date!r} is not a date: the record was altered")
+    for name, value in fields:
+        if not _FIELD_VALUE.fullmatch(value):
+            raise ExportError(
+                f"{record.name}: its {name} {value!r} would break a WARC header line:"
+                " the sidecar or the capture record was altered"
+            )
 
 
 def write_warc(out: BinaryIO, articles: list[ArticleRecords], date: str) -> int:

@@ -87,6 +87,10 @@ def export_command(
     organization = flags.pop("source_organization")
     settings = load_settings({**flags, "source_organization": organization})
     root = settings.archive_dir
+    # A bag folder that is a link is written into; an output file that is one is replaced.
+    target = bag.resolve() if bag is not None else output
+    assert target is not None
+    export.outside_archive(root, target)
     chosen = export.choose(root, list(articles), every=every)
     if bag is not None:
         reports = export.export_bags(root, chosen, bag, organization=settings.source_organization)
