@@ -21,7 +21,7 @@ from .clock import iso, utcnow
 from .errors import NetworkError, TooLarge
 from .index import Index
 from .net import Net
-from .store import Store, is_stored_name
+from .store import Store, stored_file
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +166,16 @@ def examine(
     `ready` are files already being examined while the run went on (by their sha256); the
     others are examined side by side (a video's frames come from an ffmpeg of its own, so each
     core is kept busy). The index is written from this thread alone."""
-    # An index row is rebuilt from sidecars anyone could have edited: only a file under the
-    # store's own name for its sha256 is read.
-    rows = [r for r in unexamined(index) if is_stored_name(r["sha256"], r["path"])]
+    rows = unexamined(index)
     ready = ready or {}
 
     def look(row: dict[str, Any]) -> Examined:
         started = ready.get(str(row["sha256"]))
         if started is not None and not started.cancel():
             return started.result()  # under way or done while the run went on
-        path = _stored_file(root, row["path"], str(row["sha256"]))
+        # An index row is rebuilt from sidecars anyone could have edited: only a file under
+        # the store's own name for its sha256 is read.
+        path = stored_file(root, row["sha256"], row["path"])
         if path is None:
             # The index names a file outside the store (from an altered sidecar): it is not
             # handed to Pillow, ffmpeg or the C2PA reader.
@@ -187,17 +187,6 @@ def examine(
         for row, seen in zip(rows, pool.map(look, rows), strict=True):
             _record_examined(index, row["sha256"], seen)
     return len(rows)
-
-
-def _stored_file(root: Path, path: object, sha256: str) -> Path | None:
-    """The store's file media/<sha256[:2]>/<sha256>.<ext> an index row names, nothing else
-    (never trust a path from the index); None when it names anything else or a link."""
-    if not isinstance(path, str):
-        return None
-    candidate = root / path
-    if candidate.parent != root / "media" / sha256[:2] or not candidate.name.startswith(sha256):
-        return None
-    return None if candidate.is_symlink() else candidate
 
 
 def _record_examined(index: Index, sha256: str, seen: Examined) -> None:

@@ -80,6 +80,15 @@ def is_stored_name(sha256: object, path: object) -> bool:
     return found is not None and found[1] == sha256 and folder == f"media/{sha256[:2]}"
 
 
+def stored_file(root: Path, sha256: object, path: object) -> Path | None:
+    """The store's file a sidecar or index row names for `sha256`: under the store's own name
+    for it (is_stored_name), a regular file and no link; else None."""
+    if not is_stored_name(sha256, path):
+        return None
+    candidate = root / str(path)
+    return candidate if candidate.is_file() and not candidate.is_symlink() else None
+
+
 def symlink_error(path: Path) -> ArchiveError:
     return ArchiveError(f"refusing to write through a symlink: {path}")
 

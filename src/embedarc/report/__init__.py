@@ -19,7 +19,7 @@ from typing import Any
 from .. import sidecar, thumbs
 from ..index import INDEX_NAME, Index
 from ..lock import writing
-from ..store import ARTICLE_VIEW, Store, is_stored_name, require_archive, write_error
+from ..store import ARTICLE_VIEW, Store, require_archive, stored_file, write_error
 from .article import article_view
 from .overview import overview
 from .render import render, write_page
@@ -105,7 +105,7 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
             if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
                 continue
             sha = entry["sha256"]
-            stored = _stored_file(store, entry.get("path"), sha)
+            stored = stored_file(store.root, sha, entry.get("path"))
             if stored is not None:
                 files.setdefault(sha, (stored, str(entry.get("mime"))))
                 shas.append(sha)
@@ -130,14 +130,6 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
         write_page(store, folder / ARTICLE_VIEW, render("article.html", a=view, up="../../"))
         pages += 1
     return sum(made_now.values()), pages
-
-
-def _stored_file(store: Store, path: object, sha256: str) -> Path | None:
-    """The store's file for a media entry: media/<sha256[:2]>/<sha256>.<ext>, nothing else."""
-    if not is_stored_name(sha256, path):
-        return None
-    candidate = store.root / str(path)
-    return candidate if candidate.is_file() and not candidate.is_symlink() else None
 
 
 def _prune_thumbnails(store: Store, index: Index) -> int:
