@@ -97,6 +97,7 @@ class Exchange:
     body_size: int = 0
     complete: bool = False  # the whole body was read (else it was cut short by its reader)
     kept: bool = False  # its bytes are in the spool folder
+    seq: int = -1  # its place among the run's exchanges (not part of the record)
 
     @property
     def id(self) -> str:
@@ -174,6 +175,7 @@ class _Tee(httpx.SyncByteStream):
             exchange.kept = self._recorder.spool(sha, self._chunks)
         self._chunks = None
         exchange.body_sha256 = sha  # last: a finished exchange is one with its hash
+        self._recorder.finished(exchange)
 
     def close(self) -> None:
         try:
@@ -191,6 +193,11 @@ class Recorder:
         self._lock = threading.Lock()
         self._local = threading.local()
         self.exchanges: list[Exchange] = []
+        # Each article asks for its exchanges by scope, URL and body: looked up, not scanned,
+        # so a run of many articles does not cost the square of their number.
+        self._by_scope: dict[str, list[Exchange]] = {}
+        self._by_url: dict[str, list[Exchange]] = {}
+        self._by_body: dict[str, list[Exchange]] = {}
 
     @contextlib.contextmanager
     def scope(self, name: str) -> Iterator[None]:
@@ -233,14 +240,25 @@ class Recorder:
             scopes=set(getattr(self._local, "names", [])),
         )
         no_body = request.method == "HEAD" or response.status_code in (204, 304)
+        with self._lock:
+            exchange.seq = len(self.exchanges)
+            self.exchanges.append(exchange)
+            for scope in exchange.scopes:
+                self._by_scope.setdefault(scope, []).append(exchange)
+            self._by_url.setdefault(exchange.url, []).append(exchange)
         if no_body:
             exchange.complete, exchange.body_sha256 = True, hashlib.sha256().hexdigest()
+            self.finished(exchange)
         else:
             kind = response.headers.get("content-type", "").strip().lower()
             keep = not kind.startswith(MEDIA_PREFIXES)
             response.stream = _Tee(response.stream, self, exchange, keep)  # type: ignore[arg-type]
-        with self._lock:
-            self.exchanges.append(exchange)
+
+    def finished(self, exchange: Exchange) -> None:
+        """An exchange's body is read (or cut short): it can be found by its hash."""
+        if exchange.complete and exchange.body_sha256 is not None:
+            with self._lock:
+                self._by_body.setdefault(exchange.body_sha256, []).append(exchange)
 
     def spool(self, sha256: str, chunks: list[bytes]) -> bool:
         """Keep a body in the spool folder under its hash; False when it cannot be written."""
@@ -266,15 +284,18 @@ class Recorder:
         """The finished exchanges made under one of `scopes`, for one of `urls` (a media file
         fetched once for several links), or whose body hashes to one of `bodies` (a service's
         answer kept as evidence, asked once for several links)."""
-        scopes, urls, bodies = set(scopes), set(urls), set(bodies)
+        found: dict[int, Exchange] = {}
         with self._lock:
-            found = [
-                e
-                for e in self.exchanges
-                if e.body_sha256 is not None
-                and (e.scopes & scopes or e.url in urls or (e.complete and e.body_sha256 in bodies))
-            ]
-        return found
+            for index, keys in (
+                (self._by_scope, set(scopes)),
+                (self._by_url, set(urls)),
+                (self._by_body, set(bodies)),
+            ):
+                for key in keys:
+                    for e in index.get(key, ()):
+                        if e.body_sha256 is not None:
+                            found[e.seq] = e
+        return [found[seq] for seq in sorted(found)]
 
 
 def read_record(text: str) -> list[dict[str, Any]]:
