@@ -249,3 +249,27 @@ def test_remove_does_not_move_or_delete_through_a_link(
     assert result.exit_code == 1
     assert "refusing to write through a symlink" in result.output
     assert sorted(p.relative_to(outside) for p in outside.rglob("*")) == before
+
+
+@pytest.mark.parametrize("planted", ["link to a copy", "pipe"])
+def test_verify_never_reads_a_stored_file_through_a_link_or_from_a_pipe(
+    simweb: SimWeb, archive_dir: Path, tmp_path: Path, planted: str
+) -> None:
+    """A stored file replaced by a link (to a copy with the same bytes, or to /dev/zero) or by
+    a pipe is not the archive's file: verify says so, and never reads through it (a link to
+    /dev/zero or a pipe would keep it waiting for ever)."""
+    text, _ = example(simweb)
+    assert archive(archive_dir, text).exit_code == 0
+    target = stored(archive_dir)[0]
+    copy = tmp_path / "copy"
+    shutil.copyfile(target, copy)
+    target.unlink()
+    if planted == "pipe":
+        os.mkfifo(target)
+    else:
+        target.symlink_to(copy)
+
+    report = verify(archive_dir)
+
+    assert not report["sound"]
+    assert target.relative_to(archive_dir).as_posix() in json.dumps(report)

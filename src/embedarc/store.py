@@ -141,11 +141,18 @@ def hash_into(digest: Any, f: io.RawIOBase | io.BufferedIOBase) -> int:
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file, streamed (constant memory)."""
+    """SHA-256 and size of a regular file, streamed (constant memory).
+
+    A symbolic link, a pipe or a device is no file of the archive: OSError, before anything is
+    read (a link to /dev/zero would never end, a pipe would wait for ever)."""
     digest = hashlib.sha256()
-    with path.open("rb", buffering=0) as f:
+    fd = os.open(path, os.O_RDONLY | NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb", buffering=0) as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
         if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         size = hash_into(digest, f)
     return digest.hexdigest(), size
 
