@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from embedarc.capture import RECORD
+from embedarc.capture_record import RECORD
 from embedarc.config import Settings
 from embedarc.pipeline import Input, Report
 from embedarc.verify import verify

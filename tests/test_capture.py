@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from embedarc.capture import BODIES, RECORD
+from embedarc.capture_record import BODIES, RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.pipeline import Input, Report

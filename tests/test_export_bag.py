@@ -11,7 +11,7 @@ import bagit
 import pytest
 from click.testing import CliRunner, Result
 
-from embedarc.capture import RECORD
+from embedarc.capture_record import RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.pipeline import Report

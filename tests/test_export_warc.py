@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from embedarc.capture import RECORD
+from embedarc.capture_record import RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.pipeline import Input, Report

@@ -25,7 +25,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
         "_sqlite_utils",
-        "index", "lock", "capture", "catalog",
+        "index", "lock", "capture", "capture_record", "catalog",
     ),
     "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
     "stages": (

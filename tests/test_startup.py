@@ -52,3 +52,15 @@ def test_status_loads_neither_the_network_nor_the_pipeline(tmp_path: Path) -> No
     loaded = modules_after(["status", "--archive-dir", str(root)], tmp_path)
     assert "embedarc.status" in loaded  # the command ran
     assert not loaded & set(HEAVY)
+
+
+def test_reading_commands_load_no_http_stack(tmp_path: Path) -> None:
+    """list, show, search and verify read what is kept: the capture record's format included,
+    which needs no HTTP stack."""
+    root = tmp_path / "archive"
+    Store(root).ensure()
+    Index(root / INDEX_NAME).close()
+    for command in (["list"], ["search", "anything"], ["verify"]):
+        loaded = modules_after([*command, "--archive-dir", str(root)], tmp_path)
+        assert "embedarc.cli" in loaded
+        assert not loaded & set(HEAVY), command

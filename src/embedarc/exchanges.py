@@ -16,10 +16,14 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .capture import BODIES, RECORD, Exchange, Recorder, dump_record, read_record
+from .capture_record import BODIES, RECORD, dump_record, read_record
 from .changes import Changes
 from .store import Store
+
+if TYPE_CHECKING:
+    from .capture import Exchange, Recorder
 
 log = logging.getLogger(__name__)
 

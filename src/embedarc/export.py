@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .capture import RECORD, read_record
+from .capture_record import RECORD, read_record
 from .errors import ExportError, UsageError
 from .lock import writing
 from .maintenance import find_article

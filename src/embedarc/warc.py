@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from . import __version__
-from .capture import BODIES, RECORD, read_record
+from .capture_record import BODIES, RECORD, read_record
 from .errors import ExportError
 from .sidecar import SIDECAR
 from .verify import inside as _inside
