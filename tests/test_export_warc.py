@@ -332,3 +332,52 @@ def test_a_stored_file_changed_since_it_was_recorded_is_not_vouched_for(
     assert result.exit_code == 1 and result.output.count("\n") == 1
     assert f"no longer hash to {clip['sha256']}" in result.output
     assert not out.exists()
+
+
+def verify_export(*paths: Path) -> Result:
+    args = [arg for path in paths for arg in ("--export", str(path))]
+    return CliRunner().invoke(cli, ["verify", "--json", *args], catch_exceptions=False)
+
+
+def test_verify_checks_an_exported_warc_wacz_and_bag_and_finds_one_changed_byte(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, _ = world
+    warc, wacz, bags = tmp_path / "a.warc.gz", tmp_path / "a.wacz", tmp_path / "bags"
+    export(settings.archive_dir, "--warc", "--all", "-o", str(warc))
+    export(settings.archive_dir, "--wacz", "--all", "-o", str(wacz))
+    export(settings.archive_dir, "--bag", str(bags), "--all")
+    [bag] = bags.iterdir()
+
+    sound = verify_export(warc, wacz, bag)
+
+    assert sound.exit_code == 0, sound.output
+    assert json.loads(sound.output)["sound"] is True
+
+    # The same records, one byte of the clip changed (written uncompressed).
+    clip = (settings.archive_dir / next(
+        m["path"] for m in sidecar_of(settings.archive_dir, report)["media"]
+        if m["source_url"] == CLIP
+    )).read_bytes()  # fmt: skip
+    raw = gzip.decompress(warc.read_bytes())
+    at = raw.index(clip) + len(clip) // 2
+    changed_warc = tmp_path / "changed.warc"
+    changed_warc.write_bytes(raw[:at] + bytes([raw[at] ^ 1]) + raw[at + 1 :])
+    # The WACZ with one byte of its page list changed.
+    changed_wacz = tmp_path / "changed.wacz"
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(changed_wacz, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith("pages.jsonl"):
+                data = data.replace(b"http", b"HTTP", 1)
+            out.writestr(item, data)
+    media = next((bag / "data" / "media").iterdir())
+    kept = bytearray(media.read_bytes())
+    kept[len(kept) // 2] ^= 0x01
+    media.write_bytes(bytes(kept))
+
+    broken = verify_export(changed_warc, changed_wacz, bag)
+
+    assert broken.exit_code == 1, broken.output
+    problems = json.loads(broken.output)["problems"]
+    assert all(problems[str(path)] for path in (changed_warc, changed_wacz, bag)), problems

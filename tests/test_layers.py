@@ -35,7 +35,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "pipeline": ("pipeline",),
     "job and upkeep": (
         "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
-        "verify_evidence", "warc", "wacz", "export",
+        "verify_evidence", "verify_export", "warc", "wacz", "export",
         "report", "report.*",
         "query", "search",
     ),

@@ -29,8 +29,17 @@ from .report import forget_in_view
 @archive_options
 @output_options
 @TIMESTAMP_CA
+@click.option(
+    "--export",
+    "exports",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Check this exported bag (folder), WACZ or WARC instead of the archive; repeatable.",
+)
 @handle_errors
-def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
+def verify_command(
+    as_json: bool, quiet: bool, verbose: int, exports: tuple[Path, ...], **flags: Any
+) -> None:
     """Check that the archive's files, sidecars and index still agree.
 
     Every file in media/ is hashed again (one whose SHA-256 is not its name is altered),
@@ -41,16 +50,22 @@ def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> No
     yet (a manifest not stamped yet, a file without a perceptual hash) is listed as
     unproven, which leaves the archive sound.
 
-    Exit status: 0 when the archive is sound, 1 otherwise.
+    With --export, an exported bag, WACZ or WARC is checked instead, each with its format's
+    own library: the bag's manifests, the WACZ's package hashes, every WARC record's digests.
+
+    Exit status: 0 when the archive (or every export) is sound, 1 otherwise.
 
     \b
     Examples:
       embedarc verify
       embedarc verify --json --archive-dir ~/footage
+      embedarc verify --export strike.wacz --export bags/2022-01-04-us-launches-…-0e3a5efe
     """
     from ..verify import verify
 
     setup_logging(verbose, quiet or as_json)
+    if exports:
+        _verify_exports(exports, as_json=as_json, quiet=quiet)
     settings = load_settings(flags)
     from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 
@@ -79,6 +94,22 @@ def verify_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> No
         if not quiet:
             say(report.summary())
     sys.exit(EXIT_OK if report.sound else EXIT_FAILED)
+
+
+def _verify_exports(exports: tuple[Path, ...], *, as_json: bool, quiet: bool) -> None:
+    from ..verify_export import check_export
+
+    found = {str(path): check_export(path) for path in exports}
+    sound = not any(found.values())
+    if as_json:
+        say_json({"sound": sound, "problems": found})
+    else:
+        for problems in found.values():
+            for problem in problems:
+                say(f"altered: {problem}", err=not quiet)
+        if not quiet:
+            say(f"{'sound' if sound else 'not sound'}: {len(found)} exports checked")
+    sys.exit(EXIT_OK if sound else EXIT_FAILED)
 
 
 @cli.command(name="rebuild-index")
