@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import io
 import json
 import os
 import select
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import sqlite_utils
 from click.testing import CliRunner, Result
+from PIL import Image
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from embedarc.articles import read_html, read_text
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.guard import Resolver
 from embedarc.links import normalise
+from embedarc.model import (
+    Evidence,
+    Hop,
+    Link,
+    LinkKind,
+    LinkResult,
+    MediaFile,
+    MediaKind,
+    Outcome,
+    Post,
+    PostMedia,
+    Resolution,
+    Stop,
+    Via,
+)
 from embedarc.pipeline import Input, Report, archive
 from embedarc.verify import VerifyReport
 from tests.conftest import EMBEDARC, embedarc_env
@@ -36,6 +58,8 @@ from tests.simweb import (
     Video,
     snowflake,
 )
+from tests.simweb.bluesky import BlueskySim, BskyImage, install
+from tests.simweb.media import make_mp4
 
 WHEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 FEED_WHEN = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
@@ -285,3 +309,217 @@ def read_terminal(master: int, proc: subprocess.Popen[bytes]) -> str:
         received += chunk
     os.close(master)
     return received.decode(errors="replace")
+
+
+def archive_text(archive_dir: Path, tmp_path: Path, name: str, text: str, *args: str) -> None:
+    source = tmp_path / name
+    source.write_text(text)
+    done = embedarc(archive_dir, "archive", str(source), *args)
+    assert done.exit_code in (0, 1), done.output
+
+
+def article_folder(archive_dir: Path, title_part: str) -> Path:
+    for folder in (archive_dir / "articles").iterdir():
+        data = json.loads((folder / "article.json").read_text())
+        if title_part in data["article"]["title"]:
+            return folder
+    raise AssertionError(f"no article titled {title_part!r}")
+
+
+def parse(path: Path) -> HTMLParser:
+    return HTMLParser(path.read_text(encoding="utf-8"))
+
+
+def local_targets(page: Path) -> list[Path]:
+    """Every file a page points at in the archive (href, src, poster), resolved from the page."""
+    tree = parse(page)
+    found = []
+    for node in tree.css("[href], [src], [poster]"):
+        for name in ("href", "src", "poster"):
+            value = node.attributes.get(name)
+            if value is None or value.startswith("#"):
+                continue
+            if urlsplit(value).scheme in ("http", "https"):
+                continue
+            found.append(page.parent / unquote(value))
+    return found
+
+
+TSA_URL = "https://tsa.example.org/tsr"
+
+
+PHOTO_URL = "https://media.example.org/photo.jpg"
+
+
+def jpeg(color: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def archive_photo(settings: Settings, simweb: SimWeb, title: str = "Story") -> Report:
+    simweb.file(PHOTO_URL, jpeg(), "image/jpeg")
+    [report] = run(settings, text_input(f"{title}\nThe photo: {PHOTO_URL}\n", f"{title}.txt"))
+    assert report.folder is not None and not report.failed, report.summary()
+    return report
+
+
+STORY = "https://news.example.org/2024/03/strike"
+
+
+SHORT = "https://sho.rt/clip"
+
+
+CLIP = "https://cdn.example.net/footage/clip.mp4"
+
+
+def story_html(post_url: str) -> str:
+    return (
+        "<html><head><title>Strike</title>"
+        f'<link rel="canonical" href="{STORY}"></head><body><p>Footage: '
+        f'<a href="{SHORT}">clip</a> and <a href="{post_url}">a post</a></p></body></html>'
+    )
+
+
+def make_world(web: SimWeb) -> dict[str, Any]:
+    """An article served gzip-encoded, a short link to a video, a Bluesky photo post."""
+    sky: BlueskySim = install(web)
+    alice = sky.account("alice.example.com", "Alice")
+    post = sky.post(alice, "3lbdyqv6l5k2a", "a picture", images=[BskyImage(320, 240, 1)])
+    page = story_html(post.url).encode()
+    web.page(STORY, gzip.compress(page, mtime=0), headers={"Content-Encoding": "gzip"})
+    web.redirect(SHORT, CLIP, 302)
+    clip = make_mp4(64, 48, 1.0, seed=3)
+    web.file(CLIP, clip, "video/mp4")
+    return {"post": post, "page": page, "gzipped": gzip.compress(page, mtime=0), "clip": clip}
+
+
+def archive_world(settings: Settings, web: SimWeb) -> tuple[Report, dict[str, Any]]:
+    world = make_world(web)
+    [report] = run(settings, Input(STORY, url=STORY))
+    assert report.error is None, report.error
+    return report, world
+
+
+def export(archive_dir: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, ["export", "--archive-dir", str(archive_dir), *args], catch_exceptions=False
+    )
+
+
+def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(path)], capture_output=True, text=True
+    )
+
+
+PREVIOUS_RELEASE = Path(__file__).parent / "fixtures" / "archive-0.1.0"
+
+
+@contextlib.contextmanager
+def read_only_view(folder: Path, mount_point: Path) -> Iterator[Path]:
+    """`folder` seen through a read-only bind mount: what a non-root user of a read-only
+    archive (or a read-only snapshot) sees, even though the tests run as root."""
+    mount_point.mkdir()
+    try:
+        subprocess.run(["mount", "--bind", str(folder), str(mount_point)], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        pytest.skip(f"cannot bind-mount here: {e}")
+    try:
+        subprocess.run(
+            ["mount", "-o", "remount,bind,ro", str(mount_point)], check=True, capture_output=True
+        )
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def records(warc: Path) -> list[Any]:
+    """(type, target URI, payload digest, HTTP status, block, WARC headers) of each record."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    found = []
+    with warc.open("rb") as f:
+        for record in ArchiveIterator(f, no_record_parse=True):
+            block = record.raw_stream.read()
+            status = None
+            if record.rec_type == "response":
+                status = block.split(b" ", 2)[1].decode()
+            found.append(
+                (
+                    record.rec_type,
+                    record.rec_headers.get_header("WARC-Target-URI"),
+                    record.rec_headers.get_header("WARC-Payload-Digest"),
+                    status,
+                    block,
+                    dict(record.rec_headers.headers),
+                )
+            )
+    return found
+
+
+def rich_result() -> LinkResult:
+    original = Post(
+        site="x",
+        id="8",
+        url="https://twitter.com/b/status/8",
+        author="@b",
+        author_name="B",
+        text="orig \u2603",
+        created_at="2024-03-01T12:00:00Z",
+        media=(PostMedia("https://pbs.twimg.com/media/a.jpg", MediaKind.PHOTO, 640, 480),),
+        quoted=Post("x", "7", "https://twitter.com/c/status/7", None, None, "", None),
+    )
+    post = Post(
+        site="x",
+        id="9",
+        url="https://twitter.com/a/status/9",
+        author="@a",
+        author_name="A",
+        text="rt",
+        created_at=None,
+        reposted=original,
+        source="graphql",
+        card="summary",
+    )
+    media = MediaFile(
+        sha256="ab" * 32,
+        size=10,
+        mime="video/mp4",
+        path="media/ab/" + "ab" * 32 + ".mp4",
+        source_url="https://video.twimg.com/v.mp4",
+        fetched_at="2024-03-01T12:00:01Z",
+        width=640,
+        height=360,
+        duration=2.0,
+        headers={"content-type": "video/mp4"},
+        post="x:8",
+        kind=MediaKind.VIDEO,
+    )
+    return LinkResult(
+        link=Link("https://t.co/abc", LinkKind.TCO, raw="t.co/abc", post=None),
+        outcome=Outcome.ARCHIVED,
+        resolution=Resolution(
+            url="https://t.co/abc",
+            hops=(
+                Hop("https://t.co/abc", 301, "https://twitter.com/a/status/9", "t", via=Via.HTTP),
+            ),
+            final_url="https://twitter.com/a/status/9",
+            stop=Stop.POST,
+            status=301,
+        ),
+        reason=None,
+        media=(media,),
+        evidence=(Evidence("9.x.json", b"\x00\xff{binary}"),),
+        extra={"retry_after": "120"},
+        post=post,
+    )
+
+
+BIN = Path(sys.executable).parent
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "warcio"), "check", "-v", str(path)], capture_output=True, text=True
+    )

@@ -8,9 +8,7 @@ list`, `verify`, `remove --dry-run`); commands that would change it end in one l
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from embedarc.cli import cli
 from embedarc.config import Settings
-from tests.helpers import make_tweet, run, text_input
+from tests.helpers import make_tweet, read_only_view, run, text_input
 from tests.simweb import Photo, SimWeb
 
 READERS_AND_UPKEEP = [
@@ -67,24 +65,6 @@ def test_sources_add_sets_up_a_new_archive(tmp_path: Path) -> None:
     result = invoke(tmp_path / "new", "sources", "add", "https://feeds.example.org/a.xml")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new" / "index.db").is_file()
-
-
-@contextlib.contextmanager
-def read_only_view(folder: Path, mount_point: Path) -> Iterator[Path]:
-    """`folder` seen through a read-only bind mount: what a non-root user of a read-only
-    archive (or a read-only snapshot) sees, even though the tests run as root."""
-    mount_point.mkdir()
-    try:
-        subprocess.run(["mount", "--bind", str(folder), str(mount_point)], check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        pytest.skip(f"cannot bind-mount here: {e}")
-    try:
-        subprocess.run(
-            ["mount", "-o", "remount,bind,ro", str(mount_point)], check=True, capture_output=True
-        )
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=True)
 
 
 @pytest.fixture

@@ -15,10 +15,17 @@ from embedarc.capture_record import RECORD
 from embedarc.config import Settings
 from embedarc.pipeline import Input, Report
 from embedarc.verify import verify
-from tests.helpers import db, run
+from tests.helpers import (
+    PREVIOUS_RELEASE,
+    STORY,
+    TSA_URL,
+    archive_photo,
+    archive_world,
+    db,
+    export,
+    run,
+)
 from tests.simweb import Request, Response, SimWeb
-from tests.test_export_warc import OLD_RELEASE, STORY, archive_world, export
-from tests.test_timestamps import TSA_URL, archive_photo
 from tests.tsa import OPENSSL, LocalTSA
 
 
@@ -299,7 +306,7 @@ def test_a_stored_file_of_the_previous_release_changed_since_is_not_vouched_for(
     tmp_path: Path,
 ) -> None:
     old = tmp_path / "archive"
-    shutil.copytree(OLD_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
     stored = sorted(p for p in (old / "media").rglob("*") if p.is_file())[0]
     sha = stored.name.split(".")[0]
     data = bytearray(stored.read_bytes())
@@ -438,7 +445,7 @@ def test_a_media_path_leading_out_of_the_store_is_not_examined(
 def test_a_cookie_set_without_a_name_keeps_no_value_in_the_record(
     settings: Settings, simweb: SimWeb
 ) -> None:
-    from tests.test_export_warc import make_world
+    from tests.helpers import make_world
 
     make_world(simweb)
     page = b"<html><head><title>Cookie</title></head><body>nothing</body></html>"

@@ -15,11 +15,10 @@ import pytest
 
 from embedarc import records
 from embedarc.model import LinkResult
-from tests.helpers import embedarc
+from tests.helpers import archive_text, article_folder, embedarc, local_targets, parse
 from tests.simweb import SimWeb
 from tests.simweb.bluesky import APPVIEW, BskyImage, install
 from tests.simweb.messages import Response
-from tests.test_report import archive_text, article_folder, local_targets, parse
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -267,7 +266,7 @@ def test_an_embed_with_a_malformed_host_does_not_stop_the_article(
 
 
 def _result_json() -> dict[str, Any]:
-    from tests.test_records import rich_result
+    from tests.helpers import rich_result
 
     data: dict[str, Any] = records.to_json(rich_result())
     return data

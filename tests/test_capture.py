@@ -18,9 +18,8 @@ from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.pipeline import Input, Report
 from embedarc.store import Store
-from tests.helpers import run, sidecar_of, text_input
+from tests.helpers import CLIP, SHORT, STORY, archive_world, make_world, run, sidecar_of, text_input
 from tests.simweb import SimWeb
-from tests.test_export_warc import CLIP, SHORT, STORY, archive_world, make_world
 
 
 def sha(data: bytes) -> str:
@@ -232,9 +231,8 @@ def test_a_gzip_page_is_decoded_for_the_article_and_kept_encoded_for_the_record(
 def test_ytdlps_requests_are_recorded_and_an_hls_stream_exports_as_checkable_records(
     settings: Settings, simweb: SimWeb, tmp_path: Path
 ) -> None:
-    from tests.helpers import make_tweet
+    from tests.helpers import export, make_tweet, records, warcio_check
     from tests.simweb import Video
-    from tests.test_export_warc import export, records, warcio_check
 
     tweet = make_tweet(simweb, 26, [Video(320, 180)])
     [master] = [f.url for f in tweet.all_files if f.role == "hls" and "master.m3u8" in f.url]
@@ -260,7 +258,7 @@ def test_ytdlps_requests_are_recorded_and_an_hls_stream_exports_as_checkable_rec
 def test_a_cookie_a_server_sets_is_recorded_by_name_only_and_said_to_be(
     settings: Settings, simweb: SimWeb, tmp_path: Path
 ) -> None:
-    from tests.test_export_warc import export, records
+    from tests.helpers import export, records
 
     make_world(simweb)
     page = b"<html><head><title>Cookie</title></head><body>nothing</body></html>"

@@ -15,8 +15,8 @@ from embedarc.capture_record import RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.pipeline import Report
+from tests.helpers import STORY, archive_world, export, wacz_validate
 from tests.simweb import SimWeb
-from tests.test_export_warc import STORY, archive_world, export, wacz_validate
 
 BAGIT = Path(sys.executable).with_name("bagit.py")
 
@@ -119,10 +119,10 @@ def test_the_source_organization_flag_overrides_the_config(
 def test_an_archive_of_the_previous_release_bags_and_validates(tmp_path: Path) -> None:
     import shutil
 
-    from tests.test_export_warc import OLD_RELEASE
+    from tests.helpers import PREVIOUS_RELEASE
 
     old = tmp_path / "archive"
-    shutil.copytree(OLD_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
 
     result = export(old, "--bag", str(tmp_path / "bags"), "--all")
 

@@ -19,88 +19,21 @@ from click.testing import CliRunner, Result
 from embedarc.capture_record import RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.pipeline import Input, Report
+from embedarc.pipeline import Report
 from embedarc.warc import target_uri
-from tests.helpers import run, sidecar_of
+from tests.helpers import (
+    CLIP,
+    PREVIOUS_RELEASE,
+    SHORT,
+    STORY,
+    archive_world,
+    export,
+    records,
+    sidecar_of,
+    wacz_validate,
+    warcio_check,
+)
 from tests.simweb import SimWeb
-from tests.simweb.bluesky import BlueskySim, BskyImage, install
-from tests.simweb.media import make_mp4
-
-STORY = "https://news.example.org/2024/03/strike"
-SHORT = "https://sho.rt/clip"
-CLIP = "https://cdn.example.net/footage/clip.mp4"
-OLD_RELEASE = Path(__file__).parent / "fixtures" / "archive-0.1.0"
-BIN = Path(sys.executable).parent
-
-
-def story_html(post_url: str) -> str:
-    return (
-        "<html><head><title>Strike</title>"
-        f'<link rel="canonical" href="{STORY}"></head><body><p>Footage: '
-        f'<a href="{SHORT}">clip</a> and <a href="{post_url}">a post</a></p></body></html>'
-    )
-
-
-def make_world(web: SimWeb) -> dict[str, Any]:
-    """An article served gzip-encoded, a short link to a video, a Bluesky photo post."""
-    sky: BlueskySim = install(web)
-    alice = sky.account("alice.example.com", "Alice")
-    post = sky.post(alice, "3lbdyqv6l5k2a", "a picture", images=[BskyImage(320, 240, 1)])
-    page = story_html(post.url).encode()
-    web.page(STORY, gzip.compress(page, mtime=0), headers={"Content-Encoding": "gzip"})
-    web.redirect(SHORT, CLIP, 302)
-    clip = make_mp4(64, 48, 1.0, seed=3)
-    web.file(CLIP, clip, "video/mp4")
-    return {"post": post, "page": page, "gzipped": gzip.compress(page, mtime=0), "clip": clip}
-
-
-def archive_world(settings: Settings, web: SimWeb) -> tuple[Report, dict[str, Any]]:
-    world = make_world(web)
-    [report] = run(settings, Input(STORY, url=STORY))
-    assert report.error is None, report.error
-    return report, world
-
-
-def export(archive_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli, ["export", "--archive-dir", str(archive_dir), *args], catch_exceptions=False
-    )
-
-
-def records(warc: Path) -> list[Any]:
-    """(type, target URI, payload digest, HTTP status, block, WARC headers) of each record."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    found = []
-    with warc.open("rb") as f:
-        for record in ArchiveIterator(f, no_record_parse=True):
-            block = record.raw_stream.read()
-            status = None
-            if record.rec_type == "response":
-                status = block.split(b" ", 2)[1].decode()
-            found.append(
-                (
-                    record.rec_type,
-                    record.rec_headers.get_header("WARC-Target-URI"),
-                    record.rec_headers.get_header("WARC-Payload-Digest"),
-                    status,
-                    block,
-                    dict(record.rec_headers.headers),
-                )
-            )
-    return found
-
-
-def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "warcio"), "check", "-v", str(path)], capture_output=True, text=True
-    )
-
-
-def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wacz", "validate", "-f", str(path)], capture_output=True, text=True
-    )
 
 
 def cdxj_lines(wacz: Path) -> list[dict[str, Any]]:
@@ -197,7 +130,7 @@ def test_an_archive_of_the_previous_release_exports_its_files_marked_as_not_raw(
     tmp_path: Path,
 ) -> None:
     old = tmp_path / "archive"
-    shutil.copytree(OLD_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, old, ignore=shutil.ignore_patterns("PROVENANCE.md"))
     warc, wacz = tmp_path / "old.warc.gz", tmp_path / "old.wacz"
 
     result = export(old, "--warc", "--all", "-o", str(warc))

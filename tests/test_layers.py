@@ -109,3 +109,20 @@ def test_the_layer_test_sees_imports() -> None:
     pipeline = ROOT / "pipeline.py"
     found = imported(pipeline, "pipeline")
     assert {"store", "index", "footage.collect", "resolve", "model"} <= found
+
+
+def test_test_modules_share_helpers_through_one_module() -> None:
+    """What several test modules need lives in tests/helpers.py (or conftest.py, simweb/):
+    a test module never imports another, so each can change without breaking the rest."""
+    tests = Path(__file__).resolve().parent
+    crossing = []
+    for path in sorted(tests.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.startswith("tests.test_") for n in names):
+                crossing.append(f"{path.name}:{node.lineno}")
+    assert crossing == []

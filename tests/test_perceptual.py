@@ -272,11 +272,11 @@ def test_the_previous_releases_media_are_hashed_by_the_next_run(
 ) -> None:
     import shutil
 
+    from tests.helpers import PREVIOUS_RELEASE
     from tests.simweb import scenarios
-    from tests.test_previous_release import FIXTURE
 
     archive = tmp_path / "archive"
-    shutil.copytree(FIXTURE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
     before = verify(archive)
     assert before.sound and len(before.unproven) == 3  # two photos and a video, not hashed
     world = scenarios.example(simweb)

@@ -16,10 +16,9 @@ import pytest
 
 from embedarc.sidecar import upgrade
 from embedarc.verify import verify
-from tests.helpers import embedarc
+from tests.helpers import PREVIOUS_RELEASE, embedarc
 from tests.simweb import SimWeb, scenarios
 
-FIXTURE = Path(__file__).parent / "fixtures" / "archive-0.1.0"
 DERIVED = ("articles", "links", "hops", "posts", "media", "media_sources", "link_media")
 # The tables 0.1.0 wrote, less the columns the migrations turn into others (tweet_id -> post).
 KEPT = ("articles", "links", "hops", "media", "media_sources", "link_media")
@@ -40,7 +39,7 @@ def query(archive: Path, sql: str) -> list[tuple[object, ...]]:
 @pytest.fixture
 def old_archive(tmp_path: Path) -> Path:
     archive = tmp_path / "archive"
-    shutil.copytree(FIXTURE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
     return archive
 
 

@@ -276,7 +276,7 @@ def test_json_of_a_hostile_title_has_no_raw_controls(hostile: Path) -> None:
 
 
 def test_list_and_show_read_a_read_only_archive(kept: Kept, tmp_path: Path) -> None:
-    from tests.test_archive_dir import read_only_view
+    from tests.helpers import read_only_view
 
     with read_only_view(kept.archive, tmp_path / "ro") as view:
         rows = embedarc(view, "list", "--json")
@@ -289,10 +289,10 @@ def test_list_and_show_read_a_read_only_archive(kept: Kept, tmp_path: Path) -> N
 def test_list_and_show_read_the_previous_releases_archive(tmp_path: Path) -> None:
     import shutil
 
-    from tests.test_previous_release import FIXTURE
+    from tests.helpers import PREVIOUS_RELEASE
 
     archive = tmp_path / "archive"
-    shutil.copytree(FIXTURE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
 
     [row] = listed(archive)
     detail = json.loads(embedarc(archive, "show", "--json", str(row["id"])).output)

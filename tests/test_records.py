@@ -6,78 +6,13 @@ import json
 
 from embedarc import records
 from embedarc.model import (
-    Evidence,
-    Hop,
     Link,
     LinkKind,
     LinkResult,
-    MediaFile,
-    MediaKind,
     Outcome,
-    Post,
-    PostMedia,
-    Resolution,
     Stop,
-    Via,
 )
-
-
-def rich_result() -> LinkResult:
-    original = Post(
-        site="x",
-        id="8",
-        url="https://twitter.com/b/status/8",
-        author="@b",
-        author_name="B",
-        text="orig \u2603",
-        created_at="2024-03-01T12:00:00Z",
-        media=(PostMedia("https://pbs.twimg.com/media/a.jpg", MediaKind.PHOTO, 640, 480),),
-        quoted=Post("x", "7", "https://twitter.com/c/status/7", None, None, "", None),
-    )
-    post = Post(
-        site="x",
-        id="9",
-        url="https://twitter.com/a/status/9",
-        author="@a",
-        author_name="A",
-        text="rt",
-        created_at=None,
-        reposted=original,
-        source="graphql",
-        card="summary",
-    )
-    media = MediaFile(
-        sha256="ab" * 32,
-        size=10,
-        mime="video/mp4",
-        path="media/ab/" + "ab" * 32 + ".mp4",
-        source_url="https://video.twimg.com/v.mp4",
-        fetched_at="2024-03-01T12:00:01Z",
-        width=640,
-        height=360,
-        duration=2.0,
-        headers={"content-type": "video/mp4"},
-        post="x:8",
-        kind=MediaKind.VIDEO,
-    )
-    return LinkResult(
-        link=Link("https://t.co/abc", LinkKind.TCO, raw="t.co/abc", post=None),
-        outcome=Outcome.ARCHIVED,
-        resolution=Resolution(
-            url="https://t.co/abc",
-            hops=(
-                Hop("https://t.co/abc", 301, "https://twitter.com/a/status/9", "t", via=Via.HTTP),
-            ),
-            final_url="https://twitter.com/a/status/9",
-            stop=Stop.POST,
-            status=301,
-        ),
-        reason=None,
-        media=(media,),
-        evidence=(Evidence("9.x.json", b"\x00\xff{binary}"),),
-        extra={"retry_after": "120"},
-        post=post,
-    )
+from tests.helpers import rich_result
 
 
 def test_a_link_result_survives_json_whole() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +15,16 @@ from embedarc.index import Index
 from embedarc.report.charts import rot_points
 from embedarc.report.safe import local_href, web_href
 from embedarc.verify import verify
-from tests.helpers import embedarc
+from tests.helpers import (
+    archive_text,
+    article_folder,
+    embedarc,
+    local_targets,
+    parse,
+    read_only_view,
+)
 from tests.simweb import SimWeb
 from tests.simweb.bluesky import BlueskySim, BskyImage, BskyVideo, install
-from tests.test_archive_dir import read_only_view
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
 
@@ -29,44 +34,10 @@ def sky(simweb: SimWeb) -> BlueskySim:
     return install(simweb)
 
 
-def archive_text(archive_dir: Path, tmp_path: Path, name: str, text: str, *args: str) -> None:
-    source = tmp_path / name
-    source.write_text(text)
-    done = embedarc(archive_dir, "archive", str(source), *args)
-    assert done.exit_code in (0, 1), done.output
-
-
-def article_folder(archive_dir: Path, title_part: str) -> Path:
-    for folder in (archive_dir / "articles").iterdir():
-        data = json.loads((folder / "article.json").read_text())
-        if title_part in data["article"]["title"]:
-            return folder
-    raise AssertionError(f"no article titled {title_part!r}")
-
-
-def parse(path: Path) -> HTMLParser:
-    return HTMLParser(path.read_text(encoding="utf-8"))
-
-
 def one(tree: HTMLParser | LexborNode, selector: str) -> LexborNode:
     node = tree.css_first(selector)
     assert node is not None, selector
     return node
-
-
-def local_targets(page: Path) -> list[Path]:
-    """Every file a page points at in the archive (href, src, poster), resolved from the page."""
-    tree = parse(page)
-    found = []
-    for node in tree.css("[href], [src], [poster]"):
-        for name in ("href", "src", "poster"):
-            value = node.attributes.get(name)
-            if value is None or value.startswith("#"):
-                continue
-            if urlsplit(value).scheme in ("http", "https"):
-                continue
-            found.append(page.parent / unquote(value))
-    return found
 
 
 def test_archive_writes_the_archive_page_and_the_article_page_with_the_video(

@@ -12,12 +12,10 @@ import pytest
 
 from embedarc.config import Settings
 from embedarc.index import SEARCHED
-from tests.helpers import embedarc, run, text_input
+from tests.helpers import PREVIOUS_RELEASE, embedarc, read_only_view, run, text_input
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim
 from tests.simweb.mastodon import Attachment, MastodonSim, SimStatus
-from tests.test_archive_dir import read_only_view
-from tests.test_previous_release import FIXTURE
 
 HOST = "social.example"
 
@@ -250,7 +248,7 @@ def test_a_read_only_archive_can_be_searched(
 @pytest.fixture
 def old_archive(tmp_path: Path) -> Path:
     archive = tmp_path / "archive"
-    shutil.copytree(FIXTURE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
+    shutil.copytree(PREVIOUS_RELEASE, archive, ignore=shutil.ignore_patterns("PROVENANCE.md"))
     return archive
 
 

@@ -4,31 +4,20 @@ checked by `verify` and by OpenSSL; a TSA that fails or lies loses no article.""
 from __future__ import annotations
 
 import hashlib
-import io
 import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from embedarc.config import Settings
-from embedarc.pipeline import Input, Report
+from embedarc.pipeline import Input
 from embedarc.verify import verify
 from tests.conftest import LoopbackServer
-from tests.helpers import db, embedarc, run, text_input
+from tests.helpers import PHOTO_URL, TSA_URL, archive_photo, db, embedarc, jpeg, run, text_input
 from tests.simweb import Request, Response, SimWeb
 from tests.tsa import OPENSSL, LocalTSA
 
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is needed")
-
-TSA_URL = "https://tsa.example.org/tsr"
-PHOTO_URL = "https://media.example.org/photo.jpg"
-
-
-def jpeg(color: tuple[int, int, int] = (200, 40, 40)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), color).save(out, "JPEG")
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -41,13 +30,6 @@ def tsa(tmp_path: Path, simweb: SimWeb) -> LocalTSA:
 @pytest.fixture
 def stamping(settings: Settings, tsa: LocalTSA) -> Settings:
     return settings.with_updates(timestamp_urls=(TSA_URL,), timestamp_ca=tsa.ca_file)
-
-
-def archive_photo(settings: Settings, simweb: SimWeb, title: str = "Story") -> Report:
-    simweb.file(PHOTO_URL, jpeg(), "image/jpeg")
-    [report] = run(settings, text_input(f"{title}\nThe photo: {PHOTO_URL}\n", f"{title}.txt"))
-    assert report.folder is not None and not report.failed, report.summary()
-    return report
 
 
 def stamps(folder: Path) -> list[str]:
