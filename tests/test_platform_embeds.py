@@ -7,15 +7,19 @@ The markup follows each platform's own embed snippet (the code its "Embed" butto
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlite_utils
 
 from embedarc.config import Settings
 from embedarc.footage import ytdlp
 from embedarc.footage.ytdlp_transport import load_ytdlp
 from embedarc.links import links_in_html
 from embedarc.model import Link, LinkKind, Outcome
+from tests.conftest import run_embedarc
 from tests.helpers import html_input, link_entry, run, sidecar_of
 from tests.simweb import SimWeb
 from tests.simweb.media import make_mp4
@@ -483,3 +487,31 @@ def test_reddit_embed_of_a_private_subreddit_is_login_required(
     entry = link_entry(sidecar_of(settings.archive_dir, report), POST_URL)
     assert entry["outcome"] == "login_required"
     assert "Private subreddit" in entry["reason"]
+
+
+def test_platform_embed_archived_through_the_installed_command(
+    simweb: SimWeb, tmp_path: Path
+) -> None:
+    """An article page on the web with a Reddit embed, given to the installed command by URL:
+    the embed's video is kept and the post is named in the sidecar and the index."""
+    clip = make_mp4(320, 240, 0.5, 94, cache_dir=simweb.media_dir)
+    simweb.file("https://v.redd.it/flood1/DASH_240.mp4", clip, "video/mp4")
+    simweb.json(POST_JSON, reddit_listing("flood1"))
+    simweb.page("https://news.example.org/flood", page(REDDIT).encode())
+
+    done = run_embedarc(
+        "archive", "https://news.example.org/flood", "--json", web=simweb, cwd=tmp_path
+    )
+
+    assert done.returncode == 0, done.stderr
+    [summary] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert summary["outcomes"] == {"archived": 1} and summary["new_media"] == 1
+    [folder] = list((tmp_path / "archive" / "articles").iterdir())
+    data = json.loads((folder / "article.json").read_text())
+    [entry] = data["links"]
+    assert (entry["url"], entry["kind"]) == (POST_URL, "platform_embed")
+    assert [m["sha256"] for m in data["media"]] == [hashlib.sha256(clip).hexdigest()]
+    db = sqlite_utils.Database(tmp_path / "archive" / "index.db")
+    assert [r["outcome"] for r in db["links"].rows] == ["archived"]
+    db.close()
+    assert "Traceback" not in done.stderr
