@@ -118,11 +118,12 @@ def test_test_modules_share_helpers_through_one_module() -> None:
     crossing = []
     for path in sorted(tests.glob("test_*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
+            else:
+                continue
             if any(n.startswith("tests.test_") for n in names):
                 crossing.append(f"{path.name}:{node.lineno}")
     assert crossing == []
