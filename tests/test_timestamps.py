@@ -3,14 +3,18 @@ checked by `verify` and by OpenSSL; a TSA that fails or lies loses no article.""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from embedarc.config import Settings
 from embedarc.pipeline import Input
+from embedarc.timestamps import TimestampError, load_roots
 from embedarc.verify import verify
 from tests.conftest import LoopbackServer
 from tests.helpers import PHOTO_URL, TSA_URL, archive_photo, db, embedarc, jpeg, run, text_input
@@ -353,3 +357,65 @@ def test_a_stamped_article_rewritten_with_stamping_off_keeps_a_pending_manifest(
     checked = verify(stamping.archive_dir, timestamp_ca=tsa.ca_file)
     assert checked.sound, checked.as_dict()  # the rewrite is not mistaken for tampering
     assert [p.path for p in checked.unproven] == [f"{report.folder}/timestamps/manifest-2.txt"]
+
+
+def _negative_serial_certificate() -> bytes:
+    """A self-signed certificate whose serial number is negative, which RFC 5280 disallows
+    (certifi's bundle holds such a root): made well-formed, then its serial's sign flipped."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Negative serial")])
+    serial = 0x4142434445464748
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    field = b"\x02\x08" + serial.to_bytes(8, "big")
+    assert der.count(field) == 1
+    der = der.replace(field, b"\x02\x08\xc1" + field[3:])
+    body = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return (
+        "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+    ).encode()
+
+
+def test_a_root_rfc_5280_disallows_is_left_out_of_the_tsa_roots(
+    tsa: LocalTSA, tmp_path: Path
+) -> None:
+    """A bundle holding a certificate with a negative serial number still gives its other
+    roots, with no warning (cryptography announces it will refuse such bundles whole)."""
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(_negative_serial_certificate() + tsa.ca_file.read_bytes())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        roots = load_roots(bundle)
+
+    assert [r.subject for r in roots] == [
+        x509.load_pem_x509_certificate(tsa.ca_file.read_bytes()).subject
+    ]
+
+
+def test_a_bundle_with_no_usable_root_is_a_one_line_error(tmp_path: Path) -> None:
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(_negative_serial_certificate())
+    with pytest.raises(TimestampError, match="no usable certificate"):
+        load_roots(bundle)
+    bundle.write_bytes(b"not a certificate")
+    with pytest.raises(TimestampError, match="no usable certificate"):
+        load_roots(bundle)

@@ -19,9 +19,11 @@ and is stamped in turn; earlier manifests and tokens stay, a history of what was
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import stat
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,10 @@ from typing import TYPE_CHECKING
 
 from .errors import EmbedarcError
 from .store import HASHED_NAME, file_sha256, slugify
+
+log = logging.getLogger(__name__)
+
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.S)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -198,9 +204,23 @@ def load_roots(ca_file: Path | None) -> list[x509.Certificate]:
 
     path = ca_file or Path(certifi.where())
     try:
-        return x509.load_pem_x509_certificates(path.read_bytes())
-    except (OSError, ValueError) as e:
-        raise TimestampError(f"cannot read the TSA certificates {path}: {e}") from None
+        blocks = _PEM_CERT.findall(path.read_bytes())
+    except OSError as e:
+        raise TimestampError(f"cannot read the TSA certificates {path}: {e.strerror}") from None
+    roots = []
+    for block in blocks:
+        # A certificate RFC 5280 disallows (certifi's bundle holds one with a serial number
+        # that is not positive) is left out: cryptography only warns of it today, and will
+        # refuse the whole bundle in a later release.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                roots.append(x509.load_pem_x509_certificate(block))
+            except (ValueError, Warning) as e:
+                log.debug("TSA roots: a certificate of %s left out: %s", path, e)
+    if not roots:
+        raise TimestampError(f"cannot read the TSA certificates {path}: no usable certificate")
+    return roots
 
 
 def describe(token: bytes) -> Token:
