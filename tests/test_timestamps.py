@@ -14,7 +14,7 @@ from cryptography import x509
 
 from embedarc.config import Settings
 from embedarc.pipeline import Input
-from embedarc.timestamps import TimestampError, load_roots
+from embedarc.timestamps import TimestampError, load_roots, manifest, read_manifest
 from embedarc.verify import verify
 from tests.conftest import LoopbackServer
 from tests.helpers import PHOTO_URL, TSA_URL, archive_photo, db, embedarc, jpeg, run, text_input
@@ -419,3 +419,31 @@ def test_a_bundle_with_no_usable_root_is_a_one_line_error(tmp_path: Path) -> Non
     bundle.write_bytes(b"not a certificate")
     with pytest.raises(TimestampError, match="no usable certificate"):
         load_roots(bundle)
+
+
+def test_a_manifest_escapes_odd_names_as_sha256sum_does(tmp_path: Path) -> None:
+    """A name holding a backslash or a newline is written the way `sha256sum` writes it, so
+    `sha256sum -c` checks the folder from its manifest and `verify` reads the same names."""
+    folder = tmp_path / "article"
+    (folder / "evidence").mkdir(parents=True)
+    names = ["article.json", "evidence/back\\slash.json", "evidence/new\nline.json", "plain.txt"]
+    for i, name in enumerate(names):
+        (folder / name).write_bytes(f"file {i}".encode())
+
+    data = manifest(folder)
+
+    assert read_manifest(data) == {
+        name: hashlib.sha256(f"file {i}".encode()).hexdigest() for i, name in enumerate(names)
+    }
+    lines = data.decode().split("\n")
+    assert lines[1].startswith("\\") and lines[1].endswith("  evidence/back\\\\slash.json")
+    assert lines[2].startswith("\\") and lines[2].endswith("  evidence/new\\nline.json")
+    (tmp_path / "manifest.txt").write_bytes(data)
+    done = subprocess.run(
+        ["sha256sum", "--strict", "-c", str(tmp_path / "manifest.txt")],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count(": OK") == len(names)

@@ -84,18 +84,32 @@ def manifest(folder: Path) -> bytes:
                 sha = match.group(1)
             else:
                 sha = file_sha256(path)[0]
-            lines.append(f"{sha}  {relative}\n")
-    return "".join(sorted(lines, key=lambda line: line[66:])).encode()
+            lines.append((relative, sha))
+    return "".join(_manifest_line(sha, path) for path, sha in sorted(lines)).encode()
+
+
+def _manifest_line(sha: str, path: str) -> str:
+    """One line as `sha256sum` writes it: in a name holding a backslash or a newline, each is
+    written as a backslash and `\\` or `n`, and the line starts with a backslash, so that
+    `sha256sum -c` reads the name back."""
+    if "\\" in path or "\n" in path:
+        return "\\" + sha + "  " + path.replace("\\", "\\\\").replace("\n", "\\n") + "\n"
+    return f"{sha}  {path}\n"
 
 
 def read_manifest(data: bytes) -> dict[str, str]:
     """path -> sha256 of a manifest's lines (lines that do not parse are left out)."""
     listed = {}
-    for line in data.decode("utf-8", "replace").splitlines():
-        sha, sep, path = line.partition("  ")
+    for line in data.decode("utf-8", "replace").split("\n"):
+        escaped = line.startswith("\\")
+        sha, sep, path = line.removeprefix("\\").partition("  ")
         if sep and len(sha) == 64:
-            listed[path] = sha
+            listed[_unescape(path) if escaped else path] = sha
     return listed
+
+
+def _unescape(path: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), path)
 
 
 def manifests(folder: Path) -> list[tuple[int, Path]]:
