@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import subprocess
 import warnings
 from pathlib import Path
@@ -207,6 +208,12 @@ def test_a_failing_tsa_loses_no_article_and_the_timestamp_command_stamps_it_late
     assert [p.path for p in before.unproven if "timestamps" in p.path] == [
         f"{report.folder}/timestamps/manifest-1.txt"
     ]
+    # status shows the timestamp still to be had
+    shown = embedarc(stamping.archive_dir, "status")
+    assert "timestamps: 1 failed (asked again by the next run" in shown.output
+    assert json.loads(embedarc(stamping.archive_dir, "status", "--json").output)["timestamps"] == {
+        "failed": 1
+    }
 
     done = embedarc(stamping.archive_dir, "timestamp", "--timestamp", TSA_URL, "--json")
 
@@ -214,6 +221,8 @@ def test_a_failing_tsa_loses_no_article_and_the_timestamp_command_stamps_it_late
     assert stamps(folder) == ["manifest-1.tsa-example-org.tsr", "manifest-1.txt"]
     [row] = db(stamping.archive_dir)["timestamps"].rows
     assert row["state"] == "stamped" and row["error"] is None
+    shown = embedarc(stamping.archive_dir, "status")
+    assert "timestamps: 1 stamped\n" in shown.output
 
 
 def test_the_next_run_asks_again_for_a_timestamp_that_failed(

@@ -33,6 +33,9 @@ class Status:
     items_retry_later: int = 0
     items_next_retry: str | None = None
     items_failed_permanently: list[dict[str, Any]] = field(default_factory=list)
+    # RFC 3161 timestamps of the article folders' manifests, per state: `failed` and `pending`
+    # ones are asked again by the next run or `embedarc timestamp`.
+    timestamps: dict[str, int] = field(default_factory=dict)
 
     @property
     def needs_attention(self) -> bool:
@@ -105,6 +108,12 @@ def status(
         )
     ]
     known_sources = [s.as_dict() for s in all_sources(index)]
+    stamps = {}
+    if db["timestamps"].exists():  # a read-only archive of a release before timestamps
+        stamps = {
+            row["state"]: row["n"]
+            for row in db.query("select state, count(*) n from timestamps group by state")
+        }
     return Status(
         articles=db.table("articles").count,
         links=links,
@@ -124,4 +133,5 @@ def status(
         items_retry_later=item_retries["later"] or 0,
         items_next_retry=item_retries["next"],
         items_failed_permanently=items_permanent,
+        timestamps=stamps,
     )

@@ -254,6 +254,11 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
                 f"  item failed permanently: {row['target']} (from {row['source']}):"
                 f" {row['last_error']}"
             )
+        if found.timestamps:
+            states = ", ".join(f"{n} {name}" for name, n in sorted(found.timestamps.items()))
+            waiting = found.timestamps.get("failed", 0) + found.timestamps.get("pending", 0)
+            again = " (asked again by the next run or `embedarc timestamp`)" if waiting else ""
+            say(f"timestamps: {states}{again}")
         for s in found.sources:
             failed = f"; last poll FAILED: {s['last_error']}" if s["last_error"] else ""
             say(
