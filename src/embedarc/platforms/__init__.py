@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 from .bluesky import BLUESKY
+from .captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
+from .hooks import Archived
 from .mastodon import MASTODON
 from .telegram import TELEGRAM
 from .x import X_PLATFORM
@@ -39,14 +41,25 @@ def embed_url(node: LexborNode, base: str | None) -> str | None:
     return None
 
 
+def archived_forms(ref: PostRef) -> ArchivedForms | None:
+    """Where web archives may hold captures of a gone post, when its site knows; else None."""
+    site = platform(ref.site)
+    return site.archived_forms(ref) if isinstance(site, Archived) else None
+
+
 __all__ = [
     "PLATFORMS",
+    "ArchivedForms",
+    "ArchivedPost",
+    "CaptureTarget",
     "Platform",
     "Post",
     "PostAnswer",
     "PostMedia",
     "PostRef",
     "Session",
+    "WantedMedia",
+    "archived_forms",
     "claims",
     "embed_url",
     "platform",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ...model import Outcome, Tweet
 from ...urls import normalise, tweet_ref
 from ..base import Post, PostAnswer, PostMedia, PostRef, Session
+from ..captures import ArchivedForms
 from . import services
 
 if TYPE_CHECKING:
@@ -120,6 +121,12 @@ class X:
         return PostAnswer(
             None, answer.verdict or Outcome.FAILED, answer.reason, evidence, failure=answer.kind
         )
+
+    def archived_forms(self, ref: PostRef) -> ArchivedForms:
+        """Captures of the tweet's syndication and community API answers and status pages."""
+        from .archived import archived_forms
+
+        return archived_forms(ref.id, screen_name(ref))
 
 
 X_PLATFORM = X()
