@@ -31,8 +31,6 @@ STILL_NAMED = {
         "urls.py", "links.py", "content.py", "articles.py", "model.py",
         # Schema 1 sidecars and indexes kept tweets apart: reading and migrating them.
         "sidecar.py", "index.py",
-        # yt-dlp's extractor has X's name.
-        "footage/ytdlp.py",
         # `fxtwitter`, the setting that allows a third party to be asked (config key, option).
         "config.py", "cli/options.py", "footage/collect.py", "linkrot.py",
         # doctor asks X's services about a tweet that exists; help texts speak of tweets.

@@ -187,9 +187,7 @@ class Collector:
                 rescue.notes.append(f"Wayback Machine: {e}")
         return rescue
 
-    def with_ytdlp(
-        self, url: str, *, api: str | None = None, **meta: Any
-    ) -> tuple[ytdlp.Result, tuple[MediaFile, ...]]:
+    def with_ytdlp(self, url: str, **meta: Any) -> tuple[ytdlp.Result, tuple[MediaFile, ...]]:
         """Run yt-dlp on `url` and move what it downloaded into the store."""
         workdir = Path(tempfile.mkdtemp(prefix="ytdlp-", dir=self.store.tmp_dir))
         try:
@@ -200,7 +198,6 @@ class Collector:
                 cookies=self.settings.cookies,
                 max_size=self.settings.max_file_size,
                 max_seconds=self.settings.max_download_time,
-                api=api,
             )
             files: list[MediaFile] = []
             bombs: list[str] = []

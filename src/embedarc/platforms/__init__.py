@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 from .bluesky import BLUESKY
 from .captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
-from .hooks import Archived
+from .hooks import Archived, ShortLinks
 from .mastodon import MASTODON
 from .telegram import TELEGRAM
 from .x import X_PLATFORM
@@ -47,6 +47,13 @@ def archived_forms(ref: PostRef) -> ArchivedForms | None:
     return site.archived_forms(ref) if isinstance(site, Archived) else None
 
 
+def short_link_hosts() -> frozenset[str]:
+    """The hosts of the platforms' own link shorteners: links there only lead elsewhere."""
+    return frozenset(
+        host for p in PLATFORMS if isinstance(p, ShortLinks) for host in p.short_link_hosts
+    )
+
+
 __all__ = [
     "PLATFORMS",
     "ArchivedForms",
@@ -63,4 +70,5 @@ __all__ = [
     "claims",
     "embed_url",
     "platform",
+    "short_link_hosts",
 ]

@@ -68,6 +68,8 @@ def to_post(tweet: Tweet) -> Post:
 class X:
     site = SITE
     embed_selector = ""  # tweet embeds are read by `links`, bylines and all
+    # X's link shorteners: a t.co link or a bare pic.twitter.com one leads to a tweet or a page.
+    short_link_hosts = frozenset({"t.co", "pic.twitter.com"})
 
     def claims(self, url: str) -> PostRef | None:
         found = tweet_ref(url)
