@@ -103,7 +103,7 @@ class Collector:
 
     def __post_init__(self) -> None:
         self.session = platforms.Session(
-            cookies=self.settings.cookies, third_parties=self.settings.fxtwitter
+            cookies=self.settings.cookies, third_parties=self.settings.third_parties
         )
 
     # -- downloads, each URL once ---------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import config
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 from .bluesky import BLUESKY
 from .captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
-from .hooks import Archived, ShortLinks
+from .hooks import Archived, Probe, Probed, RenamedSettings, ShortLinks
 from .mastodon import MASTODON
 from .telegram import TELEGRAM
 from .x import X_PLATFORM
@@ -54,6 +55,24 @@ def short_link_hosts() -> frozenset[str]:
     )
 
 
+def probes() -> tuple[Probe, ...]:
+    """How `doctor` checks each site that can be checked: a post known to exist, its hosts."""
+    return tuple(p.probe for p in PLATFORMS if isinstance(p, Probed))
+
+
+def renamed_settings() -> dict[str, str]:
+    """Settings once named for a site: former name -> current name (a field of Settings)."""
+    return {
+        old: new
+        for p in PLATFORMS
+        if isinstance(p, RenamedSettings)
+        for old, new in p.renamed_settings.items()
+    }
+
+
+# Configuration files and variables written for an older release still say what they said.
+config.rename(renamed_settings())
+
 __all__ = [
     "PLATFORMS",
     "ArchivedForms",
@@ -70,5 +89,7 @@ __all__ = [
     "claims",
     "embed_url",
     "platform",
+    "probes",
+    "renamed_settings",
     "short_link_hosts",
 ]
