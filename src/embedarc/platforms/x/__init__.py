@@ -8,6 +8,10 @@ answer is kept as evidence, whatever it said.
 What a tweet URL is (the hosts of X, its link fixers and mirrors) is known to `urls`, which
 spells each the same way, `https://twitter.com/<user or i/web>/status/<id>`; tweet embeds in
 articles, with their bylines, are read by `links`.
+
+Of the optional hooks (`hooks.py`) X offers them all: where web archives hold captures of a
+gone tweet and how to read them (`archived.py`), its link shorteners, the setting once named
+`fxtwitter`, and the tweet `doctor` asks its services about.
 """
 
 from __future__ import annotations
