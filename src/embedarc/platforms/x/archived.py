@@ -236,7 +236,7 @@ def from_answer(service: str, content: bytes, tweet_id: str, archive: str) -> Ar
     """The tweet in a captured API answer; None for a tombstone, an error or another shape."""
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past Python's limit: hostile, not a bug
         return None
     if not isinstance(data, dict):
         return None
