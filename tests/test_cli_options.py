@@ -158,12 +158,12 @@ def test_check_and_doctor_list_only_the_options_they_use() -> None:
     check = embedarc("check", "--help").output
     doctor = embedarc("doctor", "--help").output
 
-    assert all(option in archive for option in [*NETWORK_ONLY, "--proxy", "--no-fxtwitter"])
-    assert not [option for option in [*NETWORK_ONLY, "--no-fxtwitter"] if option in check]
+    assert all(option in archive for option in [*NETWORK_ONLY, "--proxy", "--no-third-parties"])
+    assert not [option for option in [*NETWORK_ONLY, "--no-third-parties"] if option in check]
     assert all(option in check for option in ["--proxy", "--timeout", "--allow-host"])
     unused = [*NETWORK_ONLY, "--concurrency", "--per-host", "--allow-private", "--retries"]
     assert not [option for option in unused if option in doctor]
-    assert all(option in doctor for option in ["--proxy", "--ca-bundle", "--no-fxtwitter"])
+    assert all(option in doctor for option in ["--proxy", "--ca-bundle", "--no-third-parties"])
 
 
 def test_an_option_check_does_not_use_is_refused(tmp_path: Path) -> None:

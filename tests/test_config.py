@@ -13,14 +13,14 @@ from embedarc.errors import ConfigError
 def test_flags_beat_environment_beat_config_file_beat_defaults(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     archive.mkdir()
-    (archive / "embedarc.toml").write_text("timeout = 60\nper_host = 2\nfxtwitter = false\n")
+    (archive / "embedarc.toml").write_text("timeout = 60\nper_host = 2\nthird_parties = false\n")
     env = {"EMBEDARC_ARCHIVE": str(archive), "EMBEDARC_PER_HOST": "3"}
 
     settings = load_settings({"per_host": None, "max_hops": 4}, env=env)
 
     assert settings.archive_dir == archive
     assert (settings.timeout, settings.per_host, settings.max_hops) == (60.0, 3, 4)
-    assert settings.fxtwitter is False
+    assert settings.third_parties is False
     assert settings.retries == Settings().retries
 
 

@@ -281,7 +281,7 @@ def test_nothing_in_any_archive_leaves_the_tweet_gone(simweb: SimWeb, settings: 
     entry, sidecar = archived(settings.with_updates(memento_timemap=AGGREGATOR), tweet)
 
     assert entry["outcome"] == "gone"
-    assert "no web archive holds a capture of the tweet" in entry["reason"]
+    assert "no web archive holds a capture of the post" in entry["reason"]
     assert sidecar["media"] == []
     assert simweb.requests_to("archive.ph") and simweb.requests_to("timetravel.example")
 

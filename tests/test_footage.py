@@ -50,7 +50,9 @@ def test_fxtwitter_answers_when_syndication_fails(simweb: SimWeb, settings: Sett
 
 def test_no_fxtwitter_never_asks_fxtwitter(simweb: SimWeb, settings: Settings) -> None:
     tweet = make_tweet(simweb, 22, [Video(320, 180)], syndication="missing")
-    [report] = run(settings.with_updates(fxtwitter=False), text_input(f"t\n{tweet.status_url}\n"))
+    [report] = run(
+        settings.with_updates(third_parties=False), text_input(f"t\n{tweet.status_url}\n")
+    )
 
     assert simweb.requests_to("api.fxtwitter.com") == []
     data = sidecar_of(settings.archive_dir, report)

@@ -31,14 +31,8 @@ STILL_NAMED = {
         "urls.py", "links.py", "content.py", "articles.py", "model.py",
         # Schema 1 sidecars and indexes kept tweets apart: reading and migrating them.
         "sidecar.py", "index.py",
-        # Web archives captured X's answers and pages in shapes of their own.
-        "footage/archives.py", "footage/memento.py", "footage/wayback.py",
-        # yt-dlp's extractor and X's rate-limit header have X's names.
-        "footage/ytdlp.py", "net.py",
-        # `fxtwitter`, the setting that allows a third party to be asked (config key, option).
-        "config.py", "cli/options.py", "footage/collect.py", "linkrot.py",
-        # doctor asks X's services about a tweet that exists; help texts speak of tweets.
-        "doctor.py", "cli/main.py", "cli/archive.py", "cli/job.py",
+        # Help texts speak of tweets.
+        "cli/main.py", "cli/archive.py", "cli/job.py",
         # Hosts a fediverse path shape is never taken from.
         "platforms/mastodon.py",
     },

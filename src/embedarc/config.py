@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 import types
@@ -15,6 +16,8 @@ from typing import Any
 from .errors import ConfigError
 from .units import Duration, Size
 
+log = logging.getLogger(__name__)
+
 DEFAULT_ARCHIVE = Path("archive")
 CONFIG_NAME = "embedarc.toml"
 
@@ -26,8 +29,10 @@ class Settings:
     archive_dir: Path = DEFAULT_ARCHIVE
     proxy: str | None = None  # None: the standard *_PROXY variables apply
     ca_bundle: Path | None = None  # None: SSL_CERT_FILE, else the bundled certifi roots
-    cookies: Path | None = None  # Netscape cookies.txt: yt-dlp, and x.com session for GraphQL
-    fxtwitter: bool = True
+    cookies: Path | None = None  # Netscape cookies.txt: yt-dlp, and a site's session for its API
+    # Whether footage sources may ask services run by others than the site (a site's link
+    # fixers' APIs) about its posts.
+    third_parties: bool = True
     timeout: Duration = 30.0  # seconds without progress before a request is abandoned
     max_hops: int = 10
     max_links: int = 1000  # links kept per article; past it they are counted as skipped
@@ -83,6 +88,32 @@ _FIELDS: dict[str, Reader | type] = {
 }
 
 
+# Settings known by another name before: former name -> current name. Whoever gave a setting
+# its former name declares it (`rename`), so configuration files and EMBEDARC_ variables
+# written for an older release keep their effect.
+RENAMED: dict[str, str] = {}
+
+
+def rename(renamed: Mapping[str, str]) -> None:
+    """Read each former setting name (configuration key, EMBEDARC_ variable) as the current."""
+    for old, new in renamed.items():
+        if new not in _FIELDS or old in _FIELDS:
+            raise ValueError(f"cannot read setting {old!r} as {new!r}")
+        RENAMED[old] = new
+
+
+def _current(
+    found: dict[str, Any], former: dict[str, Any], origin: str, *, warn: bool = True
+) -> dict[str, Any]:
+    """Settings given by a former name, unless also given by the current one in one place."""
+    for old, value in former.items():
+        new = RENAMED[old]
+        if warn:
+            log.warning("%s: setting %r is now called %r", origin, old, new)
+        found.setdefault(new, _convert(new, value, origin))
+    return found
+
+
 def _convert(name: str, value: Any, origin: str) -> Any:
     kind = _FIELDS[name]
     if not isinstance(kind, type):  # a duration or a size: its parser says what is wrong
@@ -127,6 +158,10 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         key = f"EMBEDARC_{name.upper()}"
         if key in env and env[key] != "":
             found[name] = _convert(name, env[key], key)
+    for old in RENAMED:
+        key = f"EMBEDARC_{old.upper()}"
+        if env.get(key):
+            _current(found, {old: env[key]}, key)
     if env.get("EMBEDARC_ARCHIVE"):
         found["archive_dir"] = _convert("archive_dir", env["EMBEDARC_ARCHIVE"], "EMBEDARC_ARCHIVE")
     return found
@@ -140,12 +175,16 @@ def _from_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"cannot read {path}: {e}") from None
     found: dict[str, Any] = {}
+    former: dict[str, Any] = {}
     for key, value in data.items():
         name = key.replace("-", "_")
-        if name not in _FIELDS or name == "archive_dir":
+        if name in RENAMED:
+            former[name] = value
+        elif name not in _FIELDS or name == "archive_dir":
             raise ConfigError(f"{path}: unknown setting {key!r}")
-        found[name] = _convert(name, value, str(path))
-    return found
+        else:
+            found[name] = _convert(name, value, str(path))
+    return _current(found, former, str(path))
 
 
 def load_settings(
@@ -153,7 +192,13 @@ def load_settings(
 ) -> Settings:
     """Merge flags (None means not given) over environment over config file over defaults."""
     env = os.environ if env is None else env
-    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    given = {k: v for k, v in (flags or {}).items() if v is not None and k not in RENAMED}
+    given = _current(
+        given,
+        {k: v for k, v in (flags or {}).items() if v is not None and k in RENAMED},
+        "options",
+        warn=False,  # the command line warns of its own former options
+    )
     from_env = _from_env(env)
     archive_dir = Path(given.get("archive_dir") or from_env.get("archive_dir") or DEFAULT_ARCHIVE)
     merged: dict[str, Any] = {}

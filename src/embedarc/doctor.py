@@ -9,25 +9,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
+from . import platforms
 from .config import Settings
 from .index import INDEX_NAME, Index
-from .model import Outcome
+from .model import Outcome, PostRef
 from .net import Net, NetworkError, redact
+from .platforms.hooks import Probe, ServiceCheck
 
 # Hosts whose root has no defined answer (a CDN's root is often a 404): any HTTP answer shows
-# the way there is open, except the answers of something in between that blocks it.
-REACHABLE = [
-    ("t.co", "https://t.co/"),
-    ("ift.tt", "https://ift.tt/"),
-    ("x.com (yt-dlp)", "https://api.x.com/"),
-    ("photo CDN", "https://pbs.twimg.com/"),
-    ("video CDN", "https://video.twimg.com/"),
-]
+# the way there is open, except the answers of something in between that blocks it. Each
+# platform's own are in its probe.
+REACHABLE = [("ift.tt", "https://ift.tt/")]
 BLOCKED = {403: "forbidden", 407: "the proxy wants credentials", 451: "blocked for legal reasons"}
-# A tweet that exists (@BarackObama's "Four more years.", among the most shared ever): the tweet
-# services must answer with it, and the Wayback Machine's availability API with JSON; a 404 from
-# them means someone else is answering.
-PROBE_TWEET = "266031293945503744"
+# A page the Wayback Machine's availability API must answer about with JSON (as each
+# platform's services must show the post its probe names); a 404 means someone else answers.
 PROBE_PAGE = "https://example.com/"
 STALE_YTDLP_DAYS = 90  # sites change; an older yt-dlp often cannot extract them any more
 
@@ -127,18 +122,13 @@ def _reachable(net: Net, name: str, url: str) -> Finding:
     return Finding(name, True, f"{url} reachable (HTTP {status})")
 
 
-def _tweet_service(net: Net, name: str) -> Finding:
-    from .platforms.x import services as twitter
-
-    if name == "fxtwitter":
-        answer = twitter.ask_fxtwitter(net, PROBE_TWEET, None)
-    else:
-        answer = twitter.ask_syndication(net, PROBE_TWEET)
-    if answer.tweet is not None:
-        return Finding(name, True, f"answered for tweet {PROBE_TWEET}")
-    hint = " (is something else answering in its place?)" if answer.verdict is Outcome.GONE else ""
+def _service(net: Net, check: ServiceCheck, post: PostRef) -> Finding:
+    answer = check.ask(net, post)
+    if answer.post is not None:
+        return Finding(check.name, True, f"answered for {post.url}")
+    hint = " (is something else answering in its place?)" if answer.outcome is Outcome.GONE else ""
     return Finding(
-        name, False, f"no answer for tweet {PROBE_TWEET}, which exists: {answer.reason}{hint}"
+        check.name, False, f"no answer for {post.url}, which exists: {answer.reason}{hint}"
     )
 
 
@@ -163,12 +153,19 @@ def _wayback(net: Net) -> Finding:
 def diagnose(settings: Settings) -> list[Finding]:
     """Every check, in a stable order; a finding that is not ok says what to do when it can."""
     findings = [_proxy(settings), _ca(settings), _archive(settings), _ffmpeg(), _ytdlp()]
-    tweet_services = ["syndication API", *(["fxtwitter"] if settings.fxtwitter else [])]
     with Net(settings) as net, ThreadPoolExecutor(8) as pool:
-        probes = [pool.submit(_reachable, net, name, url) for name, url in REACHABLE[:2]]
-        probes += [pool.submit(_tweet_service, net, name) for name in tweet_services]
-        probes += [pool.submit(_reachable, net, name, url) for name, url in REACHABLE[2:]]
+        probes = [pool.submit(_reachable, net, name, url) for name, url in REACHABLE]
+        for probe in platforms.probes():
+            probes += [pool.submit(_reachable, net, name, url) for name, url in probe.hosts]
+            probes += [
+                pool.submit(_service, net, check, probe.post) for check in _asked(probe, settings)
+            ]
         if settings.wayback:
             probes.append(pool.submit(_wayback, net))
         findings += [probe.result() for probe in probes]
     return findings
+
+
+def _asked(probe: Probe, settings: Settings) -> list[ServiceCheck]:
+    """The services of a probe a run would ask: third parties only where they may be."""
+    return [c for c in probe.services if settings.third_parties or not c.third_party]

@@ -2,7 +2,7 @@
 
 Per archived link three things are asked, each with one small request: the link itself (does
 it still lead where it led: one request, no redirects followed), its post (the cheapest
-question its site allows: one syndication call per tweet), and each media URL (HEAD, or a
+question its site allows, often one API call per post), and each media URL (HEAD, or a
 one-byte ranged GET where HEAD is refused).
 """
 
@@ -72,7 +72,9 @@ class _Checker:
     def __init__(self, net: Net, settings: Settings) -> None:
         self.net = net
         self._posts = Once()
-        self.session = platforms.Session(cookies=settings.cookies, third_parties=settings.fxtwitter)
+        self.session = platforms.Session(
+            cookies=settings.cookies, third_parties=settings.third_parties
+        )
         self.problems: list[str] = []  # list.append is atomic: workers share it
 
     def _unknown(self, why: str) -> str:

@@ -78,9 +78,14 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";", 1)[0].strip().lower()
 
 
+# Headers a server says when to ask again in, best first: the standard one, then the rate
+# limit reset some APIs send instead (X's, as an epoch time).
+RETRY_HEADERS = ("retry-after", "x-rate-limit-reset")
+
+
 def retry_hint(headers: Mapping[str, str]) -> str | None:
-    """When the server asked to be asked again: Retry-After, or Twitter's x-rate-limit-reset."""
-    return headers.get("retry-after") or headers.get("x-rate-limit-reset")
+    """When the server asked to be asked again, as the first of RETRY_HEADERS it sent says."""
+    return next((headers[name] for name in RETRY_HEADERS if headers.get(name)), None)
 
 
 def host_of(url: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from .. import platforms
 from ..config import Settings
 from ..errors import EmbedarcError, Interrupted
 from ..units import parse_duration, parse_size
@@ -157,18 +158,43 @@ _TIMEOUT = click.option(
     type=Duration(positive=True),
     help="How long a request may stall, e.g. 30s or 2m [30s].",
 )
-_NO_FXTWITTER = click.option(
-    "--no-fxtwitter",
-    "fxtwitter",
-    flag_value=False,
-    default=None,
-    help="Never ask api.fxtwitter.com (a third party) about tweets.",
-)
+
+
+def _renamed(now: str, ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        say(f"Warning: {param.opts[0]} is deprecated, use {now}", err=True)
+    return value
+
+
+_NO_THIRD_PARTIES = [
+    click.option(
+        "--no-third-parties",
+        "third_parties",
+        flag_value=False,
+        default=None,
+        help="Never ask services run by others than a site (its link fixers' APIs) about "
+        "its posts.",
+    ),
+    # The options of settings renamed since, still obeyed (hidden, with a warning): given
+    # under their former name, which load_settings reads as the current one.
+    *(
+        click.option(
+            f"--no-{old.replace('_', '-')}",
+            old,
+            flag_value=False,
+            default=None,
+            hidden=True,
+            callback=functools.partial(_renamed, "--no-third-parties"),
+        )
+        for old, new in platforms.renamed_settings().items()
+        if new == "third_parties"
+    ),
+]
 
 
 def service_options(f: F) -> F:
     """What `doctor` needs to reach the services: the proxy, the CA, the timeout."""
-    return _apply(f, [_PROXY, _CA_BUNDLE, _TIMEOUT, _NO_FXTWITTER])
+    return _apply(f, [_PROXY, _CA_BUNDLE, _TIMEOUT, *_NO_THIRD_PARTIES])
 
 
 def connection_options(f: F) -> F:
@@ -212,16 +238,16 @@ def footage_options(f: F) -> F:
         click.option(
             "--cookies",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Netscape cookies.txt for yt-dlp and X (e.g. to see protected tweets).",
+            help="Netscape cookies.txt for yt-dlp and the sites that honour it (protected posts).",
         ),
-        _NO_FXTWITTER,
+        *_NO_THIRD_PARTIES,
         click.option(
             "--no-wayback",
             "wayback",
             flag_value=False,
             default=None,
             help="Never ask web archives (Wayback Machine, archive.today, a TimeMap "
-            "aggregator) for captures of dead links and deleted tweets.",
+            "aggregator) for captures of dead links and deleted posts.",
         ),
         click.option(
             "--memento-timemap",

@@ -103,7 +103,7 @@ class Collector:
 
     def __post_init__(self) -> None:
         self.session = platforms.Session(
-            cookies=self.settings.cookies, third_parties=self.settings.fxtwitter
+            cookies=self.settings.cookies, third_parties=self.settings.third_parties
         )
 
     # -- downloads, each URL once ---------------------------------------------------------
@@ -187,9 +187,7 @@ class Collector:
                 rescue.notes.append(f"Wayback Machine: {e}")
         return rescue
 
-    def with_ytdlp(
-        self, url: str, *, api: str | None = None, **meta: Any
-    ) -> tuple[ytdlp.Result, tuple[MediaFile, ...]]:
+    def with_ytdlp(self, url: str, **meta: Any) -> tuple[ytdlp.Result, tuple[MediaFile, ...]]:
         """Run yt-dlp on `url` and move what it downloaded into the store."""
         workdir = Path(tempfile.mkdtemp(prefix="ytdlp-", dir=self.store.tmp_dir))
         try:
@@ -200,7 +198,6 @@ class Collector:
                 cookies=self.settings.cookies,
                 max_size=self.settings.max_file_size,
                 max_seconds=self.settings.max_download_time,
-                api=api,
             )
             files: list[MediaFile] = []
             bombs: list[str] = []
@@ -376,9 +373,9 @@ class Collector:
         if earlier:
             # Gone now; the files an earlier lookup found may have been captured.
             rescue = self.from_wayback(earlier, post=ref.key)
-        elif (recover := archives.RECOVERERS.get(ref.site)) is not None and self.settings.wayback:
+        elif self.settings.wayback and (forms := platforms.archived_forms(ref)) is not None:
             # Gone before any lookup here: what web archives captured of it is all there is.
-            return self._recovered(recover(self._archives(), ref), reason, answer.evidence)
+            return self._recovered(self._archives().recover(forms), reason, answer.evidence)
         else:
             # Deleted already: a capture of its page may still show what it was.
             rescue = self.from_wayback([ref.url], pages=True)
@@ -393,8 +390,8 @@ class Collector:
             failure=rescue.failure,
         )
 
-    def _archives(self) -> archives.TweetArchives:
-        return archives.TweetArchives(
+    def _archives(self) -> archives.PostArchives:
+        return archives.PostArchives(
             self.net,
             self.store,
             memento.sources(self.settings.memento_timemap),
@@ -478,7 +475,7 @@ class Collector:
         )
 
     def _ordinary(self, link: Link, followed: Followed[MediaFile | None]) -> LinkResult:
-        """What a link that is no tweet or post led to: a file, a page, a player, an error."""
+        """What a link that is no post led to: a file, a page, a player, an error."""
         res = followed.resolution
         if res.stop is Stop.EXTRACTOR or (res.stop is Stop.FINAL and res.content_type in HLS_TYPES):
             result, files = self.with_ytdlp(res.final_url)

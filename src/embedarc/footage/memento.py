@@ -2,7 +2,7 @@
 
 A TimeMap lists an archive's captures ("mementos") of one URL in link-format (RFC 6690):
 
-    <https://archive.ph/20220104101244/https://twitter.com/u/status/1>; rel="first memento";
+    <https://archive.ph/20220104101244/https://example.com/news/1>; rel="first memento";
         datetime="Tue, 04 Jan 2022 10:12:44 GMT",
 
 Every archive is treated as a hostile server: a TimeMap is read up to a size cap and only its

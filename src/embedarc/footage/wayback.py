@@ -92,9 +92,10 @@ class Capture:
 def find_capture(net: Net, url: str, *, media_only: bool = False) -> Capture | None:
     """The newest status-200 capture of `url`, or None when the archive has none.
 
-    With `media_only`, captures served as text/html are skipped: a capture of a tweet page is
-    a JavaScript shell, not footage. The availability API does not report a capture's type, so
-    media lookups go to CDX directly. Raises WaybackUnavailable when the service cannot answer.
+    With `media_only`, captures served as text/html are skipped: a capture of a post's page is
+    often a JavaScript shell, not footage. The availability API does not report a capture's
+    type, so media lookups go to CDX directly. Raises WaybackUnavailable when the service
+    cannot answer.
     """
     # Credentials in a URL are not part of what was captured, and must not reach a third party.
     url = redact(url)

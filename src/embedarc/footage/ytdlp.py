@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import platforms
 from ..errors import AnswerTooLarge
 from ..model import Failure, Method, Outcome
 from ..net import Net, host_of, retry_hint
@@ -22,8 +23,9 @@ from .ytdlp_transport import load_ytdlp, youtube_dl_class
 
 log = logging.getLogger(__name__)
 
-# Extractors that match nearly anything, or that resolve links we resolve ourselves.
-NOT_DEDICATED = {"Generic", "TwitterShortener"}
+# Extractors that match nearly anything. Those of link shorteners are never asked: their hosts
+# are left out before (`short_hosts`).
+NOT_DEDICATED = {"Generic"}
 SECRET_KEYS = {"cookies", "Cookie", "cookie", "Authorization", "authorization"}
 PLAYLIST_ENTRIES = 50  # entries kept of a playlist, channel or profile link
 # Progressive files first: they are the bytes the CDN serves, hashable by anyone.
@@ -50,14 +52,20 @@ _LOGIN_RE = re.compile(
 )
 
 # Link shorteners lead elsewhere and have no footage of their own: asking yt-dlp about them
-# would load its ~1,800 extractors (about 1.5 s) for nothing.
-SHORTENERS = {"t.co", "ift.tt", "pic.twitter.com", "bit.ly", "buff.ly", "ow.ly", "dlvr.it"}
+# would load its ~1,800 extractors (about 1.5 s) for nothing. The sites' own are theirs to say.
+SHORTENERS = frozenset({"ift.tt", "bit.ly", "buff.ly", "ow.ly", "dlvr.it"})
+
+
+@functools.cache
+def short_hosts() -> frozenset[str]:
+    """Every link shortener's host: the general ones and those of the registered platforms."""
+    return SHORTENERS | platforms.short_link_hosts()
 
 
 @functools.lru_cache(maxsize=4096)
 def has_dedicated_extractor(url: str) -> bool:
     """Whether yt-dlp knows this site specifically (its generic page scraper does not count)."""
-    if not url.startswith(("http://", "https://")) or host_of(url) in SHORTENERS:
+    if not url.startswith(("http://", "https://")) or host_of(url) in short_hosts():
         return False
     return any(ie.suitable(url) for ie in _extractors())
 
@@ -221,7 +229,6 @@ def fetch(
     cookies: Path | None = None,
     max_size: int,
     max_seconds: float = 3600.0,
-    api: str | None = None,
 ) -> Result:
     """Extract and download everything yt-dlp finds at `url` into `workdir`."""
     import imageio_ffmpeg
@@ -250,8 +257,6 @@ def fetch(
     }
     if cookies is not None:
         params["cookiefile"] = str(cookies)
-    if api is not None:
-        params["extractor_args"] = {"twitter": {"api": [api]}}
     refusals: list[str] = []
     try:
         with youtube_dl_class()(params, net=net, refusals=refusals) as ydl:

@@ -3,7 +3,8 @@
 A platform says, without touching the network, which URLs are its posts (`claims`) and which
 elements of an article's HTML embed one (`embed_selector` / `embed_url`); then it looks a post
 up through embedarc's network layer (`look_up`). The collector downloads the media it names
-and records the post; resolution stops at a claimed URL.
+and records the post; resolution stops at a claimed URL. What a platform may offer besides,
+each optional, is in hooks.py.
 """
 
 from __future__ import annotations

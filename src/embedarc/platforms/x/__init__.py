@@ -8,15 +8,22 @@ answer is kept as evidence, whatever it said.
 What a tweet URL is (the hosts of X, its link fixers and mirrors) is known to `urls`, which
 spells each the same way, `https://twitter.com/<user or i/web>/status/<id>`; tweet embeds in
 articles, with their bylines, are read by `links`.
+
+Of the optional hooks (`hooks.py`) X offers them all: where web archives hold captures of a
+gone tweet and how to read them (`archived.py`), its link shorteners, the setting once named
+`fxtwitter`, and the tweet `doctor` asks its services about.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ...model import Outcome, Tweet
 from ...urls import normalise, tweet_ref
 from ..base import Post, PostAnswer, PostMedia, PostRef, Session
+from ..captures import ArchivedForms
+from ..hooks import Probe, ServiceCheck
 from . import services
 
 if TYPE_CHECKING:
@@ -64,9 +71,47 @@ def to_post(tweet: Tweet) -> Post:
     )
 
 
+def _checked(answer: services.Answer) -> PostAnswer:
+    if answer.tweet is not None:
+        return PostAnswer(to_post(answer.tweet))
+    return PostAnswer(None, answer.verdict or Outcome.FAILED, answer.reason, failure=answer.kind)
+
+
+def _syndication_knows(net: Net, ref: PostRef) -> PostAnswer:
+    return _checked(services.ask_syndication(net, ref.id))
+
+
+def _fxtwitter_knows(net: Net, ref: PostRef) -> PostAnswer:
+    return _checked(services.ask_fxtwitter(net, ref.id, None))
+
+
+# A tweet that exists (@BarackObama's "Four more years.", among the most shared ever): the
+# services must answer with it; a 404 from them means someone else is answering.
+PROBE_TWEET = "266031293945503744"
+PROBE = Probe(
+    post=PostRef(SITE, PROBE_TWEET, status_url(PROBE_TWEET, "BarackObama")),
+    services=(
+        ServiceCheck("syndication API", _syndication_knows),
+        ServiceCheck("fxtwitter", _fxtwitter_knows, third_party=True),
+    ),
+    hosts=(
+        ("t.co", "https://t.co/"),
+        ("x.com (yt-dlp)", "https://api.x.com/"),
+        ("photo CDN", "https://pbs.twimg.com/"),
+        ("video CDN", "https://video.twimg.com/"),
+    ),
+)
+
+
 class X:
     site = SITE
     embed_selector = ""  # tweet embeds are read by `links`, bylines and all
+    # X's link shorteners: a t.co link or a bare pic.twitter.com one leads to a tweet or a page.
+    short_link_hosts = frozenset({"t.co", "pic.twitter.com"})
+    # `fxtwitter = false` and --no-fxtwitter, from before every site's third parties were
+    # allowed or not at once.
+    renamed_settings = MappingProxyType({"fxtwitter": "third_parties"})
+    probe = PROBE
 
     def claims(self, url: str) -> PostRef | None:
         found = tweet_ref(url)
@@ -120,6 +165,12 @@ class X:
         return PostAnswer(
             None, answer.verdict or Outcome.FAILED, answer.reason, evidence, failure=answer.kind
         )
+
+    def archived_forms(self, ref: PostRef) -> ArchivedForms:
+        """Captures of the tweet's syndication and community API answers and status pages."""
+        from .archived import archived_forms
+
+        return archived_forms(ref.id, screen_name(ref))
 
 
 X_PLATFORM = X()
