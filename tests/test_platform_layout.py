@@ -26,9 +26,9 @@ WORDS = {
 # Where X is still named outside its package, each for a reason; a module added here needs one.
 STILL_NAMED = {
     "x": {
-        # Reading articles: tweet embeds (bylines, the rendered widget, a box beside the body),
-        # X's short links and hosts, and the twitter:title of a page.
-        "urls.py", "links.py", "content.py", "articles.py", "model.py",
+        # The values earlier archives recorded: the kinds of links ("tweet") and the stop of a
+        # resolution at a tweet, read back from their sidecars and indexes.
+        "model.py",
         # Schema 1 sidecars and indexes kept tweets apart: reading and migrating them.
         "sidecar.py", "index.py",
         # Web archives captured X's answers and pages in shapes of their own.
@@ -37,10 +37,8 @@ STILL_NAMED = {
         "footage/ytdlp.py", "net.py",
         # `fxtwitter`, the setting that allows a third party to be asked (config key, option).
         "config.py", "cli/options.py", "footage/collect.py", "linkrot.py",
-        # doctor asks X's services about a tweet that exists; help texts speak of tweets.
-        "doctor.py", "cli/main.py", "cli/archive.py", "cli/job.py",
-        # Hosts a fediverse path shape is never taken from.
-        "platforms/mastodon.py",
+        # doctor asks X's services about a tweet that exists.
+        "doctor.py",
     },
 }  # fmt: skip
 

@@ -26,12 +26,12 @@ from urllib.parse import parse_qs, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import FetchFailed, TooLarge
-from ..model import Evidence, MediaFile, MediaKind, Tweet, TweetMedia
+from ..model import Evidence, MediaFile, MediaKind
 from ..net import Net, NetworkError
-from ..platforms import Post, PostRef, x
+from ..platforms import Post, PostRef, normalise, x
+from ..platforms.x import Tweet, TweetMedia
 from ..platforms.x import services as twitter
 from ..store import Store
-from ..urls import normalise
 from . import memento, wayback
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,13 @@ and records the post; resolution stops at a claimed URL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from ..model import Evidence, Failure, Outcome, Post, PostMedia, PostRef
+from ..model import Evidence, Failure, LinkKind, Outcome, Post, PostMedia, PostRef
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -23,7 +24,19 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Platform", "Post", "PostAnswer", "PostMedia", "PostRef", "Session"]
+__all__ = ["Embed", "Platform", "Post", "PostAnswer", "PostMedia", "PostRef", "Session"]
+
+
+@dataclass(frozen=True)
+class Embed:
+    """The post an element of an article embeds, as the element names it."""
+
+    url: str  # the post's URL (the reader normalises it)
+    raw: str  # as the page wrote it
+    attribution: str | None = None  # the byline the embed shows: "— Name (@handle) date"
+    # The element inside the embed that names the post (its permalink <a>), by mem_id: the link
+    # is found there, in document order. None: at the embed element itself.
+    at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,41 @@ class Platform(Protocol):
     def embed_url(self, node: LexborNode, base: str | None) -> str | None:
         """The URL of the post an element matched by `embed_selector` embeds, or None."""
         ...
+
+    # -- reading articles: what a platform that has nothing to add leaves as it is ---------
+    # (a platform class subclasses Platform to take these defaults)
+
+    link_kind: LinkKind = LinkKind.POST  # a link whose URL names one of its posts
+    embed_kind: LinkKind = LinkKind.POST_EMBED  # a link read from one of its embeds
+    short_links: Mapping[str, LinkKind] = MappingProxyType({})  # a short-link host: its kind
+    bare_hosts: tuple[str, ...] = ()  # written without a scheme: a link where it names a post
+    title_meta: tuple[str, ...] = ()  # <meta> names its cards give a page's title by
+
+    def owns(self, host: str) -> bool:
+        """Whether a host is the platform's own: a URL there is its post or no one's."""
+        return False
+
+    def normalise(self, url: str) -> str | None:
+        """Its one spelling of a URL (cleaned, with a scheme), or None to leave it as the
+        rules of every URL spell it."""
+        return None
+
+    def unwrap(self, url: str) -> str | None:
+        """The target of one of its interstitials ("you are leaving…"), read from the URL."""
+        return None
+
+    def embed(self, node: LexborNode, base: str | None) -> Embed | None:
+        """The post an element matched by `embed_selector` embeds, with what it shows of it."""
+        url = self.embed_url(node, base)
+        return Embed(url, url) if url is not None else None
+
+    def player(self, url: str) -> str | None:
+        """The post one of its player <iframe>s shows, or None."""
+        return None
+
+    def byline(self, line: str) -> str | None:
+        """The attribution a line of plain text gives the links to its posts just above it."""
+        return None
 
     def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         """Ask the site about a post, through `net`; never raises for network trouble."""
