@@ -4,6 +4,11 @@ A platform says, without touching the network, which URLs are its posts (`claims
 elements of an article's HTML embed one (`embed_selector` / `embed_url`); then it looks a post
 up through embedarc's network layer (`look_up`). The collector downloads the media it names
 and records the post; resolution stops at a claimed URL.
+
+The readers of articles know no platform by name: what a platform adds to reading (its one
+spelling of its URLs, hosts it owns, short links, interstitials, embeds with their bylines,
+player frames, card titles) it says through the reading hooks below, which default to
+saying nothing, and the registry (`platforms/__init__.py`) gathers them.
 """
 
 from __future__ import annotations
@@ -119,7 +124,8 @@ class Platform(Protocol):
         return None
 
     def byline(self, line: str) -> str | None:
-        """The attribution a line of plain text gives the links to its posts just above it."""
+        """The attribution a line of plain text gives the links just above it that are the
+        platform's (its posts, its short links): a pasted post's byline."""
         return None
 
     def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
