@@ -56,6 +56,16 @@ def test_a_platforms_spelling_comes_before_the_shared_rules() -> None:
     assert urls.canonical(f"https://twitter.com/#!/u/status/{TWEET}") == "https://twitter.com/"
 
 
+def test_an_attribute_value_becomes_an_absolute_url_by_the_platforms_hosts_too() -> None:
+    base = "https://news.example/2024/story"
+    assert platforms.absolute("x.com/u/status/1", base) == "https://x.com/u/status/1"
+    assert (
+        urls.absolute_url("x.com/u/status/1", base) == "https://news.example/2024/x.com/u/status/1"
+    )
+    assert platforms.absolute("#top", base) is None
+    assert platforms.absolute("mailto:a@b.example", base) is None
+
+
 def test_the_hosts_people_write_without_a_scheme_come_from_the_platforms() -> None:
     assert {"twitter.com", "x.com"} <= set(platforms.BARE_HOSTS)
     assert platforms.with_scheme("m.x.com/u/status/1") == "https://m.x.com/u/status/1"
@@ -179,6 +189,7 @@ def test_the_default_embed_is_the_embed_url_at_the_element() -> None:
     url = f"https://bsky.app/profile/{did}/post/{rkey}"
     assert BLUESKY.embed(quote, None) == Embed(url, url)
     assert platforms.embed(quote, None) == (BLUESKY, Embed(url, url))
+    assert platforms.embed_url(quote, None) == url
 
 
 def test_every_platforms_embed_selector_is_asked() -> None:

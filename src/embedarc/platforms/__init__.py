@@ -9,6 +9,8 @@ leads to (`unwrap`), which short links and bylines are a platform's (`short_link
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .. import urls
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
 PLATFORMS: tuple[Platform, ...] = (X_PLATFORM, BLUESKY, MASTODON, TELEGRAM)
 
 # What the platforms say once, gathered for the readers that ask for every link.
-SHORT_LINKS: dict[str, LinkKind] = {h: k for p in PLATFORMS for h, k in p.short_links.items()}
+SHORT_LINKS: Mapping[str, LinkKind] = MappingProxyType(
+    {host: kind for p in PLATFORMS for host, kind in p.short_links.items()}
+)
 BARE_HOSTS: tuple[str, ...] = tuple(host for p in PLATFORMS for host in p.bare_hosts)
 TITLE_META: tuple[str, ...] = tuple(name for p in PLATFORMS for name in p.title_meta)
 # Every element that may embed a post, on any platform (each platform confirms its own).
