@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from embedarc.config import Settings
-from embedarc.model import MediaKind, Outcome, Tweet
+from embedarc.model import MediaKind, Outcome
+from embedarc.platforms.x import Tweet
 from embedarc.platforms.x.graphql import ENDPOINT, read_answer
 from embedarc.platforms.x.services import tombstone_verdict
 from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input

@@ -5,9 +5,16 @@ from pathlib import Path
 import pytest
 
 from embedarc.decoding import decode
-from embedarc.links import html_meta_refresh, links_in_html, links_in_text, origin_in_text
+from embedarc.links import (
+    html_meta_refresh,
+    links_in_html,
+    links_in_text,
+    normalise,
+    origin_in_text,
+    unwrap,
+)
 from embedarc.model import FoundIn, Link, LinkKind
-from embedarc.urls import is_status_url, normalise, tweet_ref, unwrap
+from embedarc.platforms.x.urls import is_status_url, tweet_ref
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "zerohedge-syria-strike.txt"
 

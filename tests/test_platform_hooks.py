@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from PIL import Image
+from selectolax.lexbor import LexborNode
 
 from embedarc import platforms
 from embedarc.config import Settings, load_settings
@@ -23,10 +25,20 @@ from embedarc.doctor import diagnose
 from embedarc.footage import ytdlp
 from embedarc.footage.archives import PostArchives
 from embedarc.footage.collect import Collector
-from embedarc.model import Evidence, MediaKind, Outcome, PostRef
+from embedarc.model import Evidence, LinkKind, MediaKind, Outcome, PostRef
 from embedarc.net import Net
-from embedarc.platforms import ArchivedForms, ArchivedPost, CaptureTarget, Post, WantedMedia
-from embedarc.platforms.hooks import Probe, ServiceCheck
+from embedarc.platforms import (
+    ArchivedForms,
+    ArchivedPost,
+    CaptureTarget,
+    Platform,
+    Post,
+    PostAnswer,
+    Probe,
+    ServiceCheck,
+    Session,
+    WantedMedia,
+)
 from embedarc.platforms.x import PROBE_TWEET
 from embedarc.store import Store
 from tests.helpers import embedarc, make_tweet, sidecar_of, text_input
@@ -54,32 +66,44 @@ def read_answer(body: bytes, content_type: str, archive: str) -> ArchivedPost | 
 
 
 @dataclass
-class Example:
+class Example(Platform):
     """A site no stage knows, offering every optional hook."""
 
     site: str = "example"
     embed_selector: str = ""
-    short_link_hosts: frozenset[str] = frozenset({"youtu.be"})
+    short_links: Mapping[str, LinkKind] = field(
+        default_factory=lambda: MappingProxyType({"youtu.be": LinkKind.URL})
+    )
     asked: list[str] = field(default_factory=list)
 
-    def claims(self, url: str) -> PostRef | None:
-        return None
+    probe: Probe | None = None
 
-    def archived_forms(self, ref: PostRef) -> ArchivedForms:
-        return ArchivedForms((CaptureTarget(ANSWER, read_answer, "application/json"),), ())
-
-    @property
-    def probe(self) -> Probe:
-        def ask(net: Net, ref: PostRef) -> platforms.PostAnswer:
+    def __post_init__(self) -> None:
+        def ask(net: Net, ref: PostRef) -> PostAnswer:
             self.asked.append(ref.key)
             got = net.fetch(ANSWER)
-            return platforms.PostAnswer(None, Outcome.for_http_status(got.status), "not there")
+            return PostAnswer(None, Outcome.for_http_status(got.status), "not there")
 
-        return Probe(
+        self.probe = Probe(
             PostRef("example", "7", "https://social.example/p/7"),
             (ServiceCheck("example API", ask), ServiceCheck("example mirror", ask, True)),
             (("example CDN", "https://media.social.example/"),),
         )
+
+    def claims(self, url: str) -> PostRef | None:
+        return None
+
+    def embed_url(self, node: LexborNode, base: str | None) -> str | None:
+        return None
+
+    def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        return PostAnswer(None, Outcome.GONE, "never asked in these tests")
+
+    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
+        return self.look_up(net, ref, session)
+
+    def archived_forms(self, ref: PostRef) -> ArchivedForms:
+        return ArchivedForms((CaptureTarget(ANSWER, read_answer, "application/json"),), ())
 
 
 @pytest.fixture

@@ -21,9 +21,16 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from embedarc.articles import read_article, read_html, read_path, read_stdin, read_text
 from embedarc.decoding import decode
 from embedarc.errors import InputError
-from embedarc.links import html_meta_refresh, links_in_html, links_in_text, origin_in_text
+from embedarc.links import (
+    html_meta_refresh,
+    links_in_html,
+    links_in_text,
+    normalise,
+    origin_in_text,
+    unwrap,
+)
 from embedarc.model import Article, Link
-from embedarc.urls import normalise, tweet_ref, unwrap
+from embedarc.platforms.x.urls import tweet_ref
 
 DEFAULT_EXAMPLES = 150  # per property in a suite run; EMBEDARC_FUZZ_EXAMPLES=2000 for a soak
 EXAMPLES = int(os.environ.get("EMBEDARC_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))

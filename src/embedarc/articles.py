@@ -12,13 +12,15 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from embedarc import platforms
 from embedarc.content import content_roots, walk_content
 from embedarc.decoding import bom_encoding, decode
 from embedarc.errors import InputError
 from embedarc.links import Found, html_links, origin_in_text, text_links
 from embedarc.markup import parse_html
 from embedarc.model import Article, FoundIn
-from embedarc.urls import is_web_url, normalise
+from embedarc.platforms import normalise
+from embedarc.urls import is_web_url
 
 TITLE_LIMIT = 300
 
@@ -126,7 +128,8 @@ def _meta(tree: LexborHTMLParser, *names: str) -> str | None:
 
 
 def _html_title(tree: LexborHTMLParser) -> str:
-    if title := _meta(tree, "og:title", "twitter:title"):
+    # Open Graph first, then the title a platform's card markup gives (its `title_meta`).
+    if title := _meta(tree, "og:title", *platforms.TITLE_META):
         return _title(title)
     for selector in ("title", "h1"):
         node = tree.css_first(selector)

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from embedarc import platforms
+
 _MAIN_SELECTORS = (
     "main",
     "[role=main]",
@@ -42,11 +44,6 @@ _NAMESPACES = frozenset({"l", "u", "o", "c"})
 _WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _NEVER_CONTENT = frozenset({"script", "style", "template"})
 _BOILERPLATE_TAGS = _NEVER_CONTENT | {"nav", "aside"}
-# Tweets as embedded by Twitter's script, before and after it ran, and by CMSs.
-TWEET_EMBED_SELECTOR = (
-    "blockquote.twitter-tweet, blockquote.twitter-video, iframe.twitter-tweet, twitter-widget,"
-    " [data-tweet-id], [data-tweet-url], div.tweet[data-url]"
-)
 
 
 def _token_is_boilerplate(token: str) -> bool:
@@ -72,21 +69,23 @@ def _names_boilerplate(value: str | None) -> bool:
     return any(_token_is_boilerplate(token) for token in (value or "").split())
 
 
-def has_tweet_embed(node: LexborNode) -> bool:
-    return node.css_first(TWEET_EMBED_SELECTOR) is not None
+def is_embed(node: LexborNode) -> bool:
+    """Whether the element itself embeds a post of a registered platform."""
+    return node.is_element_node and platforms.embed(node, None) is not None
 
 
-def is_tweet_embed(node: LexborNode) -> bool:
-    """Whether the element itself is a tweet embed (TWEET_EMBED_SELECTOR, tested on one node)."""
-    tag, attributes = node.tag, node.attributes
-    if "data-tweet-id" in attributes or "data-tweet-url" in attributes or tag == "twitter-widget":
-        return True
-    classes = (attributes.get("class") or "").split()
-    if tag == "blockquote":
-        return "twitter-tweet" in classes or "twitter-video" in classes
-    if tag == "iframe":
-        return "twitter-tweet" in classes
-    return tag == "div" and "tweet" in classes and "data-url" in attributes
+def embeds_in(node: LexborNode) -> set[int]:
+    """The mem_ids of the elements embedding a post, the node itself included."""
+    if not platforms.EMBED_SELECTOR:
+        return set()
+    return {found.mem_id for found in node.css(platforms.EMBED_SELECTOR) if is_embed(found)}
+
+
+def has_embed(node: LexborNode) -> bool:
+    """Whether the element embeds a post or holds an element that does."""
+    return bool(platforms.EMBED_SELECTOR) and any(
+        is_embed(found) for found in node.css(platforms.EMBED_SELECTOR)
+    )
 
 
 def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
@@ -96,7 +95,7 @@ def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
         return True
     if tag in _BOILERPLATE_TAGS:
         # An <aside> inside the article holding an embed is the embed set beside the text.
-        return page_level or tag != "aside" or not has_tweet_embed(node)
+        return page_level or tag != "aside" or not has_embed(node)
     # An <article>'s own <header>/<footer> hold its headline and byline; the page's do not.
     if page_level and tag in ("header", "footer"):
         return True
@@ -143,24 +142,26 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
 
 
 def _weight(node: LexborNode) -> int:
-    """How much article a candidate holds: its text, and each tweet embed counted as a paragraph."""
+    """How much article a candidate holds: its text, and each embedded post counted as a
+    paragraph."""
+    marked = embeds_in(node)  # one query for the candidate, not one a node
     text = 0
     embeds = 0
     for child, entering in walk_content(node):
         if not entering:
             continue
         if child.is_element_node:
-            embeds += is_tweet_embed(child)
+            embeds += child.mem_id in marked
         else:
             text += len((child.text_content or "").strip())
     return text + 300 * embeds
 
 
 def _is_embed_holder(node: LexborNode) -> bool:
-    """An element beside the article holding a tweet embed and little else."""
+    """An element beside the article holding an embedded post and little else."""
     if not node.is_element_node or node.tag in _NEVER_CONTENT:
         return False
-    if is_boilerplate(node, page_level=True) or not (is_tweet_embed(node) or has_tweet_embed(node)):
+    if is_boilerplate(node, page_level=True) or not has_embed(node):
         return False
     return len(node.text(strip=True)) < 1000
 

@@ -14,7 +14,7 @@ from .config import Settings
 from .index import INDEX_NAME, Index
 from .model import Outcome, PostRef
 from .net import Net, NetworkError, redact
-from .platforms.hooks import Probe, ServiceCheck
+from .platforms import Probe, ServiceCheck
 
 # Hosts whose root has no defined answer (a CDN's root is often a 404): any HTTP answer shows
 # the way there is open, except the answers of something in between that blocks it. Each

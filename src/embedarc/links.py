@@ -14,52 +14,38 @@ from urllib.parse import parse_qs, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from embedarc import platforms
-from embedarc.content import content_roots, is_tweet_embed, walk_content
+from embedarc.content import content_roots, walk_content
 from embedarc.decoding import decode
 from embedarc.markup import parse_html
 from embedarc.model import FoundIn, Link, LinkKind
-from embedarc.urls import (
-    is_status_url,
-    is_web_url,
-    join_url,
-    normalise,
-    split_url,
-    tweet_ref,
-    unwrap,
-    with_scheme,
-)
+from embedarc.platforms import normalise, unwrap, with_scheme
+from embedarc.platforms.base import PostRef
+from embedarc.urls import is_web_url, join_url, split_url
 
-# normalise, tweet_ref and unwrap live in urls.py; other modules have long imported them from here.
+# normalise and unwrap are the registry's; other modules have long imported them from here.
 __all__ = [
     "Found",
     "Origin",
     "html_links",
     "html_meta_refresh",
-    "is_status_url",
     "links_in_html",
     "links_in_text",
     "normalise",
     "origin_in_text",
     "text_links",
-    "tweet_ref",
     "unwrap",
 ]
 
+_SHORT_LINKS = {"ift.tt": LinkKind.IFTTT}  # IFTTT's, which leads to a syndicated article
 
-def _kind(url: str) -> LinkKind:
-    """How a normalised URL is handled, judged by the URL alone."""
-    if is_status_url(url):
-        return LinkKind.TWEET
-    if platforms.claims(url) is not None:
-        return LinkKind.POST
+
+def _kind(url: str, ref: PostRef | None) -> LinkKind:
+    """How a normalised URL is handled, judged by the URL alone (and the post it names)."""
+    if ref is not None:
+        return platforms.platform(ref.site).link_kind
     parts = split_url(url)
     host = parts.netloc if parts else ""
-    return {
-        "pic.twitter.com": LinkKind.PIC_TWITTER,
-        "pic.x.com": LinkKind.PIC_TWITTER,
-        "t.co": LinkKind.TCO,
-        "ift.tt": LinkKind.IFTTT,
-    }.get(host, LinkKind.URL)
+    return platforms.short_link_kind(host) or _SHORT_LINKS.get(host, LinkKind.URL)
 
 
 def _link(
@@ -76,7 +62,7 @@ def _link(
     ref = platforms.claims(url)
     return Link(
         url=url,
-        kind=kind or _kind(url),
+        kind=kind or _kind(url, ref),
         raw=raw,
         found_in=found_in,
         attribution=attribution,
@@ -131,19 +117,25 @@ def _unique(links: Iterable[Link]) -> list[Link]:
 
 # --- plain text ---------------------------------------------------------------------------------
 
+
+def _hosts(hosts: Iterable[str]) -> str:
+    return "|".join(re.escape(host) for host in sorted(set(hosts))) or "(?!)"
+
+
 _URL_CHARS = r"[\w\-.~:/?#\[\]@!$&'()*+,;=%]+"
 _TEXT_URL_RE = re.compile(
     # Short-link codes are ASCII only, so whatever follows them (…, non-Latin text) is not eaten.
-    r"(?P<short>(?<![\w.@/-])(?:https?://)?(?:pic\.(?:twitter|x)\.com|t\.co|ift\.tt)/[A-Za-z0-9]+"
-    r"(?![A-Za-z0-9]))"
+    rf"(?P<short>(?<![\w.@/-])(?:https?://)?(?:{_hosts([*_SHORT_LINKS, *platforms.SHORT_LINKS])})"
+    r"/[A-Za-z0-9]+(?![A-Za-z0-9]))"
     # A URL may follow a slash: web.archive.org/web/2022/https://…
     rf"|(?P<url>(?<![\w.@-])https?://{_URL_CHARS})"
-    rf"|(?P<status>(?<![\w.@/-])(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com/{_URL_CHARS})",
+    # A platform's host written without a scheme: a link only where it names a post.
+    rf"|(?P<bare>(?<![\w.@/-])(?:(?:www|mobile|m)\.)?(?:{_hosts(platforms.BARE_HOSTS)})"
+    rf"/{_URL_CHARS})",
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?'\"”’»)]}"
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
-_ATTRIBUTION_RE = re.compile(r"^\s*(?:—|&mdash;|--|–)\s*(?P<who>.*\(@\w{1,15}\).*?)\s*$")
 _VIA_RE = re.compile(
     r"^[ \t]*via[ \t]+(?P<name>\S[^\n]{0,80}?)[ \t]+(?P<url>(?:https?://|ift\.tt/)\S+)",
     re.IGNORECASE | re.MULTILINE,
@@ -175,8 +167,8 @@ def _urls_in_line(line: str) -> Iterator[str]:
             yield match["short"]
             continue
         found = _trim(match[0])
-        if match["status"] and not is_status_url(found):
-            continue  # a scheme-less twitter.com link is only taken when it names a tweet
+        if match["bare"] and platforms.claims(with_scheme(found)) is None:
+            continue  # a platform's host without a scheme is only taken when it names a post
         if (parts := split_url(with_scheme(found))) and parts.netloc:
             yield found
 
@@ -194,22 +186,17 @@ def origin_in_text(text: str) -> Origin | None:
     )
 
 
-def _attribution(line: str) -> str | None:
-    match = _ATTRIBUTION_RE.match(line)
-    return "— " + " ".join(match["who"].split()) if match else None
-
-
 def _text_links(text: str, origin: Origin | None) -> Iterator[Link]:
     """Each link in plain text in order, an attribution line given to the links just above it."""
     previous: list[Link] = []  # the last non-blank line's links, held until the next line
     for line in text.splitlines():
         if not line.strip():
             continue
-        if attribution := _attribution(line):
+        if found := platforms.byline(line):
+            # A byline under a pasted post ("— Name (@handle) date") names the links above it.
+            attribution, kinds = found
             previous = [
-                replace(link, attribution=attribution)
-                if link.kind in (LinkKind.PIC_TWITTER, LinkKind.TCO, LinkKind.TWEET)
-                else link
+                replace(link, attribution=attribution) if link.kind in kinds else link
                 for link in previous
             ]
         yield from previous
@@ -244,7 +231,7 @@ def _as_text(html: str | bytes) -> str:
 
 _OG_VIDEO = frozenset({"og:video", "og:video:url", "og:video:secure_url"})
 _PLAYER_RE = re.compile(
-    r"youtube(?:-nocookie)?\.com/embed|player\.vimeo\.com|platform\.twitter\.com/embed"
+    r"youtube(?:-nocookie)?\.com/embed|player\.vimeo\.com"
     r"|dailymotion\.com|rumble\.com|streamable\.com|facebook\.com/plugins/video"
     r"|odysee\.com|bitchute\.com|embed|player",
     re.IGNORECASE,
@@ -253,15 +240,7 @@ _PLAYER_RE = re.compile(
 
 def _absolute(href: str | None, base: str | None) -> str | None:
     """An http(s) URL for an attribute value, or None for fragments, mailto: and the like."""
-    href = (href or "").strip()
-    if not href or href.startswith("#"):
-        return None
-    href = with_scheme(href)
-    parts = split_url(href)
-    if base and parts is not None and not parts.scheme:
-        href = join_url(base, href) or ""
-        parts = split_url(href)
-    return href if parts and parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return platforms.absolute(href, base)
 
 
 def _base(tree: LexborHTMLParser, base_url: str | None) -> str | None:
@@ -273,36 +252,12 @@ def _base(tree: LexborHTMLParser, base_url: str | None) -> str | None:
     return joined or (with_scheme(base_url) if base_url else None)
 
 
-def _tweet_embed(quote: LexborNode, base: str | None) -> tuple[int, str | None] | None:
-    """(mem_id of the anchor naming the tweet, attribution) of a twitter-tweet blockquote."""
-    anchors = [
-        anchor
-        for anchor in quote.css("a[href]")
-        if (url := _absolute(anchor.attributes.get("href"), base)) and is_status_url(url)
-    ]
-    if not anchors:
-        return None
-    # The byline is whatever follows the tweet's own <p>: "— Name (@handle) date".
-    byline = [
-        (child.text() if child.is_element_node else child.text_content) or ""
-        for child in quote.iter(include_text=True)
-        if child.tag != "p"
-    ]
-    text = " ".join("".join(byline).replace("&mdash;", "—").split())
-    if not quote.css_first("p"):
-        text = text[text.rfind("—") :] if "—" in text else ""
-    return anchors[-1].mem_id, text or None
-
-
 def _iframe_link(url: str, raw: str, found_in: FoundIn) -> Link | None:
-    if page := _player_page(url):
+    # A player of a video site, or a platform's own frame showing one of its posts.
+    if page := _player_page(url) or platforms.player(url):
         return _link(page, LinkKind.IFRAME, raw=raw, found_in=found_in)
     if not _PLAYER_RE.search(url):
         return None
-    if "platform.twitter.com/embed" in url.lower():
-        tweet_id = parse_qs(urlsplit(url).query).get("id", [""])[0]
-        if tweet_id.isascii() and tweet_id.isdigit():
-            url = f"https://twitter.com/i/web/status/{tweet_id}"
     return _link(url, LinkKind.IFRAME, raw=raw, found_in=found_in)
 
 
@@ -327,8 +282,10 @@ def _media_source(node: LexborNode) -> str | None:
 
 
 def _node_link(
-    node: LexborNode, base: str | None, embeds: dict[int, str | None], found_in: FoundIn
+    node: LexborNode, base: str | None, embeds: dict[int, Link], found_in: FoundIn
 ) -> Link | None:
+    if node.mem_id in embeds:
+        return embeds.pop(node.mem_id)  # the element an embed names its post by
     raw = _media_source(node)
     url = _absolute(raw, base)
     if raw is None or url is None:
@@ -338,9 +295,6 @@ def _node_link(
         return _iframe_link(url, raw, found_in)
     if node.tag != "a":
         return _link(url, LinkKind.VIDEO, raw=raw, found_in=found_in)
-    if node.mem_id in embeds:
-        attribution = embeds[node.mem_id]
-        return _link(url, LinkKind.TWEET_EMBED, raw=raw, found_in=found_in, attribution=attribution)
     return _link(url, raw=raw, found_in=found_in)
 
 
@@ -353,29 +307,21 @@ def _og_videos(tree: LexborHTMLParser, base: str | None, found_in: FoundIn) -> I
             yield _link(url, LinkKind.OG_VIDEO, raw=raw, found_in=found_in)
 
 
-def _rendered_embed(node: LexborNode, base: str | None, found_in: FoundIn) -> Link | None:
-    """The tweet of an embed that names it by attribute: Twitter's script has replaced the
-    blockquote by an <iframe>/<twitter-widget data-tweet-id>, or a CMS wrote its own element."""
-    attributes = node.attributes
-    tweet_id = (attributes.get("data-tweet-id") or "").strip()
-    if tweet_id.isascii() and tweet_id.isdigit():
-        status = f"https://twitter.com/i/web/status/{tweet_id}"
-        return _link(status, LinkKind.TWEET_EMBED, raw=tweet_id, found_in=found_in)
-    for name in ("data-tweet-url", "data-url"):
-        raw = (attributes.get(name) or "").strip()
-        if (url := _absolute(raw, base)) and is_status_url(url):
-            return _link(url, LinkKind.TWEET_EMBED, raw=raw, found_in=found_in)
-    return None
+# The platforms whose posts people write out without a scheme, and those hosts.
+_BARE_SITES = tuple((p.site, p.bare_hosts) for p in platforms.PLATFORMS if p.bare_hosts)
 
 
-def _text_status_links(text: str, found_in: FoundIn) -> Iterator[Link]:
-    """Status URLs written out as text (a footnote, a credit) name a tweet as a link does."""
+def _text_post_links(text: str, found_in: FoundIn) -> Iterator[Link]:
+    """Posts' URLs written out as text (a footnote, a credit) name the post as a link does,
+    on the hosts people write without a scheme."""
     lowered = text.lower()
-    if "twitter.com" not in lowered and "x.com" not in lowered:
-        return
+    sites = {site for site, hosts in _BARE_SITES if any(host in lowered for host in hosts)}
+    if not sites:
+        return  # most text names no such host: the common answer, cheaply
     for raw in _urls_in_line(" ".join(text.split())):
-        if is_status_url(with_scheme(raw)):
-            yield _link(with_scheme(raw), raw=raw, found_in=found_in)
+        url = with_scheme(raw)
+        if (ref := platforms.claims(url)) is not None and ref.site in sites:
+            yield _link(url, raw=raw, found_in=found_in)
 
 
 # --- HTML: embeds of video platforms --------------------------------------------------------
@@ -501,7 +447,7 @@ def _block_post(node: LexborNode, base: str | None) -> tuple[str, str] | None:
 
 
 def _body_links(root: LexborNode, base: str | None, found_in: FoundIn) -> Iterator[Link]:
-    embeds: dict[int, str | None] = {}
+    embeds: dict[int, Link] = {}  # an embed's post, held for the element that names it
     # The platform embed being walked: its links are the post's fallback markup (its account,
     # hashtags, sound), not footage of the article, so only the post itself is kept.
     block: int | None = None
@@ -518,15 +464,21 @@ def _body_links(root: LexborNode, base: str | None, found_in: FoundIn) -> Iterat
                 yield _link(named[0], LinkKind.PLATFORM_EMBED, raw=named[1], found_in=found_in)
             continue
         if not node.is_element_node:
-            yield from _text_status_links(node.text_content or "", found_in)
+            yield from _text_post_links(node.text_content or "", found_in)
             continue
-        if is_tweet_embed(node):
-            if node.tag == "blockquote" and (embed := _tweet_embed(node, base)):
-                embeds[embed[0]] = embed[1]
-            elif rendered := _rendered_embed(node, base, found_in):
-                yield rendered
-        elif post := platforms.embed_url(node, base):
-            yield _link(post, LinkKind.POST_EMBED, raw=post, found_in=found_in)
+        if found := platforms.embed(node, base):
+            platform, embed = found
+            post = _link(
+                embed.url,
+                platform.embed_kind,
+                raw=embed.raw,
+                found_in=found_in,
+                attribution=embed.attribution,
+            )
+            if embed.at is None:
+                yield post
+            else:
+                embeds[embed.at] = post
         if link := _node_link(node, base, embeds, found_in):
             yield link
 

@@ -1,81 +1,36 @@
-"""One canonical spelling for every URL, and what a URL names (a tweet, an interstitial).
+"""One canonical spelling for every URL, by the rules every web URL follows.
 
-Pure functions: nothing here touches the network.
+A platform's own spellings (its posts' URLs, its media files at original size) are added by the
+registry (`platforms.normalise`), which sits above this module. Pure functions: nothing here
+touches the network.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import SplitResult, parse_qs, quote, unquote, urljoin, urlsplit, urlunsplit
+from collections.abc import Iterable
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
 from .errors import BadURL
 from .guard import ends_in_number, parse_address
 
-# --- tweets -------------------------------------------------------------------------------------
-
-# X itself, the link fixers that re-serve a tweet for chat previews, and the alternative front
-# ends and mirrors that show it without X's page. A link to any of them names the tweet: only
-# its id is taken, and the tweet is looked up at X's own services, never on the mirror.
-_X_HOSTS = r"(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com"
-_FIXER_HOSTS = (
-    r"(?:[a-z0-9-]+\.)?(?:fxtwitter|vxtwitter|fixupx|fixvx|twittpr|stupidpenisx|girlcockx)\.com"
-)
-_MIRROR_HOSTS = (
-    r"(?:[a-z0-9-]+\.)*nitter(?:\.[a-z0-9-]+)+"  # nitter.net, nitter.poast.org, …
-    r"|(?:www\.)?(?:xcancel|twiiit|lightbrd)\.com"
-)
-STATUS_RE = re.compile(
-    rf"(?<![\w.@-])(?:https?://)?(?P<host>{_X_HOSTS}|{_FIXER_HOSTS}|{_MIRROR_HOSTS})/"
-    # "#!/" : the hash-bang URLs twitter.com wrote until 2012, still in old articles
-    r"(?:#!/)?(?:i/web/status|statuses|(?P<user>\w{1,15})/status(?:es)?)/(?P<id>\d{1,20})"
-    # /photo/1, /video/1 and a fixer's /en (translated) show the same tweet
-    r"(?:/(?:photo|video)/\d{1,2})?(?:/[a-z]{2})?/?(?![\w/])",
-    re.IGNORECASE | re.ASCII,
-)
-
-
-def tweet_ref(url: str) -> tuple[str | None, str] | None:
-    """(screen name, or None for i/web forms; tweet id) of a status URL, else None.
-
-    X's own status URLs and those of link fixers (fxtwitter.com, fixupx.com, …) and mirrors
-    (nitter instances, xcancel.com, …), with or without a scheme, a query or a fragment.
-    """
-    url = url.strip()
-    match = STATUS_RE.match(url)
-    if match is None or url[match.end() :][:1] not in ("", "?", "#"):
-        return None
-    user = match["user"]
-    # A tweet id is a number: /status/0123 is tweet 123 (one key for it), /status/0 none.
-    tweet_id = match["id"].lstrip("0")
-    if not tweet_id:
-        return None
-    # twitter.com/i/status/<id> is the same anonymous form as i/web
-    return (None if user is None or user.lower() == "i" else user), tweet_id
-
-
-def is_status_url(url: str) -> bool:
-    """Whether the URL names a single tweet."""
-    return tweet_ref(url) is not None
-
-
-def _tweet_url(ref: tuple[str | None, str]) -> str:
-    user, tweet_id = ref
-    return f"https://twitter.com/{user or 'i/web'}/status/{tweet_id}"
-
-
 # --- normalisation ------------------------------------------------------------------------------
 
-# Hosts people paste without a scheme; anything else without one is not taken as a URL.
-_SCHEMELESS_RE = re.compile(
-    r"(?:(?:www|mobile|m)\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co|ift\.tt|twitter\.com|x\.com)/",
-    re.IGNORECASE,
-)
+# Hosts people paste without a scheme, besides the platforms' (the registry adds theirs);
+# anything else without one is not taken as a URL.
+SCHEMELESS_HOSTS = ("ift.tt",)
+
+
+def schemeless(hosts: Iterable[str]) -> re.Pattern[str]:
+    """What starts a URL pasted without a scheme on one of these hosts (www., m., mobile. too)."""
+    names = "|".join(re.escape(host) for host in sorted(set(hosts))) or "(?!)"
+    return re.compile(rf"(?:(?:www|mobile|m)\.)?(?:{names})/", re.IGNORECASE)
+
+
+_SCHEMELESS_RE = schemeless(SCHEMELESS_HOSTS)
 _TRACKING = frozenset({"fbclid", "gclid", "igshid", "mc_cid", "mc_eid", "ref_src", "ref_url"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_PBS_MEDIA_RE = re.compile(
-    r"/media/(?P<key>[\w-]+)(?:\.(?P<ext>jpe?g|png|webp|gif))?(?::\w+)?$", re.IGNORECASE
-)
 
 
 # A browser trims blanks and control characters off both ends of an address, drops tabs and
@@ -86,7 +41,8 @@ _BLANK_RE = re.compile(_BLANK)
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 
 
-def _clean(url: str) -> str:
+def clean(url: str) -> str:
+    """The URL as a browser reads what was written: blanks trimmed, tabs and newlines dropped."""
     url = _EDGES_RE.sub("", url).translate(_TAB_NEWLINE)
     return _BLANK_RE.sub(lambda match: quote(match[0], safe=""), url)
 
@@ -222,8 +178,8 @@ def _distance(a: str, b: str) -> int:
 
 
 def meant_url(text: str) -> str | None:
-    """The http(s) URL a mistyped one probably meant ("htps://x.com/a", "www.site.com/x",
-    "https:/x.com"), or None when the text does not look like a try at one."""
+    """The http(s) URL a mistyped one probably meant ("htps://site.com/a", "www.site.com/x",
+    "https:/site.com"), or None when the text does not look like a try at one."""
     text = text.strip()
     if match := _SCHEME_RE.match(text):
         scheme, rest = match["scheme"].lower(), match["rest"]
@@ -243,13 +199,30 @@ def meant_url(text: str) -> str | None:
     return None
 
 
-def with_scheme(url: str) -> str:
-    """The URL with https:// in front when it is "//host/…" or a known host pasted without one."""
+def with_scheme(url: str, bare: re.Pattern[str] = _SCHEMELESS_RE) -> str:
+    """The URL with https:// in front when it is "//host/…" or a host pasted without one
+    (`bare`, made by `schemeless`; the registry passes the platforms' hosts too)."""
     if url.startswith("//"):
         return "https:" + url
-    if _SCHEMELESS_RE.match(url):
+    if bare.match(url):
         return "https://" + url
     return url
+
+
+def absolute_url(
+    href: str | None, base: str | None, bare: re.Pattern[str] = _SCHEMELESS_RE
+) -> str | None:
+    """An http(s) URL for an attribute value (relative to `base`, or a `bare` host pasted
+    without a scheme), or None for fragments, mailto: and the like."""
+    href = (href or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    href = with_scheme(href, bare)
+    parts = split_url(href)
+    if base and parts is not None and not parts.scheme:
+        href = join_url(base, href) or ""
+        parts = split_url(href)
+    return href if parts and parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _netloc(scheme: str, netloc: str) -> str:
@@ -277,24 +250,14 @@ def _without_tracking(query: str) -> str:
     return "&".join(kept)
 
 
-def _pbs_original(path: str, query: str) -> str | None:
-    match = _PBS_MEDIA_RE.search(path)
-    if match is None or not path.startswith("/media/"):
-        return None
-    ext = match["ext"] or parse_qs(query).get("format", [""])[0]
-    if not ext:
-        return None
-    ext = "jpg" if ext.lower() == "jpeg" else ext.lower()
-    # Every other name= is a downscaled copy; orig is the upload itself.
-    return f"https://pbs.twimg.com/media/{match['key']}?format={ext}&name=orig"
+def canonical(url: str) -> str:
+    """The canonical form of a URL by the rules every web URL follows: scheme and host in
+    lower case, no default port, no fragment, no tracking parameters.
 
-
-def normalise(url: str) -> str:
-    """The canonical form of a URL, so the same target is always spelled the same way."""
-    url = with_scheme(_clean(url))
-    ref = tweet_ref(url)
-    if ref is not None:
-        return _tweet_url(ref)
+    A platform's own spelling of its URLs is not applied here: `platforms.normalise` is the
+    canonical form the rest of embedarc uses.
+    """
+    url = with_scheme(clean(url))
     parts = split_url(url)
     scheme = parts.scheme.lower() if parts else ""
     # Without a host, "https:////h/" and "https://@//h/" would be rebuilt as "https://h/":
@@ -302,20 +265,4 @@ def normalise(url: str) -> str:
     if parts is None or scheme not in _DEFAULT_PORTS or not parts.hostname:
         return url
     netloc = _netloc(scheme, parts.netloc)
-    if netloc == "pbs.twimg.com" and (original := _pbs_original(parts.path, parts.query)):
-        return original
     return urlunsplit((scheme, netloc, parts.path, _without_tracking(parts.query), ""))
-
-
-def unwrap(url: str) -> str | None:
-    """The target of a twitter.com/safety/unsafe_link_warning interstitial, else None."""
-    parts = split_url(with_scheme(url.strip()))
-    if parts is None:
-        return None
-    host = parts.netloc.lower().removeprefix("www.").removeprefix("mobile.")
-    if host not in ("twitter.com", "x.com") or parts.path.rstrip("/") != (
-        "/safety/unsafe_link_warning"
-    ):
-        return None
-    targets = parse_qs(parts.query).get("unsafe_link")
-    return targets[0] if targets else None

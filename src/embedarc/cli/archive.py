@@ -116,7 +116,7 @@ def archive_command(
     """Archive the footage of articles: text or HTML files, article URLs, or - for stdin.
 
     Every link is resolved and recorded in the article's folder and the index; footage
-    (tweet videos, GIFs, photos at original size, yt-dlp sites, direct media files) is
+    (posts' videos, GIFs and photos at original size, yt-dlp sites, direct media files) is
     downloaded once and stored by its SHA-256.
 
     Exit status: 0 when every link reached a final outcome, 1 when something failed

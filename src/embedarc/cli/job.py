@@ -276,7 +276,7 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
 def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> None:
     """Re-test archived links: record which originals have since died (link rot).
 
-    Cheap: one request per short link, one tweet lookup per tweet, a HEAD per media URL.
+    Cheap: one request per short link, one lookup per post, a HEAD per media URL.
     Exit status 1 when a link is newly dead, or when some could not be checked (no network,
     a server error): the reasons are listed on stderr.
 

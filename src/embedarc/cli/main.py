@@ -15,9 +15,9 @@ def cli(verbose: int, quiet: bool) -> None:
     """Keep the footage news articles point at before it disappears.
 
     embedarc reads articles (text, HTML, URLs), resolves every short link hop by hop,
-    downloads the footage they lead to (tweet videos, GIFs, original photos, anything
-    yt-dlp can extract, direct media) and stores each file with its SHA-256 beside a copy
-    of the article, indexed in SQLite.
+    downloads the footage they lead to (the videos, GIFs and original photos of posts on
+    social platforms, anything yt-dlp can extract, direct media) and stores each file
+    with its SHA-256 beside a copy of the article, indexed in SQLite.
 
     \b
     Examples:

@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..clock import iso
 from ..errors import BadURL, NetworkError, Refused
 from ..model import Evidence, Failure, MediaKind, Outcome
-from .base import Post, PostAnswer, PostMedia, PostRef, Session
+from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -127,7 +127,7 @@ def parse_claim(url: str) -> tuple[str, str] | None:
     return actor, rkey
 
 
-class Bluesky:
+class Bluesky(Platform):
     """The platform: see the module's docstring."""
 
     site: str = SITE

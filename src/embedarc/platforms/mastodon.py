@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ..clock import iso
 from ..model import Evidence, Failure, MediaKind, Outcome
-from .base import Post, PostAnswer, PostMedia, PostRef, Session
+from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -67,8 +67,9 @@ _PATHS = (
 )
 _HOST_RE = re.compile(rf"^{_HOST}$")
 # Big sites with /@name paths of their own: never an instance, so never asked whether they are.
+# (A registered platform's own hosts are kept from every other platform by the registry.)
 _NOT_INSTANCES = re.compile(
-    r"(?:^|\.)(?:twitter\.com|x\.com|medium\.com|youtube\.com|tiktok\.com|threads\.net"
+    r"(?:^|\.)(?:medium\.com|youtube\.com|tiktok\.com|threads\.net"
     r"|threads\.com|instagram\.com|facebook\.com)$"
 )
 _BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
@@ -95,7 +96,7 @@ class _Instance:
         return self.failed is None
 
 
-class Mastodon:
+class Mastodon(Platform):
     site = SITE
     embed_selector = "iframe.mastodon-embed, blockquote.mastodon-embed"
 

@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..clock import iso
 from ..model import Evidence, Failure, MediaKind, Outcome
-from .base import Post, PostAnswer, PostMedia, PostRef, Session
+from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -279,7 +279,7 @@ def parse_page(html: str, ref: PostRef, page_url: str) -> PostAnswer:
     return PostAnswer(post=post)
 
 
-class Telegram:
+class Telegram(Platform):
     site = SITE
     # The widget's script names the post; once run it is an <iframe> of the embed page.
     embed_selector = "script[data-telegram-post], iframe[src]"

@@ -5,13 +5,15 @@ GraphQL API (graphql.py) are asked in turn until one shows the tweet or X says i
 When none could answer now, yt-dlp is named as the last resort (it sees videos only). Every
 answer is kept as evidence, whatever it said.
 
-What a tweet URL is (the hosts of X, its link fixers and mirrors) is known to `urls`, which
-spells each the same way, `https://twitter.com/<user or i/web>/status/<id>`; tweet embeds in
-articles, with their bylines, are read by `links`.
+What a tweet URL is (the hosts of X, its link fixers and mirrors, its short links, photos at
+original size, the unsafe-link interstitial) is in urls.py, which spells each tweet the same
+way, `https://twitter.com/<user or i/web>/status/<id>`; tweet embeds in articles, with their
+bylines, are read by embeds.py. The readers of articles reach both through the registry's
+hooks (see `Platform`), never by name.
 
-Of the optional hooks (`hooks.py`) X offers them all: where web archives hold captures of a
-gone tweet and how to read them (`archived.py`), its link shorteners, the setting once named
-`fxtwitter`, and the tweet `doctor` asks its services about.
+X offers the other optional hooks too: where web archives hold captures of a gone tweet and
+how to read them (`archived.py`), the setting once named `fxtwitter`, and the tweet `doctor`
+asks its services about.
 """
 
 from __future__ import annotations
@@ -19,12 +21,22 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from ...model import Outcome, Tweet
-from ...urls import normalise, tweet_ref
-from ..base import Post, PostAnswer, PostMedia, PostRef, Session
+from ...model import LinkKind, Outcome
+from ..base import (
+    Embed,
+    Platform,
+    Post,
+    PostAnswer,
+    PostMedia,
+    PostRef,
+    Probe,
+    ServiceCheck,
+    Session,
+)
 from ..captures import ArchivedForms
-from ..hooks import Probe, ServiceCheck
-from . import services
+from . import embeds, services, urls
+from .tweet import Tweet, TweetMedia
+from .urls import status_url, tweet_ref
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -33,9 +45,7 @@ if TYPE_CHECKING:
 
 SITE = "x"
 
-
-def status_url(tweet_id: str, screen_name: str | None) -> str:
-    return f"https://twitter.com/{screen_name or 'i/web'}/status/{tweet_id}"
+__all__ = ["SITE", "X_PLATFORM", "Tweet", "TweetMedia", "X", "status_url", "to_post"]
 
 
 def screen_name(ref: PostRef) -> str | None:
@@ -103,11 +113,15 @@ PROBE = Probe(
 )
 
 
-class X:
+class X(Platform):
     site = SITE
-    embed_selector = ""  # tweet embeds are read by `links`, bylines and all
-    # X's link shorteners: a t.co link or a bare pic.twitter.com one leads to a tweet or a page.
-    short_link_hosts = frozenset({"t.co", "pic.twitter.com"})
+    embed_selector = embeds.SELECTOR
+    # The kinds releases before tweets were posts recorded, kept so sidecars read the same.
+    link_kind = LinkKind.TWEET
+    embed_kind = LinkKind.TWEET_EMBED
+    short_links = urls.SHORT_LINKS
+    bare_hosts = urls.BARE_HOSTS
+    title_meta = ("twitter:title",)  # X's card markup, which many pages carry
     # `fxtwitter = false` and --no-fxtwitter, from before every site's third parties were
     # allowed or not at once.
     renamed_settings = MappingProxyType({"fxtwitter": "third_parties"})
@@ -117,10 +131,29 @@ class X:
         found = tweet_ref(url)
         if found is None:
             return None
-        return PostRef(SITE, found[1], normalise(status_url(found[1], found[0])))
+        return PostRef(SITE, found[1], status_url(found[1], found[0]))
 
     def embed_url(self, node: LexborNode, base: str | None) -> str | None:
-        return None
+        found = embeds.embed(node, base)
+        return found.url if found is not None else None
+
+    def embed(self, node: LexborNode, base: str | None) -> Embed | None:
+        return embeds.embed(node, base)
+
+    def owns(self, host: str) -> bool:
+        return urls.owns(host)
+
+    def normalise(self, url: str) -> str | None:
+        return urls.normalise(url)
+
+    def unwrap(self, url: str) -> str | None:
+        return urls.unwrap(url)
+
+    def player(self, url: str) -> str | None:
+        return urls.player(url)
+
+    def byline(self, line: str) -> str | None:
+        return embeds.byline(line)
 
     def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         """Syndication, fxtwitter, then X's GraphQL API, until one shows the tweet or X says

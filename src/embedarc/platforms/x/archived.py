@@ -24,10 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ...model import Evidence, MediaKind, Tweet, TweetMedia
-from ...urls import normalise
+from ...model import Evidence, MediaKind
 from ..captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
 from . import services, to_post
+from .tweet import Tweet, TweetMedia
+from .urls import media_url
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ def parse_vxtwitter(data: dict[str, Any]) -> Tweet:
             continue
         if kind == "image":
             media.append(
-                TweetMedia(MediaKind.PHOTO, normalise(url), size.get("width"), size.get("height"))
+                TweetMedia(MediaKind.PHOTO, media_url(url), size.get("width"), size.get("height"))
             )
         elif kind in ("video", "gif"):
             millis = item.get("duration_millis")
@@ -350,7 +351,7 @@ def _classify(url: str) -> WantedMedia | None:
     host = (parts.hostname or "").lower()
     if host == "pbs.twimg.com":
         if _photo_key(url) is not None:
-            return wanted_media(MediaKind.PHOTO, normalise(url))
+            return wanted_media(MediaKind.PHOTO, media_url(url))
         if thumb := _THUMB_RE.match(parts.path):
             prefix = f"https://video.twimg.com/{thumb['kind']}/{thumb['id']}/"
             return wanted_media(MediaKind.VIDEO, "", video_prefix=prefix)

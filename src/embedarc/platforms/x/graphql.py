@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ...model import Evidence, Failure, Outcome, Tweet, TweetMedia
+from ...model import Evidence, Failure, Outcome
 from ...net import Net, NetworkError, load_json, retry_hint
 from .services import (
     MAX_QUOTE_DEPTH,
@@ -25,6 +25,7 @@ from .services import (
     media_items,
     tombstone_verdict,
 )
+from .tweet import Tweet, TweetMedia
 
 log = logging.getLogger(__name__)
 

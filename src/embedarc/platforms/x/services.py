@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...clock import from_epoch, iso
 from ...errors import NetworkError
-from ...model import Evidence, Failure, MediaKind, Outcome, Tweet, TweetMedia
-from ...urls import normalise
+from ...model import Evidence, Failure, MediaKind, Outcome
+from .tweet import Tweet, TweetMedia
+from .urls import media_url
 
 if TYPE_CHECKING:
     from ...net import Fetched, Net
@@ -132,7 +133,7 @@ def media_items(entries: list[dict[str, Any]]) -> list[TweetMedia]:
         info = item.get("original_info") or {}
         w, h = info.get("width"), info.get("height")
         if kind == "photo" and item.get("media_url_https"):
-            media.append(TweetMedia(MediaKind.PHOTO, normalise(item["media_url_https"]), w, h))
+            media.append(TweetMedia(MediaKind.PHOTO, media_url(item["media_url_https"]), w, h))
         elif kind in ("video", "animated_gif"):
             video = item.get("video_info") or {}
             best, hls = best_variant(video.get("variants") or [])
@@ -182,7 +183,7 @@ def parse_fxtwitter(data: dict[str, Any], depth: int = 0) -> Tweet:
             media.append(
                 TweetMedia(
                     MediaKind.PHOTO,
-                    normalise(photo["url"]),
+                    media_url(photo["url"]),
                     photo.get("width"),
                     photo.get("height"),
                 )

@@ -1,0 +1,80 @@
+"""Tweets embedded in articles: Twitter's blockquote with its byline, the widget its script
+renders, CMSs' own elements, and the byline under a tweet pasted as text.
+
+Pure functions over a parsed tree: nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ...urls import absolute_url, schemeless
+from ..base import Embed
+from .urls import BARE_HOSTS, SHORT_LINKS, is_status_url, status_url
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+# Tweets as embedded by Twitter's script, before and after it ran, and by CMSs.
+SELECTOR = (
+    "blockquote.twitter-tweet, blockquote.twitter-video, iframe.twitter-tweet, twitter-widget,"
+    " [data-tweet-id], [data-tweet-url], div.tweet[data-url]"
+)
+_BARE = schemeless([*BARE_HOSTS, *SHORT_LINKS])
+# "— Name (@handle) date", the line under a tweet pasted as text.
+_ATTRIBUTION_RE = re.compile(r"^\s*(?:—|&mdash;|--|–)\s*(?P<who>.*\(@\w{1,15}\).*?)\s*$")
+
+
+def _absolute(href: str | None, base: str | None) -> str | None:
+    return absolute_url(href, base, _BARE)
+
+
+def _blockquote(quote: LexborNode, base: str | None) -> Embed | None:
+    """The tweet of a twitter-tweet blockquote: its last status link, with the byline."""
+    anchors = [
+        (anchor, url)
+        for anchor in quote.css("a[href]")
+        if (url := _absolute(anchor.attributes.get("href"), base)) and is_status_url(url)
+    ]
+    if not anchors:
+        return None
+    # The byline is whatever follows the tweet's own <p>: "— Name (@handle) date".
+    byline = [
+        (child.text() if child.is_element_node else child.text_content) or ""
+        for child in quote.iter(include_text=True)
+        if child.tag != "p"
+    ]
+    text = " ".join("".join(byline).replace("&mdash;", "—").split())
+    if not quote.css_first("p"):
+        text = text[text.rfind("—") :] if "—" in text else ""
+    anchor, url = anchors[-1]
+    raw = (anchor.attributes.get("href") or "").strip()
+    return Embed(url, raw, attribution=text or None, at=anchor.mem_id)
+
+
+def _rendered(node: LexborNode, base: str | None) -> Embed | None:
+    """The tweet of an embed that names it by attribute: Twitter's script has replaced the
+    blockquote by an <iframe>/<twitter-widget data-tweet-id>, or a CMS wrote its own element."""
+    attributes = node.attributes
+    tweet_id = (attributes.get("data-tweet-id") or "").strip()
+    if tweet_id.isascii() and tweet_id.isdigit():
+        return Embed(status_url(tweet_id, None), tweet_id)
+    for name in ("data-tweet-url", "data-url"):
+        raw = (attributes.get(name) or "").strip()
+        if (url := _absolute(raw, base)) and is_status_url(url):
+            return Embed(url, raw)
+    return None
+
+
+def embed(node: LexborNode, base: str | None) -> Embed | None:
+    """The tweet an element matched by SELECTOR embeds, or None."""
+    if node.tag == "blockquote" and (found := _blockquote(node, base)):
+        return found
+    return _rendered(node, base)
+
+
+def byline(line: str) -> str | None:
+    """The attribution of a "— Name (@handle) date" line, which names the tweet above it."""
+    match = _ATTRIBUTION_RE.match(line)
+    return "— " + " ".join(match["who"].split()) if match else None
