@@ -669,6 +669,7 @@ class _Run:
                 media=list(media.values()),
                 posts=list(posts.values()),
                 ytdlp_version=ytdlp.version(),  # from the package metadata: no import
+                previous=job.previous,
             )
             self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)
             self.index.write_article(data)

@@ -140,12 +140,17 @@ def build(
     media: Sequence[SidecarMedia],
     ytdlp_version: str | None,
     posts: Sequence[SidecarPost] = (),
+    previous: Sidecar | None = None,
 ) -> Sidecar:
+    """The article's sidecar; what `previous` (the folder's sidecar before) holds that this
+    release does not know is carried on, so a later release's keys survive archiving again."""
     return Sidecar(
+        extra=previous.unknown() if previous else {},
         schema=SCHEMA,
         embedarc=__version__,
         yt_dlp=ytdlp_version,
         article=SidecarArticle(
+            extra=previous.article.unknown() if previous else {},
             id=article_id,
             identity=identity,
             folder=folder,

@@ -73,6 +73,12 @@ class Record:
         type, or set by this release."""
         return self.keys is None or (name in self.keys and name not in self.extra)
 
+    def unknown(self) -> dict[str, Any]:
+        """The keys of the file this release does not know, as read (a later release wrote
+        them): a record made anew from what it says carries them on."""
+        names = {f.name for f in _fields(type(self))}
+        return {k: v for k, v in self.extra.items() if k not in names}
+
     def updated(self, **changes: Any) -> Self:
         """A new record with `changes`; a value given replaces one kept as it was read."""
         extra = {k: v for k, v in self.extra.items() if k not in changes}
