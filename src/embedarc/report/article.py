@@ -65,6 +65,15 @@ class Card:
 
 
 @dataclass(frozen=True)
+class HopView:
+    url: Url | None
+    status: int | None
+    location: Url | None
+    time: str | None
+    via: str | None
+
+
+@dataclass(frozen=True)
 class LinkView:
     url: Url
     raw: str | None
@@ -76,7 +85,7 @@ class LinkView:
     tone: str
     reason: str | None
     resolved_at: str | None
-    hops: list[dict[str, Any]]
+    hops: list[HopView]
     final_url: Url | None
     card: Card | None
     footage: list[Footage]
@@ -166,15 +175,15 @@ def _card(posts: dict[str, SidecarPost], key: str | None, depth: int = 0) -> Car
     )
 
 
-def _hops(resolution: SidecarResolution | None) -> list[dict[str, Any]]:
+def _hops(resolution: SidecarResolution | None) -> list[HopView]:
     return [
-        {
-            "url": Url.of(hop.url),
-            "status": hop.status,
-            "location": Url.of(hop.location),
-            "time": _text(hop.time),
-            "via": _text(str(hop.via)),
-        }
+        HopView(
+            url=Url.of(hop.url),
+            status=hop.status,
+            location=Url.of(hop.location),
+            time=_text(hop.time),
+            via=_text(str(hop.via)),
+        )
         for hop in (resolution.hops if resolution else ())
     ]
 
