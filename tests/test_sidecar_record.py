@@ -69,6 +69,15 @@ def test_a_sidecar_of_the_previous_release_reads_and_writes_back_unchanged(path:
     assert "tweet_id" in record.links[0].resolution.extra
 
 
+def test_a_schema_1_sidecar_is_read_through_its_upgrade_only() -> None:
+    [path] = _sidecars(FIXTURE)
+    data = json.loads(path.read_bytes())
+
+    with pytest.raises(SidecarError, match="schema 1"):
+        Sidecar.from_json(data)
+    assert sidecar.parse(data) == Sidecar.from_json(upgrade(data))
+
+
 @pytest.fixture
 def busy_archive(simweb: SimWeb, archive_dir: Path, tmp_path: Path) -> Path:
     """An archive written by this release: the bundled example (tweets, an origin page), a
