@@ -76,8 +76,8 @@ class Record:
     def unknown(self) -> dict[str, Any]:
         """The keys of the file this release does not know, as read (a later release wrote
         them): a record made anew from what it says carries them on."""
-        names = {f.name for f in _fields(type(self))}
-        return {k: v for k, v in self.extra.items() if k not in names}
+        shape = _shape(type(self))
+        return {k: v for k, v in self.extra.items() if k not in shape}
 
     def updated(self, **changes: Any) -> Self:
         """A new record with `changes`; a value given replaces one kept as it was read."""
@@ -89,13 +89,14 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """The record as the file holds it: known keys in the order written, then the rest."""
-        values = {f.name: getattr(self, f.name) for f in _fields(type(self))}
+        shape = _shape(type(self))
+        values = {name: getattr(self, name) for name in shape}
         out: dict[str, Any] = {}
         if self.keys is not None:
             for key in self.keys:
                 if key in values:
                     value = values[key]
-                    if key in self.extra and value == _default(type(self), key):
+                    if key in self.extra and value == shape[key].default:
                         out[key] = records.to_json(self.extra[key])  # kept as it was written
                     elif not self._omitted(key, value):
                         out[key] = _json(value)
@@ -105,7 +106,7 @@ class Record:
             if name in out or self._omitted(name, value):
                 continue
             # A key the file did not have stays out while its value is still the default.
-            if self.keys is None or value != _default(type(self), name):
+            if self.keys is None or value != shape[name].default:
                 out[name] = _json(value)
         for key, value in self.extra.items():
             out.setdefault(key, records.to_json(value))
@@ -122,6 +123,10 @@ class Record:
 
 
 def _json(value: Any) -> Any:
+    if value is None or type(value) in (int, float, bool):
+        return value
+    if isinstance(value, str):  # an enum's value too
+        return records.text(str(value))
     if isinstance(value, Record):
         return value.to_json()
     if isinstance(value, tuple):
@@ -129,42 +134,71 @@ def _json(value: Any) -> Any:
     return records.to_json(value)
 
 
-def _fields(kind: type) -> tuple[dataclasses.Field[Any], ...]:
-    return tuple(f for f in dataclasses.fields(kind) if not f.metadata.get("internal"))
+@dataclass(frozen=True)
+class _Field:
+    """How a field of a record is read: worked out once per record type from its hints."""
+
+    default: Any
+    nullable: bool
+    choice: type[enum.Enum] | None  # a value of a set: this enum's, or an Unknown
+    record: type[Record] | None  # an object: a record of this type
+    entries: type[Record] | None  # a list of objects: records of this type
+    leaf: Any  # anything else: read by `records`' rules
 
 
-def _default(kind: type, name: str) -> Any:
+_SHAPES: dict[type, dict[str, _Field]] = {}
+
+
+def _shape(kind: type) -> dict[str, _Field]:
+    """The fields of a record type (not those of the record itself: extra, keys, ...)."""
+    if kind in _SHAPES:
+        return _SHAPES[kind]
+    hints = typing.get_type_hints(kind)
+    shape = {}
     for f in dataclasses.fields(kind):
-        if f.name == name:
-            if f.default is not dataclasses.MISSING:
-                return f.default
-            if f.default_factory is not dataclasses.MISSING:
-                return f.default_factory()
-    return None
+        if f.metadata.get("internal"):
+            continue
+        hint = hints[f.name]
+        union = typing.get_origin(hint) in (Union, types.UnionType)
+        options = typing.get_args(hint) if union else (hint,)
+        given = [o for o in options if o is not type(None) and o is not Unknown]
+        [only] = given
+        item = typing.get_args(only)[0] if typing.get_origin(only) is tuple else None
 
+        def record_type(value: Any) -> type[Record] | None:
+            return value if isinstance(value, type) and issubclass(value, Record) else None
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(kind: type) -> dict[str, Any]:
-    if kind not in _HINTS:  # read once: a sidecar has thousands of records
-        _HINTS[kind] = typing.get_type_hints(kind)
-    return _HINTS[kind]
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = None
+        shape[f.name] = _Field(
+            default=default,
+            nullable=type(None) in options,
+            choice=only if isinstance(only, type) and issubclass(only, enum.Enum) else None,
+            record=record_type(only),
+            entries=record_type(item),
+            leaf=only,
+        )
+    _SHAPES[kind] = shape
+    return shape
 
 
 def _decode(
     kind: type[R], data: dict[str, Any], where: str, problems: list[str], strict: bool
 ) -> R:
-    hints = _hints(kind)
+    shape = _shape(kind)
     given: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    names = {f.name for f in _fields(kind)}
     for key, raw in data.items():
-        if key not in names:
+        field_ = shape.get(key)
+        if field_ is None:
             extra[key] = raw
             continue
         try:
-            given[key] = _value(hints[key], raw, f"{where}.{key}", problems, strict)
+            given[key] = _value(field_, raw, f"{where}.{key}", problems, strict)
         except ValueError as e:
             if strict:
                 raise SidecarError(str(e)) from None
@@ -176,42 +210,35 @@ def _decode(
     return record
 
 
-def _value(hint: Any, raw: Any, where: str, problems: list[str], strict: bool) -> Any:
-    """`raw` as `hint` says, records leniently, leaves by `records`' rules (ValueError naming
-    `where` when it does not fit)."""
-    origin = typing.get_origin(hint)
-    options = typing.get_args(hint) if origin in (Union, types.UnionType) else (hint,)
-    if raw is None and type(None) in options:
+def _value(field_: _Field, raw: Any, where: str, problems: list[str], strict: bool) -> Any:
+    """`raw` as the field says: records leniently, leaves by `records`' rules (ValueError
+    naming `where` when it does not fit)."""
+    if raw is None and field_.nullable:
         return None
-    options = tuple(o for o in options if o is not type(None))
-    enums = [o for o in options if isinstance(o, type) and issubclass(o, enum.Enum)]
-    if enums:  # a value of a set: the enum's, or one this release does not know
+    if field_.choice is not None:  # a value of a set: the enum's, or one this release does not know
         if not isinstance(raw, str):
             raise ValueError(f"{where}: text expected, not {type(raw).__name__}")
         try:
-            return enums[0](raw)
+            return field_.choice(raw)
         except ValueError:
             return Unknown(raw)
-    [only] = options
-    if isinstance(only, type) and issubclass(only, Record):
+    if field_.record is not None:
         if not isinstance(raw, dict):
             raise ValueError(f"{where}: an object expected, not {type(raw).__name__}")
-        return _decode(only, raw, where, problems, strict)
-    if typing.get_origin(only) is tuple:
-        [item] = typing.get_args(only)[:1]
-        if isinstance(item, type) and issubclass(item, Record):
-            if not isinstance(raw, list):
-                raise ValueError(f"{where}: a list expected, not {type(raw).__name__}")
-            entries = []
-            for n, entry in enumerate(raw):
-                if isinstance(entry, dict):
-                    entries.append(_decode(item, entry, f"{where}[{n}]", problems, strict))
-                elif strict:
-                    raise SidecarError(f"{where}[{n}]: an object expected")
-                else:  # nothing can be said of it: left out
-                    problems.append(f"{where}[{n}]: an object expected, not {type(entry).__name__}")
-            return tuple(entries)
-    return records.value(only, raw, where)
+        return _decode(field_.record, raw, where, problems, strict)
+    if field_.entries is not None:
+        if not isinstance(raw, list):
+            raise ValueError(f"{where}: a list expected, not {type(raw).__name__}")
+        entries = []
+        for n, entry in enumerate(raw):
+            if isinstance(entry, dict):
+                entries.append(_decode(field_.entries, entry, f"{where}[{n}]", problems, strict))
+            elif strict:
+                raise SidecarError(f"{where}[{n}]: an object expected")
+            else:  # nothing can be said of it: left out
+                problems.append(f"{where}[{n}]: an object expected, not {type(entry).__name__}")
+        return tuple(entries)
+    return records.value(field_.leaf, raw, where)
 
 
 # -- the records -------------------------------------------------------------------------------
