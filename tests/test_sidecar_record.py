@@ -69,13 +69,14 @@ def test_a_sidecar_of_the_previous_release_reads_and_writes_back_unchanged(path:
     assert "tweet_id" in record.links[0].resolution.extra
 
 
-def test_a_schema_1_sidecar_is_read_through_its_upgrade_only() -> None:
+def test_a_schema_1_sidecar_is_read_through_its_upgrade() -> None:
     [path] = _sidecars(FIXTURE)
     data = json.loads(path.read_bytes())
 
-    with pytest.raises(SidecarError, match="schema 1"):
-        Sidecar.from_json(data)
-    assert sidecar.parse(data) == Sidecar.from_json(upgrade(data))
+    record = sidecar.parse(data)
+
+    assert record == Sidecar.from_json(upgrade(data)) and record.schema == sidecar.SCHEMA
+    assert record.posts and "tweets" not in record.extra
 
 
 @pytest.fixture

@@ -413,8 +413,6 @@ class Sidecar(Record):
         bring one of an earlier schema to it first (`sidecar.upgrade`)."""
         if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
             raise SidecarError("has no article")
-        if data.get("schema", 1) == 1 and "tweets" in data:  # read as is, its tweets would be lost
-            raise SidecarError("is of schema 1: upgrade it first")
         media = data.get("media", [])
         if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
             raise SidecarError("has a malformed media list")
