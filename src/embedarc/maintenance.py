@@ -17,7 +17,7 @@ from .index import INDEX_NAME, Index
 from .links import normalise
 from .lock import exclusive
 from .sidecar import SIDECAR
-from .sidecar_record import Sidecar
+from .sidecar_record import Record, Sidecar
 from .store import HASHED_NAME, Store, is_stored_name, require_archive
 from .verify import article_folders, inside, read_sidecar
 
@@ -29,21 +29,26 @@ Skipped = Callable[[Path, str], None]
 _ARTICLE_KEYS = ("id", "identity", "title", "source", "media_type", "content_sha256", "folder")
 
 
+def _given(record: Record, key: str) -> bool:
+    """Whether the file gives the record this key (of whatever type: the index takes it)."""
+    return record.keys is None or key in record.keys
+
+
 def _unusable(data: Sidecar) -> str | None:
     """Why `Index.write_article` could not take this sidecar, or None when it can."""
     article = data.article
     for key in (*_ARTICLE_KEYS, "archived_at"):
-        if not article.has(key):
+        if not _given(article, key):
             return f"the article has no {key}"
     if "links" in data.extra or "posts" in data.extra:  # kept as read: not lists
         return "links or posts are not lists"
     for media in data.media:
-        if not all(media.has(k) for k in ("sha256", "source_url", "fetched_at")):
+        if not all(_given(media, k) for k in ("sha256", "source_url", "fetched_at")):
             return "a media entry lacks sha256, source_url or fetched_at"
     for link in data.links:
-        if not all(link.has(k) for k in ("id", "url", "kind")):
+        if not all(_given(link, k) for k in ("id", "url", "kind")):
             return "a link lacks id, url or kind"
-        if not link.has("outcome"):
+        if not _given(link, "outcome"):
             return f"link {link.url} has no outcome"
     return None
 
