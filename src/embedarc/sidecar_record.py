@@ -7,8 +7,8 @@ later release may have written. So reading it never raises on a value alone:
 - a value of a set this release does not know ("vanished" for an outcome) is read as an
   `Unknown`, a str that says so, and written back as it was;
 - a value of another type than the field's (a number for a URL) reads as the field's default,
-  is named in `Sidecar.problems` ("links[0].url: str expected, not int") and kept in `extra`,
-  so writing the record back loses nothing; `from_json(..., strict=True)` refuses it instead;
+  is named in `Sidecar.problems` ("Sidecar.links[0].url: str expected, not int") and kept in
+  `extra`, so writing the record back loses nothing; `from_json(..., strict=True)` refuses it;
 - an entry of a list that is not an object is left out, and named in `problems`.
 
 Only a file that is no sidecar at all (not an object, no article object, a media list that
@@ -42,7 +42,7 @@ class SidecarError(ValueError):
 
 class Unknown(str):
     """A value of a set (an outcome, a link kind, ...) this release does not know: a later
-    release wrote it, or a hand. Read as the text it is and written back the same; `Unknown("")`
+    release wrote it, or a hand. Read as the text it is and written back the same; `NOT_GIVEN`
     stands for one that is missing or not text."""
 
     __slots__ = ()
