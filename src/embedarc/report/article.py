@@ -5,7 +5,6 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from ..sidecar_record import Sidecar, SidecarMedia, SidecarPost, SidecarResolution
 from ..thumbs import thumb_relative
@@ -48,7 +47,7 @@ class Footage:
     fetched_at: str | None
     method: str | None
     poster: str | None  # the thumbnail, relative to the page
-    capture: dict[str, Any] = field(default_factory=dict)  # from a web archive: which, when
+    capture: dict[str, str] = field(default_factory=dict)  # from a web archive: which, when
     first: bool = True  # shown in full here; later links citing it point back to this one
 
 
