@@ -24,6 +24,7 @@ from typing import Any
 from embedarc.index import INDEX_NAME, Index
 from embedarc.query import Filters, list_articles
 from embedarc.search import search
+from embedarc.sidecar import parse
 
 WORDS = [
     "strike",
@@ -145,7 +146,7 @@ def main() -> None:
         with Index(root / INDEX_NAME) as index:
             index.db.execute("PRAGMA synchronous=OFF")  # a throwaway index: build it quickly
             for n in range(args.articles):
-                index.write_article(sidecar(n, rng))
+                index.write_article(parse(sidecar(n, rng)))
         print(f"built {args.articles} articles in {time.perf_counter() - start:.1f} s")
         (root / "articles").mkdir()
         with Index.for_reading(root / INDEX_NAME) as index:

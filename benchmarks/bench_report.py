@@ -224,8 +224,9 @@ def build(root: Path, *, articles: int, images: int, videos: int) -> None:
             "posts": posts,
             "media": media,
         }
-        (folder / sidecar.SIDECAR).write_bytes(sidecar.dumps(data))
-        index.write_article(data)
+        record = sidecar.parse(data)
+        (folder / sidecar.SIDECAR).write_bytes(sidecar.dumps(record))
+        index.write_article(record)
     with index.write():
         index.db.table("link_checks").insert_all(checks, pk="link_id")
     index.close()

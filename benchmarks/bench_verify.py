@@ -82,8 +82,9 @@ def build(root: Path, *, total: int, files: int, articles: int) -> list[Path]:
             "tweets": [],
             "media": media,
         }
-        store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data))
-        index.write_article(data)
+        record = sidecar.parse(data)
+        store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(record))
+        index.write_article(record)
     index.close()
     return stored
 

@@ -20,7 +20,7 @@ ROOT = Path(embedarc.__file__).resolve().parent
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": (
         "embedarc", "model", "errors", "clock", "units", "once", "guard", "config", "records",
-        "mp4", "spool",
+        "mp4", "spool", "sidecar_record",
     ),
     "infrastructure": (
         "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",

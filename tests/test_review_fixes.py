@@ -164,23 +164,24 @@ def test_the_retry_book_returns_new_entries_and_leaves_the_given_ones_alone(
 ) -> None:
     from embedarc.index import Index
     from embedarc.retries import RetryBook
+    from embedarc.sidecar_record import SidecarLink
     from embedarc.store import Store
 
     Store(settings.archive_dir).ensure()
-    entry = {
+    given = {
         "id": "l1",
         "url": "https://a.example.org/x",
         "outcome": "failed",
         "reason": "HTTP 503",  # the text says a server error; where it happened said network
         "failure": "network",
     }
-    given = dict(entry)
+    entry = SidecarLink.from_json(given)
     with Index(settings.archive_dir / "index.db") as index:
         [settled] = RetryBook(index, settings).settle([entry], article_id="a1", fresh={"l1"})
 
-    assert entry == given  # the caller's record is not edited behind its back
-    assert settled["attempts"] == 1 and settled["failure"] == "network"  # not read from text
-    assert settled["next_attempt"] is not None
+    assert entry.to_json() == given  # the caller's record is not edited behind its back
+    assert settled.attempts == 1 and settled.failure == "network"  # not read from text
+    assert settled.next_attempt is not None
 
 
 def test_a_partial_file_another_holds_is_not_tidied_away_by_one_that_waits(

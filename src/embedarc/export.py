@@ -21,6 +21,7 @@ from .capture_record import RECORD, read_record
 from .errors import ExportError, UsageError
 from .lock import writing
 from .maintenance import find_article
+from .sidecar_record import Sidecar
 from .store import require_archive
 from .verify import article_folders, read_sidecar
 from .wacz import Page, write_wacz
@@ -34,7 +35,7 @@ class Chosen:
     """An article to export: its folder and sidecar."""
 
     folder: Path
-    data: dict[str, Any]
+    data: Sidecar
 
 
 @dataclass
@@ -125,7 +126,7 @@ def _records(root: Path, chosen: list[Chosen], report: Exported) -> list[Article
 
 def _created(chosen: list[Chosen]) -> str:
     """The export's date: the latest article's archiving time (not now: the same bytes)."""
-    times = [str(c.data["article"].get("archived_at") or "") for c in chosen]
+    times = [c.data.article.archived_at for c in chosen]
     return warc_date(max(times) or "1970-01-01T00:00:00Z")
 
 
@@ -149,9 +150,9 @@ def export_warc(root: Path, chosen: list[Chosen], target: Path) -> Exported:
 def _pages(chosen: list[Chosen]) -> list[Page]:
     pages = []
     for article in chosen:
-        info = article.data["article"]
-        url = info.get("canonical_url") or f"urn:embedarc:article:{info.get('id')}"
-        pages.append(Page(str(url), _created([article]), info.get("title")))
+        info = article.data.article
+        url = info.canonical_url or f"urn:embedarc:article:{info.id or None}"
+        pages.append(Page(url, _created([article]), info.title if info.has("title") else None))
     return pages
 
 
@@ -159,7 +160,7 @@ def _wacz(root: Path, chosen: list[Chosen], target: Path, report: Exported) -> N
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".wacz-") as tmp:
         warc = Path(tmp) / "data.warc.gz"
         _write_warc_file(root, chosen, warc, report)
-        titles = [str(c.data["article"].get("title") or c.folder.name) for c in chosen]
+        titles = [c.data.article.title or c.folder.name for c in chosen]
         title = titles[0] if len(titles) == 1 else f"{len(titles)} articles"
         try:
             write_wacz(
@@ -187,16 +188,16 @@ def _capture_times(folder: Path) -> tuple[str, str] | None:
 
 def bag_info(article: Chosen, organization: str | None) -> dict[str, str]:
     """The bag-info.txt fields of an article's bag."""
-    info = article.data["article"]
+    info = article.data.article
     fields = {
-        "External-Identifier": str(info.get("canonical_url") or info.get("identity")),
-        "External-Description": str(info.get("title") or article.folder.name),
-        "Embedarc-Article-Id": str(info.get("id")),
-        "Embedarc-Archived-At": str(info.get("archived_at")),
-        "Embedarc-Version": str(article.data.get("embedarc") or "unknown"),
+        "External-Identifier": str(info.canonical_url or info.identity or None),
+        "External-Description": info.title or article.folder.name,
+        "Embedarc-Article-Id": str(info.id or None),
+        "Embedarc-Archived-At": str(info.archived_at or None),
+        "Embedarc-Version": article.data.embedarc or "unknown",
         "Embedarc-Export-Version": __version__,
         # What archived it, as its sidecar says: not the yt-dlp that happens to run the export.
-        "Yt-Dlp-Version": str(article.data.get("yt_dlp") or "unknown"),
+        "Yt-Dlp-Version": article.data.yt_dlp or "unknown",
     }
     times = _capture_times(article.folder)
     if times is not None:

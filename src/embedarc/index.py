@@ -18,6 +18,7 @@ from ._sqlite_utils import sqlite_utils
 from .clock import iso, utcnow
 from .errors import ArchiveError
 from .model import MediaFile
+from .sidecar_record import Sidecar, SidecarLink
 
 INDEX_NAME = "index.db"
 
@@ -487,10 +488,10 @@ class Index:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def write_article(self, sidecar: dict[str, Any]) -> None:
+    def write_article(self, sidecar: Sidecar) -> None:
         """Replace everything derived from one article's sidecar, in one transaction."""
-        article = sidecar["article"]
-        article_id = article["id"]
+        article = sidecar.article
+        article_id = article.id
         with self.write():
             link_ids = [
                 r["id"] for r in self.db.table("links").rows_where("article_id = ?", [article_id])
@@ -503,69 +504,73 @@ class Index:
             self.db.table("articles").upsert(
                 {
                     "id": article_id,
-                    "identity": article["identity"],
-                    "title": article["title"],
-                    "source": article["source"],
-                    "canonical_url": article.get("canonical_url"),
-                    "published": article.get("published"),
-                    "origin_name": article.get("origin_name"),
-                    "origin_url": article.get("origin_url"),
-                    "media_type": article["media_type"],
-                    "content_sha256": article["content_sha256"],
-                    "folder": article["folder"],
-                    "first_archived": (previous or {}).get("first_archived")
-                    or article["archived_at"],
-                    "last_archived": article["archived_at"],
+                    "identity": article.identity,
+                    "title": article.title,
+                    "source": article.source,
+                    "canonical_url": article.canonical_url,
+                    "published": article.published,
+                    "origin_name": article.origin_name,
+                    "origin_url": article.origin_url,
+                    "media_type": article.media_type,
+                    "content_sha256": article.content_sha256,
+                    "folder": article.folder,
+                    "first_archived": (previous or {}).get("first_archived") or article.archived_at,
+                    "last_archived": article.archived_at,
                 },
                 pk="id",
             )
-            for media in sidecar["media"]:
+            for media in sidecar.media:
                 self.db.table("media").upsert(
                     {
-                        k: media.get(k)
-                        for k in ("sha256", "path", "size", "mime", "width", "height", "duration")
+                        "sha256": media.sha256,
+                        "path": media.path,
+                        "size": media.size,
+                        "mime": media.mime,
+                        "width": media.width,
+                        "height": media.height,
+                        "duration": media.duration,
                     },
                     pk="sha256",
                 )
                 self.db.table("media_sources").upsert(
                     {
-                        "url": media["source_url"],
-                        "sha256": media["sha256"],
-                        "fetched_at": media["fetched_at"],
-                        "method": media.get("method"),
-                        "remuxed": int(bool(media.get("remuxed"))),
-                        "tool": media.get("tool"),
-                        "headers": json.dumps(media.get("headers") or {}, sort_keys=True),
+                        "url": media.source_url,
+                        "sha256": media.sha256,
+                        "fetched_at": media.fetched_at,
+                        "method": str(media.method),
+                        "remuxed": int(media.remuxed),
+                        "tool": media.tool,
+                        "headers": json.dumps(dict(media.headers), sort_keys=True),
                     },
                     pk="url",
                 )
-            for post in sidecar.get("posts", []):
-                self.db.table("posts").upsert({k: post.get(k) for k in POST_COLUMNS}, pk="key")
-            for link in sidecar["links"]:
+            for post in sidecar.posts:
+                self.db.table("posts").upsert({k: getattr(post, k) for k in POST_COLUMNS}, pk="key")
+            for link in sidecar.links:
                 self._write_link(article_id, link)
 
     def find_article_by_id(self, article_id: str) -> dict[str, Any] | None:
         rows = list(self.db.table("articles").rows_where("id = ?", [article_id], limit=1))
         return rows[0] if rows else None
 
-    def _write_link(self, article_id: str, link: dict[str, Any]) -> None:
-        link_id = link["id"]
-        resolution = link.get("resolution") or {}
+    def _write_link(self, article_id: str, link: SidecarLink) -> None:
+        link_id = link.id
+        resolution = link.resolution
         self.db.table("links").insert(
             {
                 "id": link_id,
                 "article_id": article_id,
-                "url": link["url"],
-                "raw": link.get("raw"),
-                "kind": link["kind"],
-                "found_in": link.get("found_in"),
-                "attribution": link.get("attribution"),
-                "outcome": link["outcome"],
-                "reason": link.get("reason"),
-                "final_url": resolution.get("final_url"),
-                "stop": resolution.get("stop"),
-                "post": link.get("post"),
-                "resolved_at": link.get("resolved_at"),
+                "url": link.url,
+                "raw": link.raw,
+                "kind": str(link.kind),
+                "found_in": str(link.found_in),
+                "attribution": link.attribution,
+                "outcome": str(link.outcome),
+                "reason": link.reason,
+                "final_url": resolution.final_url if resolution else None,
+                "stop": str(resolution.stop) if resolution else None,
+                "post": link.post,
+                "resolved_at": link.resolved_at,
             },
             pk="id",
         )
@@ -573,19 +578,23 @@ class Index:
             {
                 "link_id": link_id,
                 "n": n,
-                **{k: hop.get(k) for k in ("url", "status", "location", "time", "via")},
+                "url": hop.url,
+                "status": hop.status,
+                "location": hop.location,
+                "time": hop.time,
+                "via": str(hop.via),
             }
-            for n, hop in enumerate(resolution.get("hops") or [])
+            for n, hop in enumerate(resolution.hops if resolution else ())
         ]
         if hops:
             self.db.table("hops").insert_all(hops, pk=("link_id", "n"))
-        for media in link.get("media") or []:
+        for media in link.media:
             self.db.table("link_media").upsert(
                 {
                     "link_id": link_id,
-                    "sha256": media["sha256"],
-                    "post": media.get("post"),
-                    "kind": media.get("kind"),
+                    "sha256": media.sha256,
+                    "post": media.post,
+                    "kind": str(media.kind) if media.kind is not None else None,
                 },
                 pk=("link_id", "sha256"),
             )

@@ -17,6 +17,7 @@ from .index import INDEX_NAME, Index
 from .links import normalise
 from .lock import exclusive
 from .sidecar import SIDECAR
+from .sidecar_record import Record, Sidecar
 from .store import HASHED_NAME, Store, is_stored_name, require_archive
 from .verify import article_folders, inside, read_sidecar
 
@@ -28,22 +29,27 @@ Skipped = Callable[[Path, str], None]
 _ARTICLE_KEYS = ("id", "identity", "title", "source", "media_type", "content_sha256", "folder")
 
 
-def _unusable(data: dict[str, Any]) -> str | None:
+def _given(record: Record, key: str) -> bool:
+    """Whether the file gives the record this key (of whatever type: the index takes it)."""
+    return record.keys is None or key in record.keys
+
+
+def _unusable(data: Sidecar) -> str | None:
     """Why `Index.write_article` could not take this sidecar, or None when it can."""
-    article = data["article"]
+    article = data.article
     for key in (*_ARTICLE_KEYS, "archived_at"):
-        if key not in article:
+        if not _given(article, key):
             return f"the article has no {key}"
-    if not isinstance(data.get("links", []), list) or not isinstance(data.get("posts", []), list):
+    if "links" in data.extra or "posts" in data.extra:  # kept as read: not lists
         return "links or posts are not lists"
-    for media in data.get("media", []):
-        if not all(k in media for k in ("sha256", "source_url", "fetched_at")):
+    for media in data.media:
+        if not all(_given(media, k) for k in ("sha256", "source_url", "fetched_at")):
             return "a media entry lacks sha256, source_url or fetched_at"
-    for link in data.get("links", []):
-        if not isinstance(link, dict) or not all(k in link for k in ("id", "url", "kind")):
+    for link in data.links:
+        if not all(_given(link, k) for k in ("id", "url", "kind")):
             return "a link lacks id, url or kind"
-        if "outcome" not in link:
-            return f"link {link['url']} has no outcome"
+        if not _given(link, "outcome"):
+            return f"link {link.url} has no outcome"
     return None
 
 
@@ -66,7 +72,7 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
         else:
             log.warning("skipped %s: %s", path, why)
 
-    sidecars: list[dict[str, Any]] = []
+    sidecars: list[Sidecar] = []
     for folder in article_folders(root):
         data, why = read_sidecar(folder)
         why = why if data is None else _unusable(data)
@@ -89,8 +95,8 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
             try:
                 index.write_article(data)
             except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as e:
-                index.delete_article(str(data["article"]["id"]))  # no half-written article
-                skip(root / str(data["article"]["folder"]) / SIDECAR, f"cannot be indexed: {e}")
+                index.delete_article(data.article.id)  # no half-written article
+                skip(root / data.article.folder / SIDECAR, f"cannot be indexed: {e}")
             else:
                 written += 1
         index.create_search()
@@ -126,13 +132,13 @@ class FoundArticle:
     """An article folder named on the command line, and its sidecar (None if unreadable)."""
 
     folder: Path
-    data: dict[str, Any] | None
+    data: Sidecar | None
 
 
 SHORT_ID = 8  # characters of an article's id at the end of its folder name
 
 
-def _matches(folder: Path, data: dict[str, Any] | None, wanted: str) -> bool:
+def _matches(folder: Path, data: Sidecar | None, wanted: str) -> bool:
     names = {folder.name, f"articles/{folder.name}", str(folder), str(folder.resolve())}
     if wanted.rstrip("/") in names:
         return True
@@ -142,14 +148,14 @@ def _matches(folder: Path, data: dict[str, Any] | None, wanted: str) -> bool:
         return True
     if data is None:
         return False
-    article = data["article"]
-    if wanted in (article.get("id"), article.get("identity")):
+    article = data.article
+    if wanted in (article.id, article.identity):
         return True
-    if len(short) >= SHORT_ID and str(article.get("id") or "").startswith(short):
+    if len(short) >= SHORT_ID and article.id.startswith(short):
         return True
-    canonical = article.get("canonical_url")
+    canonical = article.canonical_url
     if canonical and wanted.lower().startswith(("http://", "https://")):
-        return wanted == canonical or normalise(wanted) == normalise(str(canonical))
+        return wanted == canonical or normalise(wanted) == normalise(canonical)
     return False
 
 
@@ -173,14 +179,14 @@ def find_article(root: Path, wanted: str) -> FoundArticle:
     return found[0]
 
 
-def _media_of(folder: Path, data: dict[str, Any] | None) -> dict[str, str]:
+def _media_of(folder: Path, data: Sidecar | None) -> dict[str, str]:
     """sha256 -> store path of every file the folder holds or its sidecar lists."""
     media: dict[str, str] = {}
-    for entry in (data or {}).get("media", []):
-        sha, path = entry.get("sha256"), entry.get("path")
+    for entry in data.media if data else ():
+        sha, path = entry.sha256, entry.path
         # Only the store's own name for that sha256: a sidecar edited to give another file's
         # path must not get that file deleted with this article.
-        if isinstance(sha, str) and isinstance(path, str) and is_stored_name(sha, path):
+        if is_stored_name(sha, path):
             media[sha] = path
     folder_media = folder / "media"
     if folder_media.is_dir():
@@ -208,7 +214,7 @@ def remove_article(root: Path, article: str, *, dry_run: bool = False) -> Remova
 def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
     target = find_article(root, article)
     data = target.data
-    article_id = str((data or {}).get("article", {}).get("id") or "")
+    article_id = data.article.id if data else ""
     mine = _media_of(target.folder, data)
 
     other_media: set[str] = set()
@@ -228,7 +234,7 @@ def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
         removal = Removal(
             article_id=article_id,
             folder=target.folder.relative_to(root).as_posix(),
-            title=(data or {}).get("article", {}).get("title"),
+            title=data.article.title if data and data.article.has("title") else None,
             removed_media=tuple(sorted(gone.values())),
             kept_media=tuple(sorted(p for sha, p in mine.items() if sha not in gone)),
             dry_run=dry_run,

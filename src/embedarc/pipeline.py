@@ -38,6 +38,14 @@ from .net import Net
 from .once import Once
 from .resolve import Followed, resolve
 from .retries import RetryBook, pause
+from .sidecar_record import (
+    EarlierOriginal,
+    Sidecar,
+    SidecarLink,
+    SidecarMedia,
+    SidecarPost,
+    Unknown,
+)
 from .store import Store, file_sha256, is_stored_name, slugify
 
 log = logging.getLogger(__name__)
@@ -137,11 +145,11 @@ class _Job:
     origin: LinkResult | None = None
     origin_page: bytes | None = None
     origin_links: Found | None = None  # the origin page's embeds, found when it was parsed
-    previous: dict[str, Any] | None = None
+    previous: Sidecar | None = None
     previous_folder: str | None = None
     links: list[Link] = field(default_factory=list)
     results: dict[str, LinkResult] = field(default_factory=dict)
-    reused: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reused: dict[str, SidecarLink] = field(default_factory=dict)
     waiting: int = 0
     error: str | None = None
     error_final: bool = False
@@ -420,11 +428,11 @@ class _Run:
                     canonical_url=job.article.canonical_url
                 )
             job.links = self._links(job)
-            for post in (job.previous or {}).get("posts", []):
+            for post in job.previous.posts if job.previous else ():
                 # What an earlier lookup found: Wayback captures to look for if it is gone now.
-                urls = [m["url"] for m in post.get("media", []) if m.get("url")]
+                urls = [m.url for m in post.media if m.url]
                 if urls:
-                    self.collector.post_media.setdefault(post["key"], urls)
+                    self.collector.post_media.setdefault(post.key, urls)
         except Exception as e:  # a bug must not lose the rest of the batch
             if self.cancelled.is_set():  # Ctrl-C closed what it was using: not a bug
                 job.error = "interrupted"
@@ -482,7 +490,7 @@ class _Run:
             if self.cancelled.wait(delay):  # Ctrl-C
                 return followed
 
-    def _previous(self, **where: str) -> tuple[str | None, dict[str, Any] | None]:
+    def _previous(self, **where: str) -> tuple[str | None, Sidecar | None]:
         # Reads from a worker: a private connection, never the writer's.
         with Index.reader(self.index.path) as reader:
             row = reader.find_article(**where)
@@ -495,16 +503,21 @@ class _Run:
         assert article is not None and article.origin_url is not None
         link = Link(url=normalise(article.origin_url), kind=LinkKind.ORIGIN, raw=article.origin_url)
         prior = _prior_entry(job.previous, link.url)
-        if prior is not None and prior["outcome"] == Outcome.ARCHIVED and job.previous_folder:
-            page_name = str((job.previous or {}).get("article", {}).get("origin_page") or "")
+        previous = job.previous
+        if (
+            prior is not None
+            and prior.outcome is Outcome.ARCHIVED
+            and previous is not None
+            and job.previous_folder
+        ):
+            page_name = previous.article.origin_page or ""
             # A plain name in the folder only: a sidecar is a file anyone could have edited.
             if page_name and Path(page_name).name == page_name and page_name not in (".", ".."):
                 page = _read(self.store.root / job.previous_folder / page_name)
                 if page is not None:
                     job.origin_page = page
                     job.reused[link.url] = prior
-                    canonical = (job.previous or {}).get("article", {}).get("canonical_url")
-                    job.article = replace(article, canonical_url=canonical)
+                    job.article = replace(article, canonical_url=previous.article.canonical_url)
                     return
         followed = self._page(link.url)
         res = followed.resolution
@@ -555,12 +568,12 @@ class _Run:
             return
         for link in job.links:
             prior = _prior_entry(job.previous, link.url)
-            if prior is not None and _final(prior["outcome"]):
-                again = self.retry_failed and prior["outcome"] == Outcome.FAILED_PERMANENTLY
+            if prior is not None and _final(prior.outcome):
+                again = self.retry_failed and prior.outcome is Outcome.FAILED_PERMANENTLY
                 if not again:
                     job.reused[link.url] = prior  # a final outcome is not asked again
                     continue
-                self.book.forget_permanent([prior["id"]])
+                self.book.forget_permanent([prior.id])
             job.waiting += 1
             self.progress.add(1)
             self.pending[self.pool.submit(self._link, link)] = (job, link)
@@ -656,6 +669,7 @@ class _Run:
                 media=list(media.values()),
                 posts=list(posts.values()),
                 ytdlp_version=ytdlp.version(),  # from the package metadata: no import
+                previous=job.previous,
             )
             self.store.write_file(folder / sidecar.SIDECAR, sidecar.dumps(data), changes)
             self.index.write_article(data)
@@ -669,14 +683,12 @@ class _Run:
             folder=folder_name,
             created=job.previous_folder is None,
             canonical_url=article.canonical_url,
-            outcomes=dict(Counter(entry["outcome"] for entry in entries)),
+            outcomes=dict(Counter(str(entry.outcome) for entry in entries)),
             media=len(media),
             new_media=len(new_media),
             same_as=same_as[0] if same_as is not None else None,
             links_skipped=article.links_skipped,
-            failures=tuple(
-                (e["url"], e.get("reason") or "") for e in entries if e["outcome"] == Outcome.FAILED
-            ),
+            failures=tuple((e.url, e.reason or "") for e in entries if e.outcome is Outcome.FAILED),
         )
 
     def _write_capture(
@@ -714,10 +726,10 @@ class _Run:
         content_sha = hashlib.sha256(article.raw).hexdigest()
         identity = article.canonical_url or f"sha256:{content_sha}"
         article_id = sidecar.short_hash(identity)
-        known_as = (job.previous or {}).get("article", {})
-        if known_as.get("id") and known_as.get("identity"):
+        known_as = job.previous.article if job.previous else None
+        if known_as is not None and known_as.id and known_as.identity:
             # Archived before: it keeps its id, even if a canonical URL is only known now.
-            article_id, identity = known_as["id"], known_as["identity"]
+            article_id, identity = known_as.id, known_as.identity
         same_as = self.first_written.get(article_id)
         if same_as is not None:
             # The same article reached another way in this call (its file, its URL, a short
@@ -728,15 +740,16 @@ class _Run:
 
     def _write_originals(
         self, job: _Job, article: Article, folder: Path, changes: Changes
-    ) -> tuple[str, list[dict[str, str]], str | None]:
+    ) -> tuple[str, list[EarlierOriginal], str | None]:
         """Write the article's bytes and its origin page: (original's name, the originals
         kept from earlier reads, the origin page's name)."""
         original = sidecar_original(article)
         self.store.write_file(folder / original, article.raw, changes)
         earlier = sidecar.earlier_originals(job.previous, original)
-        for name in {"article.html", "article.txt"} - {original, *(e["name"] for e in earlier)}:
+        for name in {"article.html", "article.txt"} - {original, *(e.name for e in earlier)}:
             if (folder / name).is_file():  # left unnamed by an earlier release: name it now
-                earlier.append({"name": name, "content_sha256": file_sha256(folder / name)[0]})
+                sha = file_sha256(folder / name)[0]
+                earlier.append(EarlierOriginal(name=name, content_sha256=sha))
         origin_page = None
         if job.origin_page is not None:
             origin_page = "origin.html"
@@ -746,7 +759,7 @@ class _Run:
 
     def _entries(
         self, job: _Job, article: Article, article_id: str, stamp: str
-    ) -> tuple[list[LinkResult], set[str], list[dict[str, Any]]]:
+    ) -> tuple[list[LinkResult], set[str], list[SidecarLink]]:
         """(this run's results, the ids of the entries they make, every link entry in order)."""
         results = ([job.origin] if job.origin else []) + [
             job.results[link.url] for link in job.links if link.url in job.results
@@ -765,39 +778,40 @@ class _Run:
         # must not forget what was archived. A failed one no longer in the article is dropped.
         entries += [
             e
-            for e in (job.previous or {}).get("links", [])
-            if e["url"] not in order and _final(e["outcome"])
+            for e in (job.previous.links if job.previous else ())
+            if e.url not in order and _final(e.outcome)
         ]
-        return results, {e["id"] for e in fresh.values()}, entries
+        return results, {e.id for e in fresh.values()}, entries
 
     def _gather(
         self,
         job: _Job,
         results: list[LinkResult],
-        entries: list[dict[str, Any]],
+        entries: list[SidecarLink],
         folder: Path,
         changes: Changes,
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    ) -> tuple[dict[str, SidecarMedia], dict[str, SidecarPost]]:
         """Write the evidence and link the media into the folder: (media, posts) for the
         sidecar, this run's merged over what the folder held before."""
-        previous = job.previous or {}
-        media: dict[str, dict[str, Any]] = {}
-        prior_media = {m["sha256"]: m for m in previous.get("media", [])}
-        posts: dict[str, dict[str, Any]] = {p["key"]: p for p in previous.get("posts", [])}
+        previous = job.previous
+        media: dict[str, SidecarMedia] = {}
+        prior_media = {m.sha256: m for m in previous.media} if previous else {}
+        posts: dict[str, SidecarPost] = {p.key: p for p in previous.posts} if previous else {}
         for result in results:
             for evidence in result.evidence:
                 self.store.write_file(folder / "evidence" / evidence.name, evidence.data, changes)
             for item in result.media:
                 media[item.sha256] = sidecar.media_entry(item)
             for post in sidecar.post_entries(result.post):
-                posts[post["key"]] = post
+                posts[post.key] = post
         for entry in entries:
-            for ref in entry["media"]:
-                if ref["sha256"] not in media and ref["sha256"] in prior_media:
-                    media[ref["sha256"]] = prior_media[ref["sha256"]]
-        for entry_media in media.values():
-            linked = self.store.link_media(folder, self.store.root / entry_media["path"], changes)
-            entry_media["article_path"] = self.store.relative(linked)
+            for ref in entry.media:
+                if ref.sha256 not in media and ref.sha256 in prior_media:
+                    media[ref.sha256] = prior_media[ref.sha256]
+        for sha, entry_media in media.items():
+            linked = self.store.link_media(folder, self.store.root / entry_media.path, changes)
+            # A new record: the earlier sidecar's stays as it was read.
+            media[sha] = entry_media.updated(article_path=self.store.relative(linked))
         return media, posts
 
 
@@ -812,48 +826,35 @@ def _own_links(article: Article, limit: int) -> list[Link]:
     return [link for _, link in zip(range(limit), own, strict=False)]
 
 
-def _usable(data: dict[str, Any] | None) -> dict[str, Any] | None:
+def _usable(data: Sidecar | None) -> Sidecar | None:
     """An earlier sidecar as a new write builds on it. It is a file anyone could have edited:
-    links and posts of another shape are left out (a link needs its id, url, kind and
+    links and posts without what names them are left out (a link needs its id, url, kind and
     outcome as text, a post its key), and so are files not named as the store names them."""
     if data is None:
         return None
-
-    def dicts(value: object) -> list[dict[str, Any]]:
-        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
     # A file is linked into the folder again from its path: only the store's own name for its
     # sha256 will do, never "/home/…/.ssh/id_ed25519" or "../../elsewhere".
-    media = [m for m in dicts(data.get("media")) if is_stored_name(m.get("sha256"), m.get("path"))]
-    kept = {m["sha256"] for m in media}
-    links = [
-        {**e, "media": [r for r in dicts(e.get("media")) if r.get("sha256") in kept]}
-        for e in dicts(data.get("links"))
-        if all(isinstance(e.get(k), str) for k in ("id", "url", "kind", "outcome"))
-    ]
-    posts = [
-        {**p, "media": dicts(p.get("media"))}
-        for p in dicts(data.get("posts"))
-        if isinstance(p.get("key"), str)
-    ]
-    known = data["article"]
-    article = {**known, "earlier_originals": dicts(known.get("earlier_originals"))}
-    return {**data, "article": article, "links": links, "posts": posts, "media": media}
+    media = tuple(m for m in data.media if is_stored_name(m.sha256, m.path))
+    kept = {m.sha256 for m in media}
+    links = tuple(
+        e.updated(media=tuple(r for r in e.media if r.sha256 in kept))
+        for e in data.links
+        if e.id and e.url and e.kind and e.outcome
+    )
+    posts = tuple(p for p in data.posts if p.key)
+    return data.updated(links=links, posts=posts, media=media)
 
 
-def _final(outcome: str) -> bool:
+def _final(outcome: Outcome | Unknown) -> bool:
     """Whether a recorded outcome is kept rather than asked again; one this release does
     not know (a later release wrote it, or a hand) is kept as it was recorded."""
-    try:
-        return Outcome(outcome).is_final
-    except ValueError:
-        return True
+    return outcome.is_final if isinstance(outcome, Outcome) else True
 
 
-def _prior_entry(previous: dict[str, Any] | None, url: str) -> dict[str, Any] | None:
-    for entry in (previous or {}).get("links", []):
-        if entry.get("url") == url:
-            return entry  # type: ignore[no-any-return]
+def _prior_entry(previous: Sidecar | None, url: str) -> SidecarLink | None:
+    for entry in previous.links if previous else ():
+        if entry.url == url:
+            return entry
     return None
 
 

@@ -176,19 +176,12 @@ def list_articles(index: Index, filters: Filters = Filters()) -> list[ArticleRow
 # -- show --------------------------------------------------------------------------------------
 
 
-def _dicts(value: object) -> list[dict[str, Any]]:
-    """The dicts of a sidecar's list: it is read as a stranger's file, whatever wrote it."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
 def _pick(entry: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: entry.get(key) for key in keys}
 
 
+# What `show` prints of each record, as the sidecar holds it (a value kept as a hand wrote it
+# too: `show` says what the file says).
 _LINK_KEYS = (
     "url", "raw", "kind", "found_in", "attribution", "outcome", "reason", "post",
     "resolved_at",
@@ -216,25 +209,26 @@ def show_article(root: Path, index: Index, article: str) -> dict[str, Any]:
     if found.data is None:
         raise ArchiveError(f"{folder}/article.json cannot be read: try `embedarc verify`")
     data = found.data
-    about = data["article"]
-    article_id = str(about.get("id") or "")
+    about = data.article.to_json()
+    article_id = data.article.id
     indexed = index.find_article_by_id(article_id) or {}
     checks = _by_link(index, "link_checks", article_id)
     retries = _by_link(index, "retries", article_id)
 
     links = []
-    for entry in _dicts(data.get("links")):
-        given = entry.get("resolution")
-        resolution: dict[str, Any] = given if isinstance(given, dict) else {}
-        check = checks.get(str(entry.get("id")))
-        retry = retries.get(str(entry.get("id")))
+    for entry in data.links:
+        resolution = entry.resolution
+        check = checks.get(entry.id)
+        retry = retries.get(entry.id)
         links.append(
             {
-                **_pick(entry, _LINK_KEYS),
-                "final_url": resolution.get("final_url"),
-                "hops": [_pick(hop, _HOP_KEYS) for hop in _dicts(resolution.get("hops"))],
-                "media": [m.get("sha256") for m in _dicts(entry.get("media"))],
-                "evidence": _strings(entry.get("evidence")),
+                **_pick(entry.to_json(), _LINK_KEYS),
+                "final_url": resolution.to_json().get("final_url") if resolution else None,
+                "hops": [_pick(hop.to_json(), _HOP_KEYS) for hop in resolution.hops]
+                if resolution
+                else [],
+                "media": [m.to_json().get("sha256") for m in entry.media],
+                "evidence": list(entry.evidence),
                 "check": _pick(check, ("alive", "last_checked", "last_alive", "first_dead"))
                 if check
                 else None,
@@ -260,8 +254,8 @@ def show_article(root: Path, index: Index, article: str) -> dict[str, Any]:
         "origin_page": f"{folder}/{origin_page}" if isinstance(origin_page, str) else None,
         "links_skipped": about.get("links_skipped") or 0,
         "links": links,
-        "posts": [_pick(post, _POST_KEYS) for post in _dicts(data.get("posts"))],
-        "media": [_pick(media, _MEDIA_KEYS) for media in _dicts(data.get("media"))],
+        "posts": [_pick(post.to_json(), _POST_KEYS) for post in data.posts],
+        "media": [_pick(media.to_json(), _MEDIA_KEYS) for media in data.media],
     }
 
 

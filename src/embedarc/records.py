@@ -54,6 +54,12 @@ def from_json(kind: type[T], data: Any) -> T:
     return typing.cast(T, _read(kind, data, kind.__name__))
 
 
+def value(hint: Any, data: Any, where: str) -> Any:
+    """`data` as the type `hint` says (a str, an int, a list of str, ...), by the same rules as
+    a record's fields; ValueError naming `where` when it does not fit."""
+    return _read(hint, data, where)
+
+
 def dumps(record: Any) -> bytes:
     return json.dumps(to_json(record), ensure_ascii=False, separators=(",", ":")).encode()
 

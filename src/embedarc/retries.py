@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from .clock import iso, utcnow
 from .config import Settings
 from .index import Index
 from .model import Failure, Outcome
+from .sidecar_record import SidecarLink
 
 
 class RetryState(enum.StrEnum):
@@ -85,10 +85,6 @@ def next_attempt(
     return hinted or now + timedelta(seconds=settings.retry_base * 2 ** (attempts - 1))
 
 
-def entry_hint(entry: dict[str, Any]) -> str | None:
-    return entry.get("retry_after") or (entry.get("resolution") or {}).get("retry_after")
-
-
 @dataclass(frozen=True)
 class Due:
     article_id: str
@@ -109,10 +105,10 @@ class RetryBook:
         return int(rows[0]["attempts"]) if rows else 0
 
     def settle(
-        self, entries: Iterable[dict[str, Any]], *, article_id: str, fresh: set[str]
-    ) -> list[dict[str, Any]]:
+        self, entries: Iterable[SidecarLink], *, article_id: str, fresh: set[str]
+    ) -> list[SidecarLink]:
         """Record when each failed link is tried again; the entries with their attempt count,
-        failure class and next attempt (new dicts: the ones given are not changed).
+        failure class and next attempt (new records: the ones given are not changed).
 
         Entries in `fresh` were tried in this run; the others were carried over unchanged.
         """
@@ -123,7 +119,7 @@ class RetryBook:
                 for entry in entries
             ]
             # Links the article no longer has are not waited for.
-            kept = [e["id"] for e in entries]
+            kept = [e.id for e in entries]
             marks = ", ".join("?" for _ in kept)
             self.db.execute(
                 f"delete from retries where article_id = ? and link_id not in ({marks})",
@@ -132,10 +128,10 @@ class RetryBook:
         return entries
 
     def _settle_one(
-        self, entry: dict[str, Any], *, article_id: str, fresh: set[str], now: datetime
-    ) -> dict[str, Any]:
-        link_id = entry["id"]
-        if entry["outcome"] != Outcome.FAILED:
+        self, entry: SidecarLink, *, article_id: str, fresh: set[str], now: datetime
+    ) -> SidecarLink:
+        link_id = entry.id
+        if entry.outcome is not Outcome.FAILED:
             # Final now, whenever it became so: nothing to wait for (even if an earlier write
             # of this row was lost).
             self.table.delete_where("link_id = ? and state = 'pending'", [link_id])
@@ -143,28 +139,26 @@ class RetryBook:
         if link_id not in fresh:
             return entry
         attempts = self.attempts(link_id) + 1
-        retry_at = next_attempt(self.settings, attempts, entry_hint(entry), now)
+        retry_at = next_attempt(self.settings, attempts, entry.hint, now)
         state = RetryState.PENDING if retry_at is not None else RetryState.FAILED_PERMANENTLY
-        entry = {
-            **entry,
-            "attempts": attempts,
+        entry = entry.updated(
+            attempts=attempts,
             # Told where the failure happened (the link entry's `failure`), never read back
             # out of the reason's text.
-            "failure": entry.get("failure") or str(Failure.OTHER),
-            "next_attempt": iso(retry_at) if retry_at is not None else None,
-        }
-        if retry_at is None:
-            entry["outcome"] = str(Outcome.FAILED_PERMANENTLY)
+            failure=entry.failure or Failure.OTHER,
+            next_attempt=iso(retry_at) if retry_at is not None else None,
+            outcome=Outcome.FAILED if retry_at is not None else Outcome.FAILED_PERMANENTLY,
+        )
         self.table.upsert(
             {
                 "link_id": link_id,
                 "article_id": article_id,
-                "url": entry["url"],
+                "url": entry.url,
                 "attempts": attempts,
-                "next_attempt": entry["next_attempt"],
+                "next_attempt": entry.next_attempt,
                 "last_attempt": iso(now),
-                "last_reason": entry.get("reason"),
-                "failure": entry["failure"],
+                "last_reason": entry.reason,
+                "failure": str(entry.failure),
                 "state": state,
             },
             pk="link_id",

@@ -66,18 +66,21 @@ def _item_input(item: sources.Item, max_size: int, max_links: int) -> Input:
 
 def _retry_input(store: Store, folder: str, max_links: int) -> Input | None:
     """An article to retry, read back from the original bytes its sidecar names."""
-    known = (sidecar.read(store.root / folder) or {}).get("article", {})
-    name = str(known.get("original") or "")
+    data = sidecar.read(store.root / folder)
+    if data is None:
+        return None
+    known = data.article
+    name = known.original
     original = store.root / folder / name
     if not name or Path(name).name != name or not original.is_file():  # a plain name only
         return None
-    source = known.get("source") or folder
+    source = known.source or folder
     # Its URL resolves the page's relative links as they were resolved the first time.
     article = articles.read_article(
         original.read_bytes(),
         source=source,
-        content_type=known.get("media_type"),
-        url=known.get("canonical_url"),
+        content_type=known.media_type or None,
+        url=known.canonical_url,
         max_links=max_links,
     )
     return Input(source, article=article)

@@ -5,12 +5,26 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__, platforms
-from .model import Article, Failure, LinkResult, MediaFile, Outcome, Stop
+from .model import Article, Failure, LinkResult, MediaFile, Outcome, Resolution, Stop
 from .platforms import Post
+from .sidecar_record import (
+    EarlierOriginal,
+    Sidecar,
+    SidecarArticle,
+    SidecarError,
+    SidecarHop,
+    SidecarLink,
+    SidecarMedia,
+    SidecarMediaRef,
+    SidecarPost,
+    SidecarPostMedia,
+    SidecarResolution,
+)
 
 SIDECAR = "article.json"
 # 2: tweets are posts of the site "x" (the `tweets` list and `tweet_id` keys are gone)
@@ -22,13 +36,13 @@ def short_hash(*parts: str, length: int = 16) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]
 
 
-def media_entry(media: MediaFile) -> dict[str, Any]:
-    return dataclasses.asdict(media)
+def media_entry(media: MediaFile) -> SidecarMedia:
+    return SidecarMedia(**{f.name: getattr(media, f.name) for f in dataclasses.fields(media)})
 
 
-def post_entries(post: Post | None) -> list[dict[str, Any]]:
+def post_entries(post: Post | None) -> list[SidecarPost]:
     """A platform's post and the posts it quotes or reposts, flat, media described by URL."""
-    entries: list[dict[str, Any]] = []
+    entries: list[SidecarPost] = []
     seen: set[str] = set()
     todo = [post]
     while todo:
@@ -37,21 +51,24 @@ def post_entries(post: Post | None) -> list[dict[str, Any]]:
             continue
         seen.add(current.key)
         entries.append(
-            {
-                "key": current.key,
-                "site": current.site,
-                "id": current.id,
-                "url": current.url,
-                "author": current.author,
-                "author_name": current.author_name,
-                "text": current.text,
-                "created_at": current.created_at,
-                "source": current.source,
-                "origin_url": current.origin_url,
-                "quoted": current.quoted.key if current.quoted else None,
-                "reposted": current.reposted.key if current.reposted else None,
-                "media": [dataclasses.asdict(m) for m in current.media],
-            }
+            SidecarPost(
+                key=current.key,
+                site=current.site,
+                id=current.id,
+                url=current.url,
+                author=current.author,
+                author_name=current.author_name,
+                text=current.text,
+                created_at=current.created_at,
+                source=current.source,
+                origin_url=current.origin_url,
+                quoted=current.quoted.key if current.quoted else None,
+                reposted=current.reposted.key if current.reposted else None,
+                media=tuple(
+                    SidecarPostMedia(**{f.name: getattr(m, f.name) for f in dataclasses.fields(m)})
+                    for m in current.media
+                ),
+            )
         )
         todo += [current.reposted, current.quoted]
     return entries
@@ -67,43 +84,46 @@ def _post_key(result: LinkResult) -> str | None:
     return None
 
 
-def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> dict[str, Any]:
-    link = result.link
-    resolution = None
-    if result.resolution is not None:
-        resolution = dataclasses.asdict(result.resolution)
-        resolution.pop("url", None)
-    return {
-        "id": short_hash(article_id, link.url),
-        "url": link.url,
-        "raw": link.raw,
-        "kind": str(link.kind),
-        "found_in": link.found_in,
-        "attribution": link.attribution,
-        # A link that failed before it was followed names its post by its URL alone.
-        "post": _post_key(result) if result.resolution is not None else link.post,
-        "outcome": str(result.outcome),
-        "reason": result.reason,
-        "resolved_at": resolved_at,
-        "resolution": resolution,
-        "media": [
-            {
-                "sha256": m.sha256,
-                "post": m.post,
-                "kind": m.kind,
-                "source_url": m.source_url,
-            }
-            for m in result.media
-        ],
-        "evidence": [f"evidence/{e.name}" for e in result.evidence],
-        **({"retry_after": result.extra["retry_after"]} if result.extra.get("retry_after") else {}),
-        # What kind of failure, told where it happened (see model.Failure).
-        **(
-            {"failure": str(result.failure or Failure.OTHER)}
-            if result.outcome is Outcome.FAILED
-            else {}
+def _resolution(resolution: Resolution) -> SidecarResolution:
+    """A link's resolution as the sidecar holds it: without its URL, the link's own."""
+    return SidecarResolution(
+        hops=tuple(
+            SidecarHop(url=h.url, status=h.status, location=h.location, time=h.time, via=h.via)
+            for h in resolution.hops
         ),
-    }
+        final_url=resolution.final_url,
+        stop=resolution.stop,
+        status=resolution.status,
+        content_type=resolution.content_type,
+        error=resolution.error,
+        retry_after=resolution.retry_after,
+    )
+
+
+def link_entry(result: LinkResult, *, article_id: str, resolved_at: str) -> SidecarLink:
+    link = result.link
+    return SidecarLink(
+        id=short_hash(article_id, link.url),
+        url=link.url,
+        raw=link.raw,
+        kind=link.kind,
+        found_in=link.found_in,
+        attribution=link.attribution,
+        # A link that failed before it was followed names its post by its URL alone.
+        post=_post_key(result) if result.resolution is not None else link.post,
+        outcome=result.outcome,
+        reason=result.reason,
+        resolved_at=resolved_at,
+        resolution=_resolution(result.resolution) if result.resolution is not None else None,
+        media=tuple(
+            SidecarMediaRef(sha256=m.sha256, post=m.post, kind=m.kind, source_url=m.source_url)
+            for m in result.media
+        ),
+        evidence=tuple(f"evidence/{e.name}" for e in result.evidence),
+        retry_after=result.extra.get("retry_after") or None,
+        # What kind of failure, told where it happened (see model.Failure).
+        failure=(result.failure or Failure.OTHER) if result.outcome is Outcome.FAILED else None,
+    )
 
 
 def build(
@@ -115,47 +135,54 @@ def build(
     original: str,
     origin_page: str | None,
     archived_at: str,
-    earlier_originals: list[dict[str, str]] | None = None,
-    links: list[dict[str, Any]],
-    media: list[dict[str, Any]],
+    earlier_originals: Sequence[EarlierOriginal] = (),
+    links: Sequence[SidecarLink],
+    media: Sequence[SidecarMedia],
     ytdlp_version: str | None,
-    posts: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA,
-        "embedarc": __version__,
-        "yt_dlp": ytdlp_version,
-        "article": {
-            "id": article_id,
-            "identity": identity,
-            "folder": folder,
-            "source": article.source,
-            "title": article.title,
-            "canonical_url": article.canonical_url,
-            "published": article.published,
-            "origin_name": article.origin_name,
-            "origin_url": article.origin_url,
-            "media_type": article.media_type,
-            "content_sha256": hashlib.sha256(article.raw).hexdigest(),
-            "original": original,
+    posts: Sequence[SidecarPost] = (),
+    previous: Sidecar | None = None,
+) -> Sidecar:
+    """The article's sidecar; what `previous` (the folder's sidecar before) holds that this
+    release does not know is carried on, so a later release's keys survive archiving again."""
+    return Sidecar(
+        extra=previous.unknown() if previous else {},
+        schema=SCHEMA,
+        embedarc=__version__,
+        yt_dlp=ytdlp_version,
+        article=SidecarArticle(
+            extra=previous.article.unknown() if previous else {},
+            id=article_id,
+            identity=identity,
+            folder=folder,
+            source=article.source,
+            title=article.title,
+            canonical_url=article.canonical_url,
+            published=article.published,
+            origin_name=article.origin_name,
+            origin_url=article.origin_url,
+            media_type=article.media_type,
+            content_sha256=hashlib.sha256(article.raw).hexdigest(),
+            original=original,
             # The article read another way before (a saved page, then its text): those bytes
             # stay in the folder under their own name.
-            "earlier_originals": earlier_originals or [],
-            "origin_page": origin_page,
-            "archived_at": archived_at,
-            "links_skipped": article.links_skipped,  # over --max-links: neither kept nor followed
-        },
-        "links": links,
-        "posts": posts or [],
-        "media": media,
-    }
+            earlier_originals=tuple(earlier_originals),
+            origin_page=origin_page,
+            archived_at=archived_at,
+            links_skipped=article.links_skipped,  # over --max-links: neither kept nor followed
+        ),
+        links=tuple(links),
+        posts=tuple(posts),
+        media=tuple(media),
+    )
 
 
-def dumps(sidecar: dict[str, Any]) -> bytes:
-    return (json.dumps(sidecar, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+def dumps(sidecar: Sidecar) -> bytes:
+    return (
+        json.dumps(sidecar.to_json(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    ).encode()
 
 
-def load(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+def load(folder: Path) -> tuple[Sidecar | None, str | None]:
     """(the folder's sidecar in the current schema, None), or (None, why it cannot be used)."""
     try:
         data = json.loads((folder / SIDECAR).read_bytes())
@@ -165,16 +192,21 @@ def load(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"{SIDECAR} cannot be read: {e.strerror}"
     except ValueError as e:
         return None, f"{SIDECAR} is not valid JSON: {e}"
-    if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
-        return None, f"{SIDECAR} has no article"
-    if not isinstance(data.get("media", []), list) or not all(
-        isinstance(m, dict) for m in data.get("media", [])
-    ):
-        return None, f"{SIDECAR} has a malformed media list"
-    return upgrade(data), None
+    try:
+        return parse(data), None
+    except SidecarError as e:
+        return None, f"{SIDECAR} {e}"
 
 
-def read(folder: Path) -> dict[str, Any] | None:
+def parse(data: object) -> Sidecar:
+    """The sidecar JSON gave `data` for, of any schema embedarc wrote; SidecarError when it is
+    none (no article object, a media list that is not a list of objects)."""
+    if not isinstance(data, dict):
+        raise SidecarError("has no article")
+    return Sidecar.from_json(upgrade(data))
+
+
+def read(folder: Path) -> Sidecar | None:
     """The folder's sidecar in the current schema, or None when there is none or it is unusable."""
     return load(folder)[0]
 
@@ -255,15 +287,17 @@ def _with_post(entry: Any) -> Any:
     return entry
 
 
-def earlier_originals(previous: dict[str, Any] | None, original: str) -> list[dict[str, str]]:
+def earlier_originals(previous: Sidecar | None, original: str) -> list[EarlierOriginal]:
     """The originals an earlier sidecar names that `original` does not replace."""
-    known = (previous or {}).get("article", {})
-    found = [e for e in known.get("earlier_originals") or [] if isinstance(e, dict)]
-    if known.get("original") and known.get("content_sha256"):
-        found.append({"name": known["original"], "content_sha256": known["content_sha256"]})
-    kept: dict[str, dict[str, str]] = {}
+    if previous is None:
+        return []
+    known = previous.article
+    found = list(known.earlier_originals)
+    if known.original and known.content_sha256:
+        found.append(EarlierOriginal(name=known.original, content_sha256=known.content_sha256))
+    kept: dict[str, EarlierOriginal] = {}
     for entry in found:
-        name = entry.get("name")
-        if isinstance(name, str) and name != original and Path(name).name == name:
-            kept[name] = {"name": name, "content_sha256": str(entry.get("content_sha256") or "")}
+        name = entry.name
+        if name and name != original and Path(name).name == name:
+            kept[name] = EarlierOriginal(name=name, content_sha256=entry.content_sha256)
     return list(kept.values())

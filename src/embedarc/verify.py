@@ -22,6 +22,7 @@ from .errors import ArchiveError
 from .exchanges import capture_problems
 from .index import INDEX_NAME, Index
 from .sidecar import SIDECAR
+from .sidecar_record import Sidecar
 from .store import ARTICLE_VIEW, HASHED_NAME, file_sha256, require_archive
 
 Progress = Callable[[int, int], None]
@@ -89,7 +90,7 @@ def inside(root: Path, relative: object) -> Path | None:
     return root / candidate
 
 
-def read_sidecar(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+def read_sidecar(folder: Path) -> tuple[Sidecar | None, str | None]:
     """(sidecar, None), or (None, why it cannot be used)."""
     return sidecar.load(folder)
 
@@ -325,8 +326,8 @@ def _check_folders(
         articles_checked += 1
         listed = _check_folder(root, folder, data, hasher, found, rel)
         referenced |= listed
-        article_id = data["article"].get("id")
-        if isinstance(article_id, str) and article_id not in indexed_articles:
+        article_id = data.article.id
+        if article_id and article_id not in indexed_articles:
             found.unindexed_(rel(folder / SIDECAR), f"article {article_id} is not in the index")
         for sha in listed:
             if sha not in indexed_media and sha in stored:
@@ -381,28 +382,28 @@ def _check_index(
 def _check_folder(
     root: Path,
     folder: Path,
-    data: dict[str, Any],
+    data: Sidecar,
     hasher: _Hasher,
     found: _Findings,
     rel: Callable[[Path], str],
 ) -> set[str]:
     """Check one folder's files against its sidecar; return the sha256s it lists."""
-    article = data["article"]
-    original = folder / str(article.get("original") or "")
-    if not article.get("original") or not original.is_file():
+    article = data.article
+    original = folder / article.original
+    if not article.original or not original.is_file():
         found.missing_(rel(original), "the article's original bytes are missing")
     else:
         sha, _ = file_sha256(original)
-        if sha != article.get("content_sha256"):
+        if sha != article.content_sha256:
             found.altered_(rel(original), "does not hash to the sidecar's content_sha256")
     named = {
         SIDECAR,
         ARTICLE_VIEW,  # the folder's page, derived from the sidecar
-        str(article.get("original") or ""),
-        str(article.get("origin_page") or ""),
+        article.original,
+        article.origin_page or "",
     }
-    for earlier in article.get("earlier_originals") or []:
-        name = str(earlier.get("name") or "") if isinstance(earlier, dict) else ""
+    for earlier in article.earlier_originals:
+        name = earlier.name
         path = inside(folder, name) if name else None
         if path is None:
             found.altered_(rel(folder / SIDECAR), f"earlier original {name!r} is not in the folder")
@@ -410,7 +411,7 @@ def _check_folder(
         named.add(name)
         if not path.is_file():
             found.missing_(rel(path), "an earlier original of the article is missing")
-        elif file_sha256(path)[0] != earlier.get("content_sha256"):
+        elif file_sha256(path)[0] != earlier.content_sha256:
             found.altered_(rel(path), "does not hash to the sidecar's content_sha256 for it")
     for path in folder.iterdir():
         # Left alone: media/ and evidence/ (checked on their own) and what a write cut short by
@@ -418,19 +419,19 @@ def _check_folder(
         hidden_temporary = path.name.startswith(".") and path.name.endswith((".tmp", ".old"))
         if path.is_file() and path.name not in named and not hidden_temporary:
             found.unindexed_(rel(path), "in the folder but not named by its sidecar")
-    for name in [article.get("origin_page"), *_evidence(data)]:
+    for name in [article.origin_page or "", *(n for link in data.links for n in link.evidence)]:
         if name and inside(folder, name) is not None and not (folder / name).is_file():
             found.missing_(rel(folder / name), "listed in the sidecar, not in the folder")
 
     listed: set[str] = set()
-    for entry in data.get("media", []):
-        sha = entry.get("sha256")
-        if not isinstance(sha, str):
+    for entry in data.media:
+        sha = entry.sha256
+        if not sha:
             found.altered_(rel(folder / SIDECAR), "a media entry without a sha256")
             continue
         listed.add(sha)
-        for key in ("path", "article_path"):
-            target = inside(root, entry.get(key))
+        for key, given in (("path", entry.path), ("article_path", entry.article_path)):
+            target = inside(root, given)
             if target is None:
                 found.altered_(rel(folder / SIDECAR), f"media {sha}: {key} is not in the archive")
                 continue
@@ -450,13 +451,3 @@ def _check_folder(
     for kind, name, reason in capture_problems(folder, listed):  # the exchanges it relied on
         getattr(found, f"{kind}_")(f"{rel(folder)}/{name}", reason)
     return listed
-
-
-def _evidence(data: dict[str, Any]) -> list[str]:
-    return [
-        name
-        for link in data.get("links") or []
-        if isinstance(link, dict)
-        for name in link.get("evidence") or []
-        if isinstance(name, str)
-    ]

@@ -33,7 +33,10 @@ from urllib.parse import quote
 from . import __version__
 from .capture_record import BODIES, RECORD, read_record
 from .errors import ExportError
+from .model import LinkKind
 from .sidecar import SIDECAR
+from .sidecar_record import Record as SidecarRecord
+from .sidecar_record import Sidecar
 from .verify import inside as _inside
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://embedarc.invalid/warc-record")
@@ -124,14 +127,14 @@ def inside(base: Path, relative: object) -> Path | None:
     return path
 
 
-def _body(root: Path, folder: Path, data: dict[str, Any], exchange: dict[str, Any]) -> Path | None:
+def _body(root: Path, folder: Path, data: Sidecar, exchange: dict[str, Any]) -> Path | None:
     """The file holding an exchange's raw body, or None when it was not kept."""
     body = exchange.get("body") or {}
     sha, stored = body.get("sha256"), str(body.get("stored") or "none")
     if stored == "store":
-        for entry in data.get("media", []):
-            if entry.get("sha256") == sha:
-                return inside(root, entry.get("path"))
+        for entry in data.media:
+            if entry.sha256 == sha:
+                return inside(root, entry.path)
         return None
     if stored.startswith("folder:"):
         return inside(folder, stored.removeprefix("folder:"))
@@ -141,7 +144,7 @@ def _body(root: Path, folder: Path, data: dict[str, Any], exchange: dict[str, An
 
 
 def _exchange_records(
-    root: Path, folder: Path, data: dict[str, Any], exchange: dict[str, Any], out: ArticleRecords
+    root: Path, folder: Path, data: Sidecar, exchange: dict[str, Any], out: ArticleRecords
 ) -> None:
     what = f"{folder.name}/{RECORD}: exchange {exchange.get('id')}"
     url = str(exchange.get("url") or "")
@@ -257,12 +260,17 @@ def _file_resource(
     )
 
 
-def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRecords:
+def _recorded(record: SidecarRecord, name: str) -> object:
+    """The hash a sidecar gives, as it gives it: one of another type is no hash of the file."""
+    return getattr(record, name) if record.has(name) else record.extra.get(name)
+
+
+def article_records(root: Path, folder: Path, data: Sidecar) -> ArticleRecords:
     """Every record of one article folder, in a fixed order."""
     out = ArticleRecords()
-    article = data.get("article") or {}
-    article_id = str(article.get("id") or folder.name)
-    date = warc_date(str(article.get("archived_at") or "1970-01-01T00:00:00Z"))
+    article = data.article
+    article_id = article.id or folder.name
+    date = warc_date(article.archived_at or "1970-01-01T00:00:00Z")
     record = folder / RECORD
     exchanges: list[dict[str, Any]] = []
     if record.is_file():
@@ -274,42 +282,40 @@ def article_records(root: Path, folder: Path, data: dict[str, Any]) -> ArticleRe
         out.gaps.append("no exchanges were recorded (archived before they were)")
     for exchange in sorted(exchanges, key=lambda e: (str(e.get("time")), str(e.get("id")))):
         _exchange_records(root, folder, data, exchange, out)
-    original = str(article.get("original") or "")
-    uri = str(article.get("canonical_url") or f"urn:embedarc:article:{article_id}:{original}")
+    original = article.original
+    uri = article.canonical_url or f"urn:embedarc:article:{article_id}:{original}"
     _file_resource(
         out,
         inside(folder, original) if original else None,
         uri,
         date,
-        str(article.get("media_type") or ""),
+        article.media_type,
         "the article's original bytes as read",
         other=f"urn:embedarc:article:{article_id}:{original}",
-        recorded=article.get("content_sha256"),
+        recorded=_recorded(article, "content_sha256"),
     )
-    if article.get("origin_page"):
-        origin = next(
-            (link for link in data.get("links", []) if link.get("kind") == "origin"), None
-        )
-        final = ((origin or {}).get("resolution") or {}).get("final_url")
+    if article.origin_page:
+        origin = next((link for link in data.links if link.kind is LinkKind.ORIGIN), None)
+        final = origin.resolution.final_url if origin and origin.resolution else None
         _file_resource(
             out,
-            inside(folder, str(article["origin_page"])),
-            str(final or article.get("origin_url") or f"urn:embedarc:article:{article_id}:origin"),
+            inside(folder, article.origin_page),
+            final or article.origin_url or f"urn:embedarc:article:{article_id}:origin",
             date,
             "text/html",
             "the origin page as stored",
             other=f"urn:embedarc:article:{article_id}:origin",
         )
-    for entry in sorted(data.get("media", []), key=lambda m: str(m.get("sha256"))):
+    for entry in sorted(data.media, key=lambda m: m.sha256):
         _file_resource(
             out,
-            inside(root, entry.get("path")),
-            str(entry.get("source_url") or f"urn:sha256:{entry.get('sha256')}"),
-            warc_date(str(entry.get("fetched_at") or date)),
-            str(entry.get("mime") or ""),
+            inside(root, entry.path),
+            entry.source_url or f"urn:sha256:{entry.sha256}",
+            warc_date(entry.fetched_at or date),
+            entry.mime,
             "the stored file",
-            other=f"urn:sha256:{entry.get('sha256')}",
-            recorded=entry.get("sha256"),
+            other=f"urn:sha256:{entry.sha256}",
+            recorded=_recorded(entry, "sha256"),
         )
     sidecar = inside(folder, SIDECAR)
     assert sidecar is not None

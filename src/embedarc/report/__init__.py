@@ -19,6 +19,7 @@ from typing import Any
 from .. import sidecar, thumbs
 from ..index import INDEX_NAME, Index
 from ..lock import writing
+from ..sidecar_record import Sidecar
 from ..store import ARTICLE_VIEW, Store, require_archive, stored_file, write_error
 from .article import article_view
 from .overview import overview
@@ -89,7 +90,7 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
     if wanted is not None:
         keep = set(wanted)
         rows = [r for r in rows if r["id"] in keep]
-    articles: list[tuple[dict[str, Any], Path, dict[str, Any], list[str]]] = []
+    articles: list[tuple[dict[str, Any], Path, Sidecar, list[str]]] = []
     files: dict[str, tuple[Path, str]] = {}
     for row in rows:
         folder_name = str(row["folder"] or "")
@@ -101,13 +102,11 @@ def _article_pages(store: Store, index: Index, wanted: list[str] | None) -> tupl
             log.warning("no page for %s: its article.json cannot be read", folder_name)
             continue
         shas: list[str] = []
-        for entry in data.get("media") or []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
-                continue
-            sha = entry["sha256"]
-            stored = stored_file(store.root, sha, entry.get("path"))
+        for entry in data.media:
+            sha = entry.sha256
+            stored = stored_file(store.root, sha, entry.path) if sha else None
             if stored is not None:
-                files.setdefault(sha, (stored, str(entry.get("mime"))))
+                files.setdefault(sha, (stored, entry.mime))
                 shas.append(sha)
         articles.append((row, folder, data, shas))
     missing = [sha for sha in files if not thumbs.thumb_path(store.root, sha).is_file()]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+from ..sidecar_record import Sidecar, SidecarMedia, SidecarPost, SidecarResolution
 from ..thumbs import thumb_relative
 from .outcomes import label, tone
 from .safe import local_href, web_href
@@ -47,7 +47,7 @@ class Footage:
     fetched_at: str | None
     method: str | None
     poster: str | None  # the thumbnail, relative to the page
-    capture: dict[str, Any] = field(default_factory=dict)  # from a web archive: which, when
+    capture: dict[str, str] = field(default_factory=dict)  # from a web archive: which, when
     first: bool = True  # shown in full here; later links citing it point back to this one
 
 
@@ -64,6 +64,15 @@ class Card:
 
 
 @dataclass(frozen=True)
+class HopView:
+    url: Url | None
+    status: int | None
+    location: Url | None
+    time: str | None
+    via: str | None
+
+
+@dataclass(frozen=True)
 class LinkView:
     url: Url
     raw: str | None
@@ -75,7 +84,7 @@ class LinkView:
     tone: str
     reason: str | None
     resolved_at: str | None
-    hops: list[dict[str, Any]]
+    hops: list[HopView]
     final_url: Url | None
     card: Card | None
     footage: list[Footage]
@@ -102,23 +111,8 @@ class ArticleView:
     footage_count: int
 
 
-def _list(value: object) -> list[Any]:
-    """A sidecar's list, or none: a sidecar edited by hand may hold anything anywhere."""
-    return value if isinstance(value, list) else []
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+def _text(value: str | None) -> str | None:
+    return value or None
 
 
 def _kind(mime: str) -> str:
@@ -128,67 +122,68 @@ def _kind(mime: str) -> str:
     return "other"
 
 
-def _footage(entry: dict[str, Any], folder: str, thumbs: set[str]) -> Footage:
-    sha = str(entry.get("sha256") or "")
-    mime = str(entry.get("mime") or "application/octet-stream")
-    path = entry.get("article_path") or entry.get("path")
+def _footage(entry: SidecarMedia, folder: str, thumbs: set[str]) -> Footage:
+    sha = entry.sha256
+    mime = entry.mime or "application/octet-stream"
+    path = entry.article_path or entry.path
     capture = {
-        key: entry[key]
-        for key in ("archive", "captured_at", "capture_url", "original_url")
-        if isinstance(entry.get(key), str)
+        key: value
+        for key, value in (
+            ("archive", entry.archive),
+            ("captured_at", entry.captured_at),
+            ("capture_url", entry.capture_url),
+            ("original_url", entry.original_url),
+        )
+        if value is not None
     }
     return Footage(
         sha256=sha,
         href=local_href(folder, path),
         kind=_kind(mime),
         mime=mime,
-        size=_int(entry.get("size")),
-        width=_int(entry.get("width")),
-        height=_int(entry.get("height")),
-        duration=_float(entry.get("duration")),
-        source=Url.of(entry.get("source_url")),
-        fetched_at=_text(entry.get("fetched_at")),
-        method=_text(entry.get("method")),
+        size=entry.size,
+        width=entry.width,
+        height=entry.height,
+        duration=entry.duration,
+        source=Url.of(entry.source_url),
+        fetched_at=_text(entry.fetched_at),
+        method=_text(str(entry.method)),
         poster=local_href(folder, thumb_relative(sha)) if sha in thumbs else None,
         capture=capture,
     )
 
 
-def _card(posts: dict[str, dict[str, Any]], key: object, depth: int = 0) -> Card | None:
-    post = posts.get(key) if isinstance(key, str) else None
+def _card(posts: dict[str, SidecarPost], key: str | None, depth: int = 0) -> Card | None:
+    post = posts.get(key) if key else None
     if post is None or depth > QUOTE_DEPTH:
         return None
-    reposted_key = post.get("reposted")
     if (
-        isinstance(reposted_key, str) and reposted_key in posts
+        post.reposted and post.reposted in posts
     ):  # a repost: the card is the original, said to be reposted
-        card = _card(posts, post.get("reposted"), depth + 1)
+        card = _card(posts, post.reposted, depth + 1)
         if card is not None:
-            by = _text(post.get("author"))
-            return Card(**{**card.__dict__, "reposted_by": by})
+            return replace(card, reposted_by=_text(post.author))
     return Card(
-        site=str(post.get("site") or ""),
-        author=_text(post.get("author")),
-        author_name=_text(post.get("author_name")),
-        text=_text(post.get("text")),
-        created_at=_text(post.get("created_at")),
-        url=Url.of(post.get("url")),
-        quoted=_card(posts, post.get("quoted"), depth + 1),
+        site=post.site,
+        author=_text(post.author),
+        author_name=_text(post.author_name),
+        text=_text(post.text),
+        created_at=_text(post.created_at),
+        url=Url.of(post.url),
+        quoted=_card(posts, post.quoted, depth + 1),
     )
 
 
-def _hops(resolution: object) -> list[dict[str, Any]]:
-    hops = resolution.get("hops") if isinstance(resolution, dict) else None
+def _hops(resolution: SidecarResolution | None) -> list[HopView]:
     return [
-        {
-            "url": Url.of(hop.get("url")),
-            "status": _int(hop.get("status")),
-            "location": Url.of(hop.get("location")),
-            "time": _text(hop.get("time")),
-            "via": _text(hop.get("via")),
-        }
-        for hop in _list(hops)
-        if isinstance(hop, dict)
+        HopView(
+            url=Url.of(hop.url),
+            status=hop.status,
+            location=Url.of(hop.location),
+            time=_text(hop.time),
+            via=_text(str(hop.via)),
+        )
+        for hop in (resolution.hops if resolution else ())
     ]
 
 
@@ -213,7 +208,7 @@ def _exports(path: Path, folder: str) -> list[tuple[str, str]]:
 
 
 def article_view(
-    data: dict[str, Any],
+    data: Sidecar,
     folder_path: Path,
     *,
     folder: str,
@@ -226,84 +221,66 @@ def article_view(
     Links are made relative to where the page is, never to the folder the sidecar names: a
     sidecar edited to name a deeper one would send every `../` of the page out of the archive.
     """
-    article = data.get("article") or {}
+    article = data.article
     folder = posixpath.normpath(folder)
-    media = {
-        m["sha256"]: m
-        for m in _list(data.get("media"))
-        if isinstance(m, dict) and isinstance(m.get("sha256"), str)
-    }
-    posts = {
-        p["key"]: p
-        for p in _list(data.get("posts"))
-        if isinstance(p, dict) and isinstance(p.get("key"), str)
-    }
+    media = {m.sha256: m for m in data.media if m.sha256}
+    posts = {p.key: p for p in data.posts if p.key}
     links: list[LinkView] = []
     outcomes: dict[str, int] = {}
     shown: set[str] = set()
-    for entry in _list(data.get("links")):
-        if not isinstance(entry, dict):
-            continue
-        outcome = str(entry.get("outcome") or "")
+    for entry in data.links:
+        outcome = str(entry.outcome)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        refs = [
-            r["sha256"]
-            for r in _list(entry.get("media"))
-            if isinstance(r, dict) and isinstance(r.get("sha256"), str)
-        ]
         footage = []
-        for sha in dict.fromkeys(refs):
+        for sha in dict.fromkeys(r.sha256 for r in entry.media if r.sha256):
             if sha in media:
                 footage.append(
                     replace(_footage(media[sha], folder, thumbs), first=sha not in shown)
                 )
                 shown.add(sha)
-        resolution = entry.get("resolution")
+        resolution = entry.resolution
         evidence = [
             (posixpath.basename(name), href)
-            for name in _list(entry.get("evidence"))
-            if isinstance(name, str)
+            for name in entry.evidence
             for href in [local_href(folder, f"{folder}/{name}")]
             if href is not None
         ]
         links.append(
             LinkView(
-                url=Url.of(entry.get("url")) or Url("", None),
-                raw=_text(entry.get("raw")),
-                kind=str(entry.get("kind") or ""),
-                found_in=_text(entry.get("found_in")),
-                attribution=_text(entry.get("attribution")),
+                url=Url.of(entry.url) or Url("", None),
+                raw=_text(entry.raw),
+                kind=str(entry.kind),
+                found_in=_text(str(entry.found_in)),
+                attribution=_text(entry.attribution),
                 outcome=outcome,
                 label=label(outcome),
                 tone=tone(outcome),
-                reason=_text(entry.get("reason")),
-                resolved_at=_text(entry.get("resolved_at")),
+                reason=_text(entry.reason),
+                resolved_at=_text(entry.resolved_at),
                 hops=_hops(resolution),
-                final_url=Url.of(resolution.get("final_url"))
-                if isinstance(resolution, dict)
-                else None,
-                card=_card(posts, entry.get("post")),
+                final_url=Url.of(resolution.final_url) if resolution else None,
+                card=_card(posts, entry.post),
                 footage=footage,
                 evidence=evidence,
             )
         )
 
-    def own(name: object) -> str | None:
-        return local_href(folder, f"{folder}/{name}") if _text(name) else None
+    def own(name: str | None) -> str | None:
+        return local_href(folder, f"{folder}/{name}") if name else None
 
     return ArticleView(
-        id=str(article.get("id") or ""),
+        id=article.id,
         folder=folder,
-        title=_text(article.get("title")) or "(untitled)",
-        source=Url.of(article.get("source")),
-        canonical=Url.of(article.get("canonical_url")),
-        published=_text(article.get("published")),
-        archived_at=_text(article.get("archived_at")),
+        title=_text(article.title) or "(untitled)",
+        source=Url.of(article.source),
+        canonical=Url.of(article.canonical_url),
+        published=_text(article.published),
+        archived_at=_text(article.archived_at),
         first_archived=first_archived,
-        origin_name=_text(article.get("origin_name")),
-        origin=Url.of(article.get("origin_url")),
-        original=own(article.get("original")),
-        origin_page=own(article.get("origin_page")),
+        origin_name=_text(article.origin_name),
+        origin=Url.of(article.origin_url),
+        original=own(article.original),
+        origin_page=own(article.origin_page),
         links=links,
         exports=_exports(folder_path, folder),
         outcomes=outcomes,
