@@ -27,11 +27,9 @@ from embedarc.sidecar_record import (
     SidecarLink,
     Unknown,
 )
-from tests.helpers import embedarc
+from tests.helpers import PREVIOUS_RELEASE, archive_text, article_folder, embedarc
 from tests.simweb import SimWeb, scenarios
 from tests.simweb.bluesky import BskyImage, install
-from tests.test_previous_release import FIXTURE
-from tests.test_report import archive_text, article_folder
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "zerohedge-syria-strike.txt"
 
@@ -50,7 +48,7 @@ def _edit(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
 # -- every sidecar embedarc wrote -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", _sidecars(FIXTURE), ids=lambda p: p.parent.name[-8:])
+@pytest.mark.parametrize("path", _sidecars(PREVIOUS_RELEASE), ids=lambda p: p.parent.name[-8:])
 def test_a_sidecar_of_the_previous_release_reads_and_writes_back_unchanged(path: Path) -> None:
     data = upgrade(json.loads(path.read_bytes()))
 
@@ -70,7 +68,7 @@ def test_a_sidecar_of_the_previous_release_reads_and_writes_back_unchanged(path:
 
 
 def test_a_schema_1_sidecar_is_read_through_its_upgrade() -> None:
-    [path] = _sidecars(FIXTURE)
+    [path] = _sidecars(PREVIOUS_RELEASE)
     data = json.loads(path.read_bytes())
 
     record = sidecar.parse(data)
@@ -128,7 +126,7 @@ def test_sidecars_this_release_writes_read_and_write_back_byte_for_byte(
 
 
 def _plain() -> dict[str, Any]:
-    [path] = _sidecars(FIXTURE)
+    [path] = _sidecars(PREVIOUS_RELEASE)
     return upgrade(json.loads(path.read_bytes()))
 
 
