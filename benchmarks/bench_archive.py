@@ -19,9 +19,9 @@ from pathlib import Path
 
 from tests.simweb import Photo, Request, Response, SimWeb, snowflake
 
-from embedarc.articles import read_text
 from embedarc.config import Settings
-from embedarc.pipeline import Input, archive
+from embedarc.job.pipeline import Input, archive
+from embedarc.reading.articles import read_text
 
 
 class SlowWeb(SimWeb):

@@ -28,11 +28,11 @@ from pathlib import Path
 from tests.simweb import Photo, Request, Response, SimWeb, scenarios, snowflake
 from tests.simweb.media import make_mp4
 
-from embedarc import capture
-from embedarc.articles import read_text
 from embedarc.config import Settings
-from embedarc.export import choose, export_bags, export_wacz
-from embedarc.pipeline import Input, archive
+from embedarc.evidence.export import choose, export_bags, export_wacz
+from embedarc.job.pipeline import Input, archive
+from embedarc.network import capture
+from embedarc.reading.articles import read_text
 
 
 class SlowWeb(SimWeb):

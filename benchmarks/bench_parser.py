@@ -26,7 +26,10 @@ from typing import Any
 
 _CHILD = r"""
 import inspect, json, resource, sys, time
-from embedarc import articles
+try:
+    from embedarc.reading import articles
+except ImportError:  # a tree from before the modules moved into packages (--src)
+    from embedarc import articles
 
 kind, count = sys.argv[1], int(sys.argv[2])
 if kind == "links":

@@ -28,11 +28,11 @@ from PIL import Image, ImageDraw, ImageFilter
 from tests.simweb.messages import Request
 from tests.tsa import LocalTSA
 
-from embedarc import credentials, perceptual, timestamps
 from embedarc.config import Settings
-from embedarc.index import INDEX_NAME, Index
-from embedarc.net import Net
-from embedarc.store import Store
+from embedarc.evidence import credentials, perceptual, timestamps
+from embedarc.keeping.index import INDEX_NAME, Index
+from embedarc.keeping.store import Store
+from embedarc.network.net import Net
 
 
 def photo(path: Path) -> Path:

@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from embedarc.index import INDEX_NAME, Index
-from embedarc.query import Filters, list_articles
-from embedarc.search import search
-from embedarc.sidecar import parse
+from embedarc.keeping.index import INDEX_NAME, Index
+from embedarc.keeping.sidecar import parse
+from embedarc.upkeep.query import Filters, list_articles
+from embedarc.upkeep.search import search
 
 WORDS = [
     "strike",

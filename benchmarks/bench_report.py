@@ -28,10 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from embedarc import sidecar
-from embedarc.index import INDEX_NAME, Index
+from embedarc.keeping import sidecar
+from embedarc.keeping.index import INDEX_NAME, Index
+from embedarc.keeping.store import Store
 from embedarc.report import update_view
-from embedarc.store import Store
 
 SITES = [f"news{n}.example.org" for n in range(40)]
 OUTCOMES = ["archived"] * 12 + ["gone", "login_required", "no_media", "failed"]

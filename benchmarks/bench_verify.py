@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from embedarc import sidecar
-from embedarc.index import INDEX_NAME, Index
-from embedarc.store import Store
-from embedarc.verify import verify
+from embedarc.keeping import sidecar
+from embedarc.keeping.index import INDEX_NAME, Index
+from embedarc.keeping.store import Store
+from embedarc.upkeep.verify import verify
 
 CHUNK = 1024 * 1024
 

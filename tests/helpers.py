@@ -25,11 +25,9 @@ from click.testing import CliRunner, Result
 from PIL import Image
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from embedarc.articles import read_html, read_text
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.guard import Resolver
-from embedarc.links import normalise
+from embedarc.job.pipeline import Input, Report, archive
 from embedarc.model import (
     Evidence,
     Hop,
@@ -45,8 +43,10 @@ from embedarc.model import (
     Stop,
     Via,
 )
-from embedarc.pipeline import Input, Report, archive
-from embedarc.verify import VerifyReport
+from embedarc.network.guard import Resolver
+from embedarc.reading.articles import read_html, read_text
+from embedarc.reading.links import normalise
+from embedarc.upkeep.verify import VerifyReport
 from tests.conftest import EMBEDARC, embedarc_env
 from tests.simweb import (
     Gif,
@@ -158,8 +158,8 @@ def media_hits(web: SimWeb) -> int:
 
 def new_archive(archive_dir: Path) -> Path:
     """An empty archive, as `sources add` or `archive` leaves one: `run` needs one to exist."""
-    from embedarc.index import Index
-    from embedarc.store import Store
+    from embedarc.keeping.index import Index
+    from embedarc.keeping.store import Store
 
     Store(archive_dir).ensure()
     Index(archive_dir / "index.db").close()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from embedarc.articles import read_text
 from embedarc.config import Settings
-from embedarc.index import MIGRATIONS
-from embedarc.pipeline import Input
+from embedarc.job.pipeline import Input
+from embedarc.keeping.index import MIGRATIONS
+from embedarc.reading.articles import read_text
 from tests.helpers import (
     html_input,
     link_entry,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from embedarc.articles import read_article, read_html, read_path, read_stdin, read_text
 from embedarc.errors import InputError
 from embedarc.model import LinkKind
+from embedarc.reading.articles import read_article, read_html, read_path, read_stdin, read_text
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "zerohedge-syria-strike.txt"
 EXAMPLE_TITLE = "US Launches Preemptive Strike On “Rocket Sites” Near Occupied Syrian Oil Fields"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from embedarc.capture_record import RECORD
 from embedarc.config import Settings
-from embedarc.pipeline import Input, Report
-from embedarc.verify import verify
+from embedarc.job.pipeline import Input, Report
+from embedarc.network.capture_record import RECORD
+from embedarc.upkeep.verify import verify
 from tests.helpers import (
     PREVIOUS_RELEASE,
     STORY,
@@ -230,7 +230,7 @@ def test_verify_reports_a_kept_token_whose_certificate_cannot_be_read(
 def test_a_link_in_a_stamped_folder_is_not_followed_by_the_manifest_or_verify(
     settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
 ) -> None:
-    from embedarc import timestamps
+    from embedarc.evidence import timestamps
 
     report, _ = world
     folder = folder_of(settings, report)
@@ -412,8 +412,8 @@ def test_a_media_path_leading_out_of_the_store_is_not_examined(
 
     from PIL import Image
 
-    from embedarc.evidence import examine
-    from embedarc.index import Index
+    from embedarc.evidence.kept import examine
+    from embedarc.keeping.index import Index
 
     archive_world(settings, simweb)
     rows = db(settings.archive_dir)
@@ -467,7 +467,7 @@ def test_a_video_whose_header_claims_ages_is_still_hashed(tmp_path: Path) -> Non
 
     import imageio_ffmpeg
 
-    from embedarc import perceptual
+    from embedarc.evidence import perceptual
 
     clip = tmp_path / "clip.mp4"
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i"]

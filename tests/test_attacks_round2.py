@@ -19,13 +19,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from embedarc import content
-from embedarc.articles import read_html
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.errors import NetworkError, Refused
-from embedarc.guard import Policy, check_target
-from embedarc.net import Net
+from embedarc.network.guard import Policy, check_target
+from embedarc.network.net import Net
+from embedarc.reading import content
+from embedarc.reading.articles import read_html
 from tests.conftest import EMBEDARC, embedarc_env
 from tests.helpers import (
     FEED_URL,

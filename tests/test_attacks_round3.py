@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from embedarc.articles import read_html
 from embedarc.config import Settings
 from embedarc.model import Outcome
-from embedarc.net import Net
+from embedarc.network.net import Net
 from embedarc.platforms.x import graphql
 from embedarc.platforms.x import services as twitter
+from embedarc.reading.articles import read_html
 from tests.helpers import (
     db,
     embedarc,

@@ -12,10 +12,10 @@ import sqlite_utils
 
 from embedarc import platforms
 from embedarc.config import Settings
-from embedarc.links import links_in_html, links_in_text
 from embedarc.model import LinkKind
-from embedarc.net import Net
+from embedarc.network.net import Net
 from embedarc.platforms.bluesky import BLUESKY, MAX_MEDIA
+from embedarc.reading.links import links_in_html, links_in_text
 from tests.conftest import run_embedarc
 from tests.helpers import html_input, link_entry, run, sidecar_of, stored_hashes, text_input
 from tests.simweb import SimWeb

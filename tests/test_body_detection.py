@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from embedarc.articles import read_html
 from embedarc.config import Settings
-from embedarc.links import links_in_html
+from embedarc.job.pipeline import Input
 from embedarc.model import LinkKind
-from embedarc.pipeline import Input
+from embedarc.reading.articles import read_html
+from embedarc.reading.links import links_in_html
 from tests.helpers import make_tweet, run, sidecar_of
 from tests.simweb import Photo, SimWeb
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from embedarc.capture_record import BODIES, RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.pipeline import Input, Report
-from embedarc.store import Store
+from embedarc.job.pipeline import Input, Report
+from embedarc.keeping.store import Store
+from embedarc.network.capture_record import BODIES, RECORD
 from tests.helpers import CLIP, SHORT, STORY, archive_world, make_world, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 

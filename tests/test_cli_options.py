@@ -13,7 +13,7 @@ from embedarc.cli import cli
 from embedarc.cli.options import ByteSize, Duration
 from embedarc.config import load_settings
 from embedarc.errors import ConfigError
-from embedarc.pipeline import Report
+from embedarc.job.pipeline import Report
 from tests.conftest import run_embedarc
 from tests.helpers import run, text_input
 from tests.simweb import SimWeb

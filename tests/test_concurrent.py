@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from embedarc.verify import verify
+from embedarc.upkeep.verify import verify
 from tests.helpers import finish, start, stored_hashes, write_articles
 from tests.simweb import SimWeb
 

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.pipeline import Input
-from embedarc.verify import verify
+from embedarc.job.pipeline import Input
+from embedarc.upkeep.verify import verify
 from tests.helpers import html_input, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb
 

@@ -19,7 +19,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from embedarc.verify import verify
+from embedarc.upkeep.verify import verify
 from tests.conftest import embedarc_env
 from tests.helpers import assert_consistent, finish, start, write_articles
 from tests.simweb import SimWeb

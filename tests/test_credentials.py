@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
-from embedarc import credentials
 from embedarc.config import Settings
-from embedarc.verify import verify
+from embedarc.evidence import credentials
+from embedarc.upkeep.verify import verify
 from tests.helpers import db, run, text_input
 from tests.simweb import SimWeb
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from datasette.app import Datasette
 
-from embedarc.catalog import DATABASE, METADATA_NAME, QUERIES, TABLES, metadata_json
 from embedarc.config import Settings
+from embedarc.keeping.catalog import DATABASE, METADATA_NAME, QUERIES, TABLES, metadata_json
 from tests.helpers import embedarc, run, text_input
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim

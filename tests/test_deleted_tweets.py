@@ -11,7 +11,7 @@ import pytest
 from embedarc.config import Settings, load_settings
 from embedarc.errors import ConfigError
 from embedarc.footage import memento
-from embedarc.net import Net
+from embedarc.network.net import Net
 from tests.conftest import LoopbackServer
 from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, wayback

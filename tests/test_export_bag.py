@@ -11,10 +11,10 @@ import bagit
 import pytest
 from click.testing import CliRunner, Result
 
-from embedarc.capture_record import RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.pipeline import Report
+from embedarc.job.pipeline import Report
+from embedarc.network.capture_record import RECORD
 from tests.helpers import STORY, archive_world, export, wacz_validate
 from tests.simweb import SimWeb
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from embedarc.capture_record import RECORD
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.pipeline import Report
-from embedarc.warc import target_uri
+from embedarc.evidence.warc import target_uri
+from embedarc.job.pipeline import Report
+from embedarc.network.capture_record import RECORD
 from tests.helpers import (
     CLIP,
     PREVIOUS_RELEASE,

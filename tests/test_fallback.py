@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.links import normalise
+from embedarc.reading.links import normalise
 from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, wayback
 from tests.simweb.media import make_jpeg

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from embedarc.config import Settings
-from embedarc.verify import verify
+from embedarc.upkeep.verify import verify
 from tests.helpers import link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 from tests.simweb.media import make_jpeg, make_mp4

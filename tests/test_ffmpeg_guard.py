@@ -204,7 +204,7 @@ def test_extractor_declared_live_stream_is_no_media_without_fetching_it(
     from embedarc.footage.ytdlp_guard import Declined
     from embedarc.footage.ytdlp_transport import youtube_dl_class
     from embedarc.model import Outcome
-    from embedarc.net import Net
+    from embedarc.network.net import Net
 
     # What a site's extractor returns for a broadcast: is_live, though the playlist looks done.
     stream = hls_stream(simweb, "https://streams.example.org/onair/index.m3u8", seed=65)
@@ -266,7 +266,7 @@ def test_every_external_downloader_refuses_to_run(
 
     from embedarc.footage.ytdlp_guard import Declined
     from embedarc.footage.ytdlp_transport import youtube_dl_class
-    from embedarc.net import Net
+    from embedarc.network.net import Net
 
     classes = [get_external_downloader(name) for name in list_external_downloaders()]
     assert {c.__name__ for c in classes} >= {"FFmpegFD", "CurlFD", "Aria2cFD", "WgetFD"}

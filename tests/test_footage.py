@@ -199,7 +199,7 @@ def test_long_redirect_chain_stops_at_the_hop_limit(simweb: SimWeb, settings: Se
 def test_direct_hls_playlist_link_is_fetched_by_ytdlp_and_not_stored_itself(
     simweb: SimWeb, settings: Settings
 ) -> None:
-    from embedarc.verify import verify
+    from embedarc.upkeep.verify import verify
 
     tweet = make_tweet(simweb, 26, [Video(320, 180)])
     [master] = [f.url for f in tweet.all_files if f.role == "hls" and "master.m3u8" in f.url]
@@ -251,7 +251,7 @@ def test_a_bug_in_one_link_costs_that_link_not_the_batch(
 def test_a_web_page_where_tweet_media_was_expected_is_retried_not_gone(
     simweb: SimWeb, settings: Settings
 ) -> None:
-    from embedarc.links import normalise
+    from embedarc.reading.links import normalise
 
     tweet = make_tweet(simweb, 28, [Photo(120, 80)])
     simweb.fault(normalise(tweet.files[0].url), "html_instead")

@@ -19,11 +19,11 @@ import trustme
 from embedarc.config import Settings, load_settings
 from embedarc.errors import ConfigError, Refused
 from embedarc.footage.collect import Collector
-from embedarc.guard import Policy, check_target, checked_addresses
+from embedarc.keeping.store import Store
 from embedarc.model import Link, LinkKind, Outcome, Stop
-from embedarc.net import Net
-from embedarc.resolve import Followed, resolve
-from embedarc.store import Store
+from embedarc.network.guard import Policy, check_target, checked_addresses
+from embedarc.network.net import Net
+from embedarc.network.resolve import Followed, resolve
 from tests.conftest import LoopbackServer, run_embedarc
 from tests.helpers import direct_to, link_entry, resolving_to, run, sidecar_of, text_input
 from tests.simweb import SimWeb

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embedarc import sources
 from embedarc.config import Settings
-from embedarc.index import INDEX_NAME, Index
-from embedarc.net import Net
-from embedarc.store import Store
+from embedarc.job import sources
+from embedarc.keeping.index import INDEX_NAME, Index
+from embedarc.keeping.store import Store
+from embedarc.network.net import Net
 
 
 def folder_of_articles(folder: Path, count: int) -> Path:

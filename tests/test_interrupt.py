@@ -170,7 +170,7 @@ def test_ctrl_c_takes_out_the_files_stored_for_articles_never_written(
 ) -> None:
     """One link's photo is stored whole while another still trickles: Ctrl-C leaves no file
     that no article cites, so the archive stays sound; the next run stores it again."""
-    from embedarc.verify import verify
+    from embedarc.upkeep.verify import verify
     from tests.helpers import make_tweet
 
     data = make_mp4(640, 480, 3.0, 12, cache_dir=simweb.media_dir)

@@ -19,27 +19,36 @@ ROOT = Path(embedarc.__file__).resolve().parent
 
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": (
-        "embedarc", "model", "errors", "clock", "units", "once", "guard", "config", "records",
-        "mp4", "spool", "sidecar_record",
+        "embedarc", "model", "errors", "clock", "units", "network.once", "network.guard", "config",
+        "records", "keeping.mp4", "keeping.spool", "keeping.sidecar_record", "reading", "network",
+        "keeping", "job", "upkeep", "evidence",
     ),
     "infrastructure": (
-        "urls", "decoding", "markup", "deadline", "guarded", "net", "store", "changes", "media",
-        "_sqlite_utils",
-        "index", "lock", "capture", "capture_record", "catalog",
+        "reading.urls", "reading.decoding", "reading.markup", "network.deadline", "network.guarded",
+        "network.net", "keeping.store", "keeping.changes", "keeping.media", "keeping._sqlite_utils",
+        "keeping.index", "keeping.lock", "network.capture", "network.capture_record",
+        "keeping.catalog",
     ),
-    "reading": ("content", "links", "articles", "itemcheck", "platforms", "platforms.*"),
+    "reading": (
+        "reading.content", "reading.links", "reading.articles", "job.itemcheck", "platforms",
+        "platforms.*",
+    ),
     "stages": (
-        "resolve", "footage", "footage.*", "sidecar", "retries", "perceptual", "credentials",
-        "timestamps", "evidence", "similar", "exchanges", "thumbs",
+        "network.resolve", "footage", "footage.*", "keeping.sidecar", "job.retries",
+        "evidence.perceptual", "evidence.credentials", "evidence.timestamps", "evidence.kept",
+        "evidence.similar", "keeping.exchanges", "keeping.thumbs",
     ),
-    "pipeline": ("pipeline",),
+    "pipeline": (
+        "job.pipeline",
+    ),
     "job and upkeep": (
-        "schedule", "sources", "status", "linkrot", "doctor", "verify", "maintenance",
-        "verify_evidence", "verify_export", "warc", "wacz", "export",
-        "report", "report.*",
-        "query", "search",
+        "job.schedule", "job.sources", "job.status", "job.linkrot", "job.doctor", "upkeep.verify",
+        "upkeep.maintenance", "evidence.verify_evidence", "evidence.verify_export", "evidence.warc",
+        "evidence.wacz", "evidence.export", "report", "report.*", "upkeep.query", "upkeep.search",
     ),
-    "command line": ("cli", "cli.*"),
+    "command line": (
+        "cli", "cli.*",
+    ),
 }  # fmt: skip
 ORDER = list(LAYERS)
 
@@ -106,9 +115,15 @@ def test_a_module_imports_only_its_own_layer_or_lower_ones(path: Path) -> None:
 
 def test_the_layer_test_sees_imports() -> None:
     """The reader of imports itself: it finds relative, absolute and package imports."""
-    pipeline = ROOT / "pipeline.py"
-    found = imported(pipeline, "pipeline")
-    assert {"store", "index", "footage.collect", "resolve", "model"} <= found
+    pipeline = ROOT / "job" / "pipeline.py"
+    found = imported(pipeline, "job.pipeline")
+    assert {
+        "keeping.store",
+        "keeping.index",
+        "footage.collect",
+        "network.resolve",
+        "model",
+    } <= found
 
 
 def test_test_modules_share_helpers_through_one_module() -> None:
@@ -127,3 +142,12 @@ def test_test_modules_share_helpers_through_one_module() -> None:
             if any(n.startswith("tests.test_") for n in names):
                 crossing.append(f"{path.name}:{node.lineno}")
     assert crossing == []
+
+
+def test_the_groups_packages_are_namespaces_only() -> None:
+    """reading/, network/, keeping/, job/, upkeep/ and evidence/ name the README's groups; their
+    __init__ imports nothing, so a module's layer is its own and importing one module of a
+    group loads no other."""
+    for group in ("reading", "network", "keeping", "job", "upkeep", "evidence"):
+        tree = ast.parse((ROOT / group / "__init__.py").read_text(encoding="utf-8"))
+        assert [type(node).__name__ for node in tree.body] == ["Expr"], group

@@ -19,8 +19,8 @@ from PIL import Image
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.footage.ytdlp import OUTTMPL
-from embedarc.pipeline import Input
-from embedarc.store import slugify
+from embedarc.job.pipeline import Input
+from embedarc.keeping.store import slugify
 from tests.conftest import NETWORK_VARS
 from tests.helpers import link_entry, make_tweet, run, sidecar_of, syndication_answer, text_input
 from tests.simweb import SimWeb, Video
@@ -228,7 +228,7 @@ def test_hostile_titles_stay_inside_the_articles_folder() -> None:
 
 def test_non_utf8_title_gives_an_ascii_folder_name(simweb: SimWeb, settings: Settings) -> None:
     raw = b"Caf\xe9 \xff\xfe news / ../ report\nbody\n"
-    from embedarc.articles import read_text
+    from embedarc.reading.articles import read_text
 
     [report] = run(settings, Input("raw.txt", article=read_text(raw, source="raw.txt")))
 
@@ -253,7 +253,7 @@ def test_full_disk_while_downloading_is_a_one_line_error_leaving_nothing_behind(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     # Where a full disk shows itself for good: data written, flushing it to disk fails.
-    monkeypatch.setattr("embedarc.store.os.fsync", no_space)
+    monkeypatch.setattr("embedarc.keeping.store.os.fsync", no_space)
     result = CliRunner().invoke(
         cli, ["archive", "--archive-dir", str(archive_dir), str(tmp_path / "a.txt")]
     )
@@ -315,7 +315,7 @@ def test_resume_with_one_connection_per_host_does_not_wait_on_itself(
     url = "https://media.example.org/cut.mp4"
     simweb.file(url, clip, "video/mp4")
     simweb.fault(url, "truncate", times=1)
-    from embedarc.pipeline import Report
+    from embedarc.job.pipeline import Report
 
     reports: list[Report] = []
     one = settings.with_updates(per_host=1, concurrency=1, retries=1)

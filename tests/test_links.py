@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from embedarc.decoding import decode
-from embedarc.links import (
+from embedarc.model import FoundIn, Link, LinkKind
+from embedarc.platforms.x.urls import is_status_url, tweet_ref
+from embedarc.reading.decoding import decode
+from embedarc.reading.links import (
     html_meta_refresh,
     links_in_html,
     links_in_text,
@@ -13,8 +15,6 @@ from embedarc.links import (
     origin_in_text,
     unwrap,
 )
-from embedarc.model import FoundIn, Link, LinkKind
-from embedarc.platforms.x.urls import is_status_url, tweet_ref
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "zerohedge-syria-strike.txt"
 

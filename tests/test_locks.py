@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.verify import verify
+from embedarc.upkeep.verify import verify
 from tests.conftest import EMBEDARC, embedarc_env
 from tests.helpers import make_tweet, run, text_input
 from tests.simweb import Photo, Request, Response, SimWeb
@@ -112,7 +112,7 @@ def test_rebuild_index_refuses_while_an_archive_command_writes(
 def test_an_archive_command_waits_for_a_remove_in_progress(
     simweb: SimWeb, settings: Settings, tmp_path: Path
 ) -> None:
-    from embedarc.lock import exclusive
+    from embedarc.keeping.lock import exclusive
 
     tweet = make_tweet(simweb, 2, [Photo(64, 48)])
     (tmp_path / "story.txt").write_text(f"Story\n{tweet.status_url}\n")

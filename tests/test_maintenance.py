@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.errors import UsageError
-from embedarc.maintenance import rebuild_index, remove_article
-from embedarc.pipeline import Report
-from embedarc.verify import verify
+from embedarc.job.pipeline import Report
+from embedarc.upkeep.maintenance import rebuild_index, remove_article
+from embedarc.upkeep.verify import verify
 from tests.helpers import html_input, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, TweetSpec, Video
 
@@ -237,7 +237,7 @@ def test_remove_and_rebuild_refuse_while_a_run_holds_the_archive(
     simweb: SimWeb, settings: Settings
 ) -> None:
     from embedarc.errors import ArchiveError
-    from embedarc.lock import run_lock
+    from embedarc.keeping.lock import run_lock
 
     [report] = run(settings, text_input("Kept\nno links\n"))
     with run_lock(settings.archive_dir) as busy:

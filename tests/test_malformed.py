@@ -21,16 +21,16 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner, Result
 
-from embedarc.articles import read_html
 from embedarc.cli import cli
 from embedarc.config import Settings
 from embedarc.errors import ConfigError, NetworkError
 from embedarc.footage.collect import Collector, failure_outcome
-from embedarc.links import links_in_html, normalise
+from embedarc.keeping.store import Store
 from embedarc.model import Outcome, Stop
-from embedarc.net import Net
-from embedarc.resolve import resolve
-from embedarc.store import Store
+from embedarc.network.net import Net
+from embedarc.network.resolve import resolve
+from embedarc.reading.articles import read_html
+from embedarc.reading.links import links_in_html, normalise
 from tests.conftest import NETWORK_VARS, LoopbackServer
 from tests.helpers import html_input, link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
@@ -195,7 +195,7 @@ def test_download_redirected_to_a_bad_url_is_final(
 def test_article_url_that_is_malformed_after_a_redirect_is_a_final_error(
     simweb: SimWeb, settings: Settings
 ) -> None:
-    from embedarc.pipeline import Input
+    from embedarc.job.pipeline import Input
 
     simweb.redirect("https://news.example.org/story", "javascript:void(0)")
     [report] = run(

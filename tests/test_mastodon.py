@@ -12,11 +12,11 @@ import pytest
 import sqlite_utils
 
 from embedarc.config import Settings
-from embedarc.links import links_in_html
 from embedarc.model import LinkKind
-from embedarc.net import Net
+from embedarc.network.net import Net
 from embedarc.platforms import PostRef, claims
 from embedarc.platforms.mastodon import MASTODON, MAX_MEDIA
+from embedarc.reading.links import links_in_html
 from tests.conftest import run_embedarc
 from tests.helpers import html_input, link_entry, run, sidecar_of, stored_hashes, text_input
 from tests.simweb import SimWeb

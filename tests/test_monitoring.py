@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from embedarc.config import Settings
-from embedarc.lock import run_lock
+from embedarc.keeping.lock import run_lock
 from tests.helpers import article_world, embedarc, new_archive, photo_url
 from tests.simweb import SimWeb
 from tests.simweb import wayback as wayback_sim

@@ -13,8 +13,8 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from embedarc import media, mp4
 from embedarc.config import Settings
+from embedarc.keeping import media, mp4
 from tests.helpers import html_input, link_entry, run, sidecar_of
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from embedarc.config import Settings
-from embedarc.net import USER_AGENT, Net, NetworkError
+from embedarc.network.net import USER_AGENT, Net, NetworkError
 from embedarc.platforms.x.graphql import ENDPOINT as GRAPHQL_ENDPOINT
 from tests.conftest import LoopbackServer, run_embedarc
 from tests.helpers import make_tweet
@@ -75,7 +75,7 @@ def test_all_proxy_alone_is_enough_for_ytdlp_too(simweb: SimWeb, tmp_path: Path)
 
 
 def test_host_delay_spaces_requests_to_one_host_only() -> None:
-    from embedarc.net import _Slots
+    from embedarc.network.net import _Slots
 
     slept: list[float] = []
     slots = _Slots(8, 4, spacing=1.5, clock=lambda: 100.0, sleep=slept.append)

@@ -14,7 +14,7 @@ from embedarc.config import Settings
 from embedarc.errors import AnswerTooLarge, NetworkError
 from embedarc.footage import ytdlp, ytdlp_transport
 from embedarc.model import Outcome
-from embedarc.net import ANSWER_LIMIT, Net
+from embedarc.network.net import ANSWER_LIMIT, Net
 from tests.helpers import HeaderTrickler, link_entry, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 from tests.simweb.media import make_mp4

@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from embedarc import content
-from embedarc.articles import read_html, read_text
 from embedarc.cli import cli
 from embedarc.config import load_settings
 from embedarc.errors import ConfigError
-from embedarc.markup import MAX_DEPTH, flatten_deep, parse_html
-from embedarc.pipeline import Input
+from embedarc.job.pipeline import Input
+from embedarc.reading import content
+from embedarc.reading.articles import read_html, read_text
+from embedarc.reading.markup import MAX_DEPTH, flatten_deep, parse_html
 from tests.helpers import run, sidecar_of
 from tests.simweb import SimWeb
 
@@ -176,7 +176,7 @@ def test_json_ld_nested_past_pythons_recursion_limit_is_ignored() -> None:
 
 
 def test_a_redirect_page_nested_deep_still_names_its_target() -> None:
-    from embedarc.links import html_meta_refresh
+    from embedarc.reading.links import html_meta_refresh
 
     page = nested_page(NESTED).replace(
         "<head>", '<head><meta http-equiv="refresh" content="0;url=/next">'

@@ -13,9 +13,9 @@ import imageio_ffmpeg
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
-from embedarc import perceptual
 from embedarc.config import Settings
-from embedarc.verify import verify
+from embedarc.evidence import perceptual
+from embedarc.upkeep.verify import verify
 from tests.helpers import db, embedarc, run, text_input
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from embedarc import platforms
-from embedarc.links import links_in_html, links_in_text
 from embedarc.model import LinkKind
+from embedarc.reading.links import links_in_html, links_in_text
 
 TEXT = "<p>" + "The council met on Tuesday to discuss the flooding in the old town. " * 8 + "</p>"
 DID = "did:plc:z72i7hdynmk6r22z27h6tvur"

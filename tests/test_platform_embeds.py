@@ -17,8 +17,8 @@ import sqlite_utils
 from embedarc.config import Settings
 from embedarc.footage import ytdlp
 from embedarc.footage.ytdlp_transport import load_ytdlp
-from embedarc.links import links_in_html
 from embedarc.model import Link, LinkKind, Outcome
+from embedarc.reading.links import links_in_html
 from tests.conftest import run_embedarc
 from tests.helpers import html_input, link_entry, run, sidecar_of
 from tests.simweb import SimWeb

@@ -21,12 +21,13 @@ from selectolax.lexbor import LexborNode
 
 from embedarc import platforms
 from embedarc.config import Settings, load_settings
-from embedarc.doctor import diagnose
 from embedarc.footage import ytdlp
 from embedarc.footage.archives import PostArchives
 from embedarc.footage.collect import Collector
+from embedarc.job.doctor import diagnose
+from embedarc.keeping.store import Store
 from embedarc.model import Evidence, LinkKind, MediaKind, Outcome, PostRef
-from embedarc.net import Net
+from embedarc.network.net import Net
 from embedarc.platforms import (
     ArchivedForms,
     ArchivedPost,
@@ -40,7 +41,6 @@ from embedarc.platforms import (
     WantedMedia,
 )
 from embedarc.platforms.x import PROBE_TWEET
-from embedarc.store import Store
 from tests.helpers import embedarc, make_tweet, sidecar_of, text_input
 from tests.helpers import run as run_articles
 from tests.simweb import SimWeb, Video, wayback

@@ -30,7 +30,7 @@ STILL_NAMED = {
         # resolution at a tweet, read back from their sidecars and indexes.
         "model.py",
         # Schema 1 sidecars and indexes kept tweets apart: reading and migrating them.
-        "sidecar.py", "index.py",
+        "keeping/sidecar.py", "keeping/index.py",
     },
 }  # fmt: skip
 

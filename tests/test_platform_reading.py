@@ -11,15 +11,16 @@ from __future__ import annotations
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from embedarc import model, platforms, urls
-from embedarc.articles import read_html
-from embedarc.links import links_in_text
+from embedarc import model, platforms
 from embedarc.model import LinkKind
 from embedarc.platforms import Embed
 from embedarc.platforms.bluesky import BLUESKY
 from embedarc.platforms.mastodon import MASTODON
 from embedarc.platforms.telegram import TELEGRAM
 from embedarc.platforms.x import X_PLATFORM, Tweet, TweetMedia
+from embedarc.reading import urls
+from embedarc.reading.articles import read_html
+from embedarc.reading.links import links_in_text
 
 TWEET = "1478470000000000000"
 PHOTO = "https://pbs.twimg.com/media/FIZ8gGdXMAEcK9s?format=jpg&name=small"

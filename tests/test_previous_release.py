@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from embedarc.sidecar import upgrade
-from embedarc.verify import verify
+from embedarc.keeping.sidecar import upgrade
+from embedarc.upkeep.verify import verify
 from tests.helpers import PREVIOUS_RELEASE, embedarc
 from tests.simweb import SimWeb, scenarios
 

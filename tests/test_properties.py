@@ -18,10 +18,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from embedarc.articles import read_article, read_html, read_path, read_stdin, read_text
-from embedarc.decoding import decode
 from embedarc.errors import InputError
-from embedarc.links import (
+from embedarc.model import Article, Link
+from embedarc.platforms.x.urls import tweet_ref
+from embedarc.reading.articles import read_article, read_html, read_path, read_stdin, read_text
+from embedarc.reading.decoding import decode
+from embedarc.reading.links import (
     html_meta_refresh,
     links_in_html,
     links_in_text,
@@ -29,8 +31,6 @@ from embedarc.links import (
     origin_in_text,
     unwrap,
 )
-from embedarc.model import Article, Link
-from embedarc.platforms.x.urls import tweet_ref
 
 DEFAULT_EXAMPLES = 150  # per property in a suite run; EMBEDARC_FUZZ_EXAMPLES=2000 for a soak
 EXAMPLES = int(os.environ.get("EMBEDARC_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))

@@ -11,10 +11,10 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
-from embedarc.index import Index
+from embedarc.keeping.index import Index
 from embedarc.report.charts import rot_points
 from embedarc.report.safe import local_href, web_href
-from embedarc.verify import verify
+from embedarc.upkeep.verify import verify
 from tests.helpers import (
     archive_text,
     article_folder,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from embedarc.config import Settings
-from embedarc.retries import HINT_CAP, hint_time
+from embedarc.job.retries import HINT_CAP, hint_time
 from tests.helpers import article_world, db, embedarc, make_tweet, photo_url, run, text_input
 from tests.simweb import Photo, SimWeb
 
@@ -58,7 +58,7 @@ def test_a_file_discarded_after_a_failed_write_is_fetched_again_for_the_next_art
     discarded: the second must not be handed the run's cached record of the deleted file."""
     import errno
 
-    from embedarc.store import Store
+    from embedarc.keeping.store import Store
 
     tweet = make_tweet(simweb, 41, [Photo(72, 54)])
     real = Store.write_file
@@ -80,7 +80,7 @@ def test_a_file_discarded_after_a_failed_write_is_fetched_again_for_the_next_art
     written = [r for r in (first, second) if r.error is None]
     assert len(failed) == 1 and len(written) == 1, (first, second)
     assert written[0].media == 1
-    from embedarc.verify import verify
+    from embedarc.upkeep.verify import verify
 
     assert verify(settings.archive_dir).sound
 
@@ -93,7 +93,7 @@ def test_a_ytdlp_answer_read_to_the_end_gives_its_connection_slot_back(
     import threading
 
     from embedarc.footage.ytdlp_transport import youtube_dl_class
-    from embedarc.net import Net
+    from embedarc.network.net import Net
 
     simweb.json("https://api.example.org/one", {"n": 1})
     simweb.json("https://api.example.org/two", {"n": 2})
@@ -162,10 +162,10 @@ def test_an_origin_page_named_by_a_path_in_the_sidecar_is_not_read(
 def test_the_retry_book_returns_new_entries_and_leaves_the_given_ones_alone(
     settings: Settings,
 ) -> None:
-    from embedarc.index import Index
-    from embedarc.retries import RetryBook
-    from embedarc.sidecar_record import SidecarLink
-    from embedarc.store import Store
+    from embedarc.job.retries import RetryBook
+    from embedarc.keeping.index import Index
+    from embedarc.keeping.sidecar_record import SidecarLink
+    from embedarc.keeping.store import Store
 
     Store(settings.archive_dir).ensure()
     given = {
@@ -189,7 +189,7 @@ def test_a_partial_file_another_holds_is_not_tidied_away_by_one_that_waits(
 ) -> None:
     """Two downloads of one URL: the one that did not get the partial file must not remove it
     (empty still, just created) from under the one that did."""
-    from embedarc.store import Store
+    from embedarc.keeping.store import Store
 
     store = Store(tmp_path / "archive")
     store.ensure()

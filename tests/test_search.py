@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from embedarc.config import Settings
-from embedarc.index import SEARCHED
+from embedarc.keeping.index import SEARCHED
 from tests.helpers import PREVIOUS_RELEASE, embedarc, read_only_view, run, text_input
 from tests.simweb import SimWeb
 from tests.simweb import mastodon as sim
@@ -284,7 +284,7 @@ def test_a_read_only_archive_of_the_previous_release_is_searched_as_plain_text(
 def test_a_row_replaced_on_conflict_leaves_the_search_tables_too(
     settings: Settings, fedi: MastodonSim
 ) -> None:
-    from embedarc.index import Index
+    from embedarc.keeping.index import Index
 
     folder, post = archive_post(settings, fedi, "Replaced post", "Words before")
     archive = settings.archive_dir

@@ -14,19 +14,13 @@ from typing import Any
 
 import pytest
 
-from embedarc import sidecar
 from embedarc.config import Settings
-from embedarc.index import Index
+from embedarc.job.retries import RetryBook
+from embedarc.keeping import sidecar
+from embedarc.keeping.index import Index
+from embedarc.keeping.sidecar import upgrade
+from embedarc.keeping.sidecar_record import NOT_GIVEN, Sidecar, SidecarError, SidecarLink, Unknown
 from embedarc.model import Failure, FoundIn, LinkKind, MediaKind, Method, Outcome, Stop, Via
-from embedarc.retries import RetryBook
-from embedarc.sidecar import upgrade
-from embedarc.sidecar_record import (
-    NOT_GIVEN,
-    Sidecar,
-    SidecarError,
-    SidecarLink,
-    Unknown,
-)
 from tests.helpers import PREVIOUS_RELEASE, archive_text, article_folder, embedarc
 from tests.simweb import SimWeb, scenarios
 from tests.simweb.bluesky import BskyImage, install

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from embedarc.index import INDEX_NAME, Index, m001_initial, m002_operational_state
+from embedarc.keeping.index import INDEX_NAME, Index, m001_initial, m002_operational_state
 from tests.helpers import FEED_URL, db, embedarc, rss, serve_feed
 from tests.simweb import SimWeb
 

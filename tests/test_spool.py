@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from embedarc import spool, store
 from embedarc.errors import ArchiveError, NetworkError
-from embedarc.store import Store
+from embedarc.keeping import spool, store
+from embedarc.keeping.store import Store
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from embedarc.index import INDEX_NAME, Index
-from embedarc.store import Store
+from embedarc.keeping.index import INDEX_NAME, Index
+from embedarc.keeping.store import Store
 
 HEAVY = (
-    "httpx", "httpcore", "yt_dlp", "embedarc.pipeline", "embedarc.net", "embedarc.schedule",
+    "httpx", "httpcore", "yt_dlp",
+    "embedarc.job.pipeline", "embedarc.network.net", "embedarc.job.schedule",
     "numpy",
 )  # fmt: skip
 
@@ -42,7 +43,7 @@ def modules_after(args: list[str], tmp_path: Path) -> set[str]:
 def test_help_loads_neither_the_network_nor_the_pipeline(tmp_path: Path) -> None:
     loaded = modules_after(["--help"], tmp_path)
     assert "click" in loaded
-    assert not loaded & {*HEAVY, "sqlite_utils", "rich", "embedarc.index"}
+    assert not loaded & {*HEAVY, "sqlite_utils", "rich", "embedarc.keeping.index"}
 
 
 def test_status_loads_neither_the_network_nor_the_pipeline(tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ def test_status_loads_neither_the_network_nor_the_pipeline(tmp_path: Path) -> No
     Store(root).ensure()
     Index(root / INDEX_NAME).close()
     loaded = modules_after(["status", "--archive-dir", str(root)], tmp_path)
-    assert "embedarc.status" in loaded  # the command ran
+    assert "embedarc.job.status" in loaded  # the command ran
     assert not loaded & set(HEAVY)
 
 

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from embedarc.cli import cli
-from embedarc.index import Index
-from embedarc.store import Store
+from embedarc.keeping.index import Index
+from embedarc.keeping.store import Store
 from tests.simweb import SimWeb, scenarios
 
 CLIP_URL = "https://media.example.org/clip.mp4"
@@ -110,7 +110,7 @@ def test_full_disk_at_the_index_puts_back_the_previous_sidecar(
     [sidecar] = (archive_dir / "articles").glob("*/article.json")
     before = sidecar.read_bytes()
     # Archived again later, and written up to its index rows when SQLite finds the disk full.
-    monkeypatch.setattr("embedarc.pipeline.now", lambda: "2030-01-01T00:00:00.000Z")
+    monkeypatch.setattr("embedarc.job.pipeline.now", lambda: "2030-01-01T00:00:00.000Z")
     written: list[bytes] = []
 
     def no_space(self: Index, data: dict[str, Any]) -> None:

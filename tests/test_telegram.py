@@ -12,9 +12,9 @@ import sqlite_utils
 
 from embedarc import platforms
 from embedarc.config import Settings
-from embedarc.links import html_links
 from embedarc.model import LinkKind
 from embedarc.platforms.telegram import MAX_MEDIA, TELEGRAM, parse_page
+from embedarc.reading.links import html_links
 from tests.conftest import LoopbackServer, run_embedarc
 from tests.helpers import html_input, link_entry, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, Video

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from embedarc import thumbs
 from embedarc.errors import ArchiveError
-from embedarc.store import Store
+from embedarc.keeping import thumbs
+from embedarc.keeping.store import Store
 from tests.helpers import embedarc
 from tests.simweb import SimWeb
 from tests.simweb.bluesky import BlueskySim, BskyImage, BskyVideo, install
@@ -130,7 +130,8 @@ def test_every_ffmpeg_reading_a_stored_video_reads_that_file_only(
 ) -> None:
     """The perceptual hashes and the measurement run ffmpeg on stored files too: a stored
     "video" that is a playlist naming another local file gives nothing of that file."""
-    from embedarc import media, perceptual
+    from embedarc.evidence import perceptual
+    from embedarc.keeping import media
 
     store = Store(tmp_path)
     secret = tmp_path / "elsewhere.mp4"

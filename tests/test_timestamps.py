@@ -14,9 +14,9 @@ import pytest
 from cryptography import x509
 
 from embedarc.config import Settings
-from embedarc.pipeline import Input
-from embedarc.timestamps import TimestampError, load_roots, manifest, read_manifest
-from embedarc.verify import verify
+from embedarc.evidence.timestamps import TimestampError, load_roots, manifest, read_manifest
+from embedarc.job.pipeline import Input
+from embedarc.upkeep.verify import verify
 from tests.conftest import LoopbackServer
 from tests.helpers import PHOTO_URL, TSA_URL, archive_photo, db, embedarc, jpeg, run, text_input
 from tests.simweb import Request, Response, SimWeb

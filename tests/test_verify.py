@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from embedarc.cli import cli
 from embedarc.config import Settings
-from embedarc.pipeline import Report
-from embedarc.store import Store
-from embedarc.verify import verify
+from embedarc.job.pipeline import Report
+from embedarc.keeping.store import Store
+from embedarc.upkeep.verify import verify
 from tests.helpers import make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, Video
 

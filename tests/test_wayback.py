@@ -20,8 +20,8 @@ from embedarc.footage.wayback import (
     find_capture,
     save_page,
 )
-from embedarc.net import Net
-from embedarc.store import Store
+from embedarc.keeping.store import Store
+from embedarc.network.net import Net
 from tests.simweb import Request, SimWeb
 from tests.simweb import wayback as wayback_sim
 from tests.simweb.media import make_jpeg

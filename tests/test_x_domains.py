@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from embedarc.config import Settings
-from embedarc.links import links_in_text, normalise
 from embedarc.model import LinkKind
 from embedarc.platforms.x.urls import tweet_ref
+from embedarc.reading.links import links_in_text, normalise
 from tests.helpers import link_entry, make_tweet, run, sidecar_of, text_input
 from tests.simweb import Photo, SimWeb, Video
 

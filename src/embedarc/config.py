@@ -228,7 +228,7 @@ def load_settings(
     for url in settings.timestamp_urls:
         if not url.startswith(("https://", "http://")):
             raise ConfigError(f"timestamp_urls: a TSA must be an http(s) URL, not {url!r}")
-    from .guard import Policy
+    from .network.guard import Policy
 
     Policy.from_settings(settings.allow_private, settings.allow_hosts)  # ConfigError if malformed
     return settings

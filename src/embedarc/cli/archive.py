@@ -29,14 +29,14 @@ from .options import (
 from .report import update_after
 
 if TYPE_CHECKING:  # the pipeline and the network are imported by the commands that use them
-    from ..pipeline import Input, Report
+    from ..job.pipeline import Input, Report
 
 
 def read_inputs(
     sources: tuple[str, ...], max_size: int, max_links: int | None = None
 ) -> list[Input]:
-    from .. import articles
-    from ..pipeline import Input
+    from ..job.pipeline import Input
+    from ..reading import articles
 
     found: list[Input] = []
     for source in sources:
@@ -57,7 +57,7 @@ def read_inputs(
 
 def checked_url(source: str) -> str:
     """An http(s) URL from the command line, or a usage error saying what is wrong with it."""
-    from ..urls import redact, request_url
+    from ..reading.urls import redact, request_url
 
     try:
         request_url(source)
@@ -70,7 +70,7 @@ def checked_url(source: str) -> str:
 def not_a_url(source: str) -> None:
     """For a SOURCE that is not a file: a usage error when it looks like a try at a URL (a
     file path would have the URL mangled in "there is no such file")."""
-    from ..urls import meant_url, split_url
+    from ..reading.urls import meant_url, split_url
 
     meant = meant_url(source)
     if meant is not None:
@@ -88,8 +88,8 @@ def save_to_wayback(
 ) -> None:
     if keys is None:
         return
-    from .. import schedule
     from ..footage.wayback import SaveStatus
+    from ..job import schedule
 
     for result in schedule.submit_to_wayback(settings, reports, keys):
         if result.status not in (SaveStatus.SUCCESS, SaveStatus.PENDING):
@@ -129,8 +129,8 @@ def archive_command(
       cat post.txt | embedarc archive -
       embedarc archive --json --archive-dir ~/footage article.txt
     """
-    from .. import schedule
-    from ..pipeline import archive
+    from ..job import schedule
+    from ..job.pipeline import archive
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)

@@ -45,10 +45,10 @@ def timestamp_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) ->
       embedarc timestamp --timestamp https://freetsa.org/tsr
       embedarc timestamp --json
     """
-    from ..evidence import stamp
-    from ..lock import writing
-    from ..net import Net
-    from ..store import Store
+    from ..evidence.kept import stamp
+    from ..keeping.lock import writing
+    from ..keeping.store import Store
+    from ..network.net import Net
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
@@ -108,10 +108,11 @@ def similar_command(threshold: int, as_json: bool, quiet: bool, verbose: int, **
     """
     import os
 
-    from .. import evidence, similar
-    from ..index import INDEX_NAME, Index
-    from ..lock import writing
-    from ..store import require_archive
+    from ..evidence import kept as evidence
+    from ..evidence import similar
+    from ..keeping.index import INDEX_NAME, Index
+    from ..keeping.lock import writing
+    from ..keeping.store import require_archive
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)

@@ -73,7 +73,7 @@ def export_command(
       embedarc export --warc --all -o archive.warc.gz
       embedarc export --bag bags/ https://www.zerohedge.com/geopolitical/some-story
     """
-    from .. import export
+    from ..evidence import export
 
     setup_logging(verbose, quiet or as_json)
     if (form is None) == (bag is None):

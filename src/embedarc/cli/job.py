@@ -34,7 +34,7 @@ from .options import (
 from .report import update_after
 
 if TYPE_CHECKING:  # the pipeline and the network are imported by the commands that use them
-    from .. import schedule
+    from ..job import schedule
 
 
 @cli.group(name="sources")
@@ -62,7 +62,7 @@ def sources_add(location: str, archive_dir: Path | None) -> None:
     Example:
       embedarc sources add https://feeds.example.com/world.xml
     """
-    from .. import sources
+    from ..job import sources
 
     settings = load_settings({"archive_dir": archive_dir})
     with open_index(settings, create=True) as index:
@@ -81,7 +81,7 @@ def sources_list(archive_dir: Path | None, as_json: bool) -> None:
     Example:
       embedarc sources list
     """
-    from .. import sources
+    from ..job import sources
 
     settings = load_settings({"archive_dir": archive_dir})
     with read_index(settings) as index:
@@ -108,7 +108,7 @@ def sources_remove(location: str, archive_dir: Path | None) -> None:
     Example:
       embedarc sources remove links.txt
     """
-    from .. import sources
+    from ..job import sources
 
     settings = load_settings({"archive_dir": archive_dir})
     with open_index(settings) as index:
@@ -154,7 +154,7 @@ def run_command(
       embedarc run --loop --every 15m      # without cron
       embedarc run --retry-failed
     """
-    from .. import schedule
+    from ..job import schedule
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
@@ -221,7 +221,7 @@ def status_command(archive_dir: Path | None, as_json: bool, since: float) -> Non
     """
     from datetime import timedelta
 
-    from ..status import status
+    from ..job.status import status
 
     settings = load_settings({"archive_dir": archive_dir})
     with read_index(settings) as index:
@@ -284,7 +284,7 @@ def check_command(as_json: bool, quiet: bool, verbose: int, **flags: Any) -> Non
     Example:
       embedarc check && embedarc status
     """
-    from ..linkrot import check
+    from ..job.linkrot import check
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
@@ -322,7 +322,7 @@ def doctor_command(as_json: bool, **flags: Any) -> None:
     Example:
       embedarc doctor
     """
-    from ..doctor import diagnose
+    from ..job.doctor import diagnose
 
     findings = diagnose(load_settings(flags))
     if as_json:

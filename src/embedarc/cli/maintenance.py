@@ -61,7 +61,7 @@ def verify_command(
       embedarc verify --json --archive-dir ~/footage
       embedarc verify --export strike.wacz --export bags/2022-01-04-us-launches-…-0e3a5efe
     """
-    from ..verify import verify
+    from ..upkeep.verify import verify
 
     setup_logging(verbose, quiet or as_json)
     if exports:
@@ -97,7 +97,7 @@ def verify_command(
 
 
 def _verify_exports(exports: tuple[Path, ...], *, as_json: bool, quiet: bool) -> None:
-    from ..verify_export import check_export
+    from ..evidence.verify_export import check_export
 
     found = {str(path): check_export(path) for path in exports}
     sound = not any(found.values())
@@ -128,7 +128,7 @@ def rebuild_index_command(as_json: bool, quiet: bool, verbose: int, **flags: Any
     Example:
       embedarc rebuild-index --archive-dir ~/footage
     """
-    from ..maintenance import rebuild_index
+    from ..upkeep.maintenance import rebuild_index
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
@@ -166,7 +166,7 @@ def remove_command(
       embedarc remove 2022-01-04-us-launches-preemptive-strike-1a2b3c4d
       embedarc remove --dry-run https://www.zerohedge.com/geopolitical/some-story
     """
-    from ..maintenance import remove_article
+    from ..upkeep.maintenance import remove_article
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)

@@ -21,7 +21,7 @@ from ..errors import EmbedarcError, Interrupted
 from ..units import parse_duration, parse_size
 
 if TYPE_CHECKING:  # imported where used: `--help` and `status` start faster without them
-    from ..index import Index
+    from ..keeping.index import Index
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -458,8 +458,8 @@ class Progress:
 @contextlib.contextmanager
 def open_index(settings: Settings, *, create: bool = False) -> Iterator[Index]:
     """The archive's index for a command that changes it; only `create` makes a new archive."""
-    from ..index import INDEX_NAME, Index
-    from ..store import Store, require_archive
+    from ..keeping.index import INDEX_NAME, Index
+    from ..keeping.store import Store, require_archive
 
     if create:
         Store(settings.archive_dir).ensure()
@@ -472,8 +472,8 @@ def open_index(settings: Settings, *, create: bool = False) -> Iterator[Index]:
 @contextlib.contextmanager
 def read_index(settings: Settings) -> Iterator[Index]:
     """The archive's index for a command that only reads it: a read-only archive is fine."""
-    from ..index import INDEX_NAME, Index
-    from ..store import require_archive
+    from ..keeping.index import INDEX_NAME, Index
+    from ..keeping.store import require_archive
 
     require_archive(settings.archive_dir)
     with Index.for_reading(settings.archive_dir / INDEX_NAME) as index:

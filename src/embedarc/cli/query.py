@@ -33,7 +33,7 @@ class Moment(click.ParamType):  # type: ignore[type-arg]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         from ..errors import UsageError
-        from ..query import parse_moment
+        from ..upkeep.query import parse_moment
 
         try:
             return parse_moment(str(value), end=self.end)
@@ -134,7 +134,7 @@ def list_command(
       embedarc list --outcome failed --since 7d
       embedarc list --site example.org --json
     """
-    from ..query import Filters, list_articles
+    from ..upkeep.query import Filters, list_articles
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
@@ -195,7 +195,7 @@ def show_command(article: str, as_json: bool, quiet: bool, verbose: int, **flags
       embedarc show 1a2b3c4d
       embedarc show --json 2022-01-04-us-launches-preemptive-strike-1a2b3c4d
     """
-    from ..query import show_article
+    from ..upkeep.query import show_article
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)
@@ -322,7 +322,7 @@ def search_command(
       embedarc search @alice@social.example
       embedarc search --fts 'strike NOT drill' --json
     """
-    from ..search import END, START, search
+    from ..upkeep.search import END, START, search
 
     setup_logging(verbose, quiet or as_json)
     settings = load_settings(flags)

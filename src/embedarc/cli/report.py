@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, load_settings
 from ..errors import EmbedarcError
-from ..store import ARTICLE_VIEW  # the archive's page bears the same name
+from ..keeping.store import ARTICLE_VIEW  # the archive's page bears the same name
 from .main import cli
 from .options import (
     EXIT_OK,
@@ -23,7 +23,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from ..pipeline import Report
+    from ..job.pipeline import Report
 
 log = logging.getLogger(__name__)
 

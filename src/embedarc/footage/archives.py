@@ -21,10 +21,10 @@ from functools import partial
 from typing import Any
 
 from ..errors import FetchFailed, TooLarge
+from ..keeping.store import Store
 from ..model import Evidence, MediaFile
-from ..net import Net, NetworkError
+from ..network.net import Net, NetworkError
 from ..platforms import ArchivedForms, ArchivedPost, CaptureTarget, Post, WantedMedia
-from ..store import Store
 from . import memento, wayback
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a captured API answer or page

@@ -17,7 +17,8 @@ from .. import platforms
 from ..clock import from_epoch, now
 from ..config import Settings
 from ..errors import BadURL, FetchFailed, Refused, TooLarge
-from ..media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
+from ..keeping.media import HLS_TYPES, extension_for, is_media_type, mime_for, probe
+from ..keeping.store import Store
 from ..model import (
     Evidence,
     Failure,
@@ -29,10 +30,9 @@ from ..model import (
     Resolution,
     Stop,
 )
-from ..net import Net, NetworkError
-from ..once import Once
-from ..resolve import Followed, resolve
-from ..store import Store
+from ..network.net import Net, NetworkError
+from ..network.once import Once
+from ..network.resolve import Followed, resolve
 from . import archives, direct, memento, wayback, ytdlp
 
 T = TypeVar("T")

@@ -14,10 +14,10 @@ import httpx
 
 from ..clock import now
 from ..errors import FetchFailed, NetworkError, TooLarge
-from ..media import DEFAULT_MAX_PIXELS, extension_for, may_be_media, probe
+from ..keeping.media import DEFAULT_MAX_PIXELS, extension_for, may_be_media, probe
+from ..keeping.store import Store, write_nofollow
 from ..model import MediaFile
-from ..net import Net, media_type, retry_hint
-from ..store import Store, write_nofollow
+from ..network.net import Net, media_type, retry_hint
 
 # Headers that say nothing about the file and may carry state about the client.
 PRIVATE_HEADERS = {"set-cookie", "cookie", "authorization", "proxy-authorization"}

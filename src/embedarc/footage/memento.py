@@ -26,10 +26,10 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..clock import iso
 from ..errors import FetchFailed
-from ..media import DEFAULT_MAX_PIXELS, may_be_media
+from ..keeping.media import DEFAULT_MAX_PIXELS, may_be_media
+from ..keeping.store import Store
 from ..model import MediaFile, Method
-from ..net import Fetched, Net, NetworkError, media_type, redact, retry_hint
-from ..store import Store
+from ..network.net import Fetched, Net, NetworkError, media_type, redact, retry_hint
 from . import wayback
 from .direct import save_response
 

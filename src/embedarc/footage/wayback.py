@@ -19,10 +19,10 @@ from urllib.parse import quote, urlencode, urljoin
 
 from ..clock import iso, now
 from ..errors import AnswerTooLarge, BadURL, FetchFailed, Refused
-from ..media import DEFAULT_MAX_PIXELS, may_be_media
+from ..keeping.media import DEFAULT_MAX_PIXELS, may_be_media
+from ..keeping.store import Store
 from ..model import MediaFile, Method
-from ..net import Fetched, Net, NetworkError, media_type, redact
-from ..store import Store
+from ..network.net import Fetched, Net, NetworkError, media_type, redact
 from .direct import save_response
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 from .. import platforms
 from ..errors import AnswerTooLarge
 from ..model import Failure, Method, Outcome
-from ..net import Net, host_of, retry_hint
+from ..network.net import Net, host_of, retry_hint
 from .ytdlp_guard import Declined
 from .ytdlp_transport import load_ytdlp, youtube_dl_class
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import Outcome
-from ..net import ANSWER_LIMIT
+from ..network.net import ANSWER_LIMIT
 
 LIVE = "live stream"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from ..errors import AnswerTooLarge
-from ..net import ANSWER_LIMIT, Net, NetworkError, Refused
-from ..urls import redact
+from ..network.net import ANSWER_LIMIT, Net, NetworkError, Refused
+from ..reading.urls import redact
 from . import ytdlp_guard
 
 ERROR_BODY_LIMIT = 1024 * 1024  # of an error page kept for yt-dlp to read

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .. import config, urls
+from .. import config
 from ..model import LinkKind
+from ..reading import urls
 from .base import (
     Embed,
     Platform,

@@ -28,7 +28,7 @@ from ..model import Evidence, Failure, LinkKind, Outcome, Post, PostMedia, PostR
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-    from ..net import Net
+    from ..network.net import Net
     from .captures import ArchivedForms
 
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-    from ..net import Fetched, Net
+    from ..network.net import Fetched, Net
 
 SITE = "bluesky"
 APPVIEW = "https://public.api.bsky.app/xrpc"
@@ -288,7 +288,7 @@ class _LookUp:
 
     def _trouble(self, got: Fetched, what: str) -> _Stop:
         """The answer for an HTTP status that is no post."""
-        from ..net import retry_hint
+        from ..network.net import retry_hint
 
         error = ""
         try:

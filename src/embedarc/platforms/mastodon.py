@@ -23,8 +23,8 @@ from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-    from ..net import Fetched, Net
-    from ..once import Once
+    from ..network.net import Fetched, Net
+    from ..network.once import Once
 
 SITE = "mastodon"
 MAX_MEDIA = 64  # Mastodon allows 4 a post; more is a hostile answer
@@ -129,7 +129,7 @@ class Mastodon(Platform):
         return None
 
     def embed_url(self, node: LexborNode, base: str | None) -> str | None:
-        from ..urls import join_url
+        from ..reading.urls import join_url
 
         attributes = node.attributes
         raw = attributes.get("data-embed-url") if node.tag == "blockquote" else None
@@ -156,7 +156,7 @@ class Mastodon(Platform):
         return self.look_up(net, ref, session)
 
     def _instance(self, net: Net, host: str) -> _Instance:
-        from ..once import Once
+        from ..network.once import Once
 
         with self._lock:
             once = self._instances.get(net)
@@ -177,7 +177,7 @@ def _transient(status: int) -> bool:
 
 
 def _ask_instance(net: Net, host: str) -> _Instance:
-    from ..net import NetworkError, Refused, retry_hint
+    from ..network.net import NetworkError, Refused, retry_hint
 
     evidence: list[Evidence] = []
     try:
@@ -282,7 +282,7 @@ def _instance_api(net: Net, host: str, evidence: list[Evidence]) -> _Instance:
 
 def _status(net: Net, host: str, status_id: str, ref: PostRef) -> PostAnswer:
     from ..errors import TooLarge
-    from ..net import NetworkError, Refused, retry_hint
+    from ..network.net import NetworkError, Refused, retry_hint
 
     url = f"https://{host}/api/v1/statuses/{status_id}"
     try:
@@ -344,7 +344,7 @@ def _text(value: object) -> str:
     """The text of a post's HTML content, a line per paragraph or line break."""
     if not isinstance(value, str) or not value:
         return ""
-    from ..markup import parse_html
+    from ..reading.markup import parse_html
 
     tree = parse_html(_BREAKS.sub("\n", value[:1_000_000]))
     body = tree.body

@@ -33,7 +33,7 @@ from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-    from ..net import Net
+    from ..network.net import Net
 
 SITE = "telegram"
 _HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me", "telegram.dog"})
@@ -237,7 +237,7 @@ def _message_text(message: LexborNode) -> str:
 
 def parse_page(html: str, ref: PostRef, page_url: str) -> PostAnswer:
     """What an embed page says about a post (no network); evidence is added by the caller."""
-    from ..markup import parse_html
+    from ..reading.markup import parse_html
 
     tree = parse_html(html)
     root = tree.root
@@ -316,9 +316,9 @@ class Telegram(Platform):
         return ref.url if ref is not None and not ref.id.startswith("c/") else None
 
     def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
-        from ..decoding import decode
         from ..errors import NetworkError, Refused
-        from ..net import retry_hint
+        from ..network.net import retry_hint
+        from ..reading.decoding import decode
 
         if ref.id.startswith("c/"):
             return PostAnswer(

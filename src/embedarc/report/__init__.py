@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import sidecar, thumbs
-from ..index import INDEX_NAME, Index
-from ..lock import writing
-from ..sidecar_record import Sidecar
-from ..store import ARTICLE_VIEW, Store, require_archive, stored_file, write_error
+from ..keeping import sidecar, thumbs
+from ..keeping.index import INDEX_NAME, Index
+from ..keeping.lock import writing
+from ..keeping.sidecar_record import Sidecar
+from ..keeping.store import ARTICLE_VIEW, Store, require_archive, stored_file, write_error
 from .article import article_view
 from .overview import overview
 from .render import render, write_page

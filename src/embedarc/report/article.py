@@ -6,8 +6,8 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..sidecar_record import Sidecar, SidecarMedia, SidecarPost, SidecarResolution
-from ..thumbs import thumb_relative
+from ..keeping.sidecar_record import Sidecar, SidecarMedia, SidecarPost, SidecarResolution
+from ..keeping.thumbs import thumb_relative
 from .outcomes import label, tone
 from .safe import local_href, web_href
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..index import Index
+from ..keeping.index import Index
 
 DAYS = 60  # the daily chart's span, ending today
 WIDTH, HEIGHT = 600, 160

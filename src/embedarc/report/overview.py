@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..index import Index
-from ..thumbs import existing, thumb_relative
+from ..keeping.index import Index
+from ..keeping.thumbs import existing, thumb_relative
 from .charts import Curve, Series, daily_series, rot_curve
 from .outcomes import ORDER, label, tone
 from .safe import local_href, web_href

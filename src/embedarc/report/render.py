@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..store import Store
+from ..keeping.store import Store
 from .charts import HEIGHT, PAD, WIDTH
 from .outcomes import LABELS, TONES
 

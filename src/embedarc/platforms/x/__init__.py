@@ -41,7 +41,7 @@ from .urls import status_url, tweet_ref
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-    from ...net import Net
+    from ...network.net import Net
 
 SITE = "x"
 

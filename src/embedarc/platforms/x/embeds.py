@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ...urls import absolute_url, schemeless
+from ...reading.urls import absolute_url, schemeless
 from ..base import Embed
 from .urls import BARE_HOSTS, SHORT_LINKS, is_status_url, status_url
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ...model import Evidence, Failure, Outcome
-from ...net import Net, NetworkError, load_json, retry_hint
+from ...network.net import Net, NetworkError, load_json, retry_hint
 from .services import (
     MAX_QUOTE_DEPTH,
     Answer,

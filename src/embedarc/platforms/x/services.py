@@ -20,7 +20,7 @@ from .tweet import Tweet, TweetMedia
 from .urls import media_url
 
 if TYPE_CHECKING:
-    from ...net import Fetched, Net
+    from ...network.net import Fetched, Net
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 FXTWITTER_URL = "https://api.fxtwitter.com"
@@ -240,7 +240,7 @@ def json_answer(
 ) -> tuple[Any, Answer | None]:
     """(the JSON of a 200 answer, None), or (None, the failure for now that any other status
     or a body that is not JSON is: the service's own trouble, not a word about the tweet)."""
-    from ...net import load_json, retry_hint
+    from ...network.net import load_json, retry_hint
 
     if got.status != 200:
         reason = f"{service}: HTTP {got.status}{detail}"
@@ -295,7 +295,7 @@ def ask_syndication(net: Net, tweet_id: str) -> Answer:
 
 
 def ask_fxtwitter(net: Net, tweet_id: str, screen_name: str | None) -> Answer:
-    from ...net import load_json, retry_hint
+    from ...network.net import load_json, retry_hint
 
     url = (
         f"{FXTWITTER_URL}/{screen_name}/status/{tweet_id}"

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from urllib.parse import parse_qs
 
 from ...model import LinkKind
-from ...urls import canonical, clean, split_url
+from ...reading.urls import canonical, clean, split_url
 
 # X itself, the link fixers that re-serve a tweet for chat previews, and the alternative front
 # ends and mirrors that show it without X's page. A link to any of them names the tweet: only
