@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -25,6 +26,7 @@ from embedarc.footage import ytdlp
 from embedarc.footage.archives import PostArchives
 from embedarc.footage.collect import Collector
 from embedarc.job.doctor import diagnose
+from embedarc.keeping import sidecar
 from embedarc.keeping.store import Store
 from embedarc.model import Evidence, LinkKind, MediaKind, Outcome, PostRef
 from embedarc.network.net import Net
@@ -104,6 +106,17 @@ class Example(Platform):
 
     def archived_forms(self, ref: PostRef) -> ArchivedForms:
         return ArchivedForms((CaptureTarget(ANSWER, read_answer, "application/json"),), ())
+
+    def upgrade_sidecar(self, schema: int, data: dict[str, Any]) -> dict[str, Any]:
+        """Schema 1 of this made-up site kept its posts in `example_posts`."""
+        if schema != 1 or "example_posts" not in data:
+            return data
+        data = dict(data)
+        posts = [
+            {"key": f"example:{p['id']}", "site": "example", "id": p["id"], "text": p["said"]}
+            for p in data.pop("example_posts")
+        ]
+        return {**data, "posts": [*data.get("posts", []), *posts]}
 
 
 @pytest.fixture
@@ -186,6 +199,32 @@ def test_x_reads_a_captured_status_page_into_the_files_it_names() -> None:
     assert (video.url, video.prefix) == ("", "https://video.twimg.com/ext_tw_video/55/")
     big, small = "https://video.twimg.com/ext_tw_video/55/pu/vid/1280x720/a.mp4", "/320x180/"
     assert video.rank(big) > video.rank(small)
+
+
+# --- upgrade_sidecar: what earlier sidecars kept of a site's posts in a shape of their own
+
+
+def test_each_platform_reads_its_own_shapes_of_an_earlier_sidecar(example: Example) -> None:
+    old = {
+        "schema": 1,
+        "article": {"id": "a1", "title": "Old"},
+        "tweets": [{"id": "20", "screen_name": "ann", "text": "a tweet"}],
+        "example_posts": [{"id": "7", "said": "a post"}],
+        "links": [{"url": "https://twitter.com/ann/status/20", "tweet_id": "20"}],
+    }
+
+    data = sidecar.upgrade(old)
+
+    assert data["schema"] == sidecar.SCHEMA and next(iter(data)) == "schema"
+    assert [(p["key"], p["text"]) for p in data["posts"]] == [
+        ("x:20", "a tweet"),
+        ("example:7", "a post"),
+    ]
+    assert data["links"][0]["post"] == "x:20" and "tweet_id" not in data["links"][0]
+    assert "tweets" in old and "example_posts" in old  # what was read is left as it was
+    # A sidecar with nothing of any platform's is the same object: nothing to upgrade.
+    plain = {"schema": 1, "article": {"id": "a2"}, "links": []}
+    assert sidecar.upgrade(plain) is plain
 
 
 # --- short_link_hosts: links that only lead elsewhere

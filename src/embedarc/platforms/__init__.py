@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import config
 from ..model import LinkKind
@@ -153,6 +153,14 @@ def archived_forms(ref: PostRef) -> ArchivedForms | None:
     return platform(ref.site).archived_forms(ref)
 
 
+def upgrade_sidecar(schema: int, data: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar of an earlier schema with each platform's own shapes read as the current
+    schema says them; `data` itself when no platform had anything to read."""
+    for p in PLATFORMS:
+        data = p.upgrade_sidecar(schema, data)
+    return data
+
+
 def short_link_hosts() -> frozenset[str]:
     """The hosts of the platforms' own link shorteners: links there only lead elsewhere."""
     return frozenset(host for p in PLATFORMS for host in p.short_links)
@@ -204,5 +212,6 @@ __all__ = [
     "short_link_hosts",
     "short_link_kind",
     "unwrap",
+    "upgrade_sidecar",
     "with_scheme",
 ]

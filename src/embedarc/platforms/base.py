@@ -10,8 +10,9 @@ spelling of its URLs, hosts it owns, short links, interstitials, embeds with the
 player frames, card titles) it says through the reading hooks below, which default to
 saying nothing, and the registry (`platforms/__init__.py`) gathers them. So do the other
 optional hooks: where web archives hold captures of a gone post (`archived_forms`, read with
-captures.py), settings once named for the site (`renamed_settings`) and the post `doctor`
-asks the site's services about (`probe`).
+captures.py), settings once named for the site (`renamed_settings`), the post `doctor` asks
+the site's services about (`probe`) and what sidecars of an earlier schema kept of its posts
+in a shape of their own (`upgrade_sidecar`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,12 @@ class Platform(Protocol):
     # option, the option are all still read.
     renamed_settings: Mapping[str, str] = MappingProxyType({})
     probe: Probe | None = None  # how `doctor` checks the site is within reach
+
+    def upgrade_sidecar(self, schema: int, data: dict[str, Any]) -> dict[str, Any]:
+        """A sidecar of an earlier `schema` with what it kept of the site's posts in a shape
+        of their own read as the current schema says it (pure); `data` itself, the same
+        object, when there is nothing of the site's to read."""
+        return data
 
     def archived_forms(self, ref: PostRef) -> ArchivedForms | None:
         """Where web archives may hold captures of a gone post, and how to read them (pure);

@@ -19,7 +19,7 @@ asks its services about.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...model import LinkKind, Outcome
 from ..base import (
@@ -34,7 +34,7 @@ from ..base import (
     Session,
 )
 from ..captures import ArchivedForms
-from . import embeds, services, urls
+from . import embeds, schema1, services, urls
 from .tweet import Tweet, TweetMedia
 from .urls import status_url, tweet_ref
 
@@ -126,6 +126,9 @@ class X(Platform):
     # allowed or not at once.
     renamed_settings = MappingProxyType({"fxtwitter": "third_parties"})
     probe = PROBE
+
+    def upgrade_sidecar(self, schema: int, data: dict[str, Any]) -> dict[str, Any]:
+        return schema1.upgrade(data) if schema == 1 else data
 
     def claims(self, url: str) -> PostRef | None:
         found = tweet_ref(url)
