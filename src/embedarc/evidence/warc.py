@@ -361,9 +361,8 @@ def _parts(parts: tuple[bytes | Path, ...]) -> Iterator[bytes]:
                 yield chunk
 
 
-def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
-    """Write one record as its own gzip member; its block is read twice (its digests, the
-    payload's checked against the recorded one, then the copy)."""
+def _digests(record: Record) -> tuple[str, str, int]:
+    """(SHA-256 of the block, of the payload, the block's length), read from the parts."""
     block, payload = hashlib.sha256(), hashlib.sha256()
     length = 0
     for number, part in enumerate(record.parts):
@@ -373,7 +372,14 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
             length += len(chunk)
             if in_payload:
                 payload.update(chunk)
-    if record.payload_at is not None and payload.hexdigest() != record.payload_digest:
+    return block.hexdigest(), payload.hexdigest(), length
+
+
+def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
+    """Write one record as its own gzip member; its block is read twice (its digests, the
+    payload's checked against the recorded one, then the copy, checked against the digest)."""
+    block_digest, payload_digest, length = _digests(record)
+    if record.payload_at is not None and payload_digest != record.payload_digest:
         # The bytes changed since they were recorded: a WARC must not vouch for them.
         raise ExportError(
             f"{record.uri}: the archived bytes no longer hash to {record.payload_digest}"
@@ -389,7 +395,7 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
     if record.concurrent is not None:
         fields.append(("WARC-Concurrent-To", ids[record.concurrent]))
     fields.append(("Content-Type", record.content_type))
-    fields.append(("WARC-Block-Digest", f"sha256:{block.hexdigest()}"))
+    fields.append(("WARC-Block-Digest", f"sha256:{block_digest}"))
     if record.payload_digest is not None:
         fields.append(("WARC-Payload-Digest", f"sha256:{record.payload_digest}"))
     fields.extend(record.extra)
@@ -398,11 +404,15 @@ def write_record(out: BinaryIO, record: Record, ids: dict[str, str]) -> None:
     head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields) + "\r\n"
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as member:
         member.write(head.encode("utf-8"))
+        copied = hashlib.sha256()
         written = 0
         for chunk in _parts(record.parts):
             member.write(chunk)
+            copied.update(chunk)
             written += len(chunk)
-        if written != length:
+        # A file rewritten between the two reads, even at the same length, is not what the
+        # record's digests vouch for.
+        if written != length or copied.hexdigest() != block_digest:
             raise ExportError(f"{record.uri}: a file changed while it was exported")
         member.write(b"\r\n\r\n")
 
