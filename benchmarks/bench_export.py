@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,29 +33,17 @@ from .bench_large import write_file
 from .harness import cli_env, program, run
 
 URL = "https://video.example-cdn.org/footage/large.mp4"
-# Runs a command as a child of its own and prints the child's peak RSS (KiB) last: a process
-# started from this one (which holds the simulated web) would count this one's RSS at its
-# start as its own peak (Linux keeps the larger of the two across exec).
-PEAK = """
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-print(usage.ru_maxrss)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
 
 
 def exported(archive_dir: Path, out: Path, repeat: int) -> dict[str, Any]:
     """Median wall and CPU time of `repeat` exports, and their largest peak RSS."""
-    command = [sys.executable, "-S", "-c", PEAK, program("embedarc"), "export"]
+    command = [program("embedarc"), "export"]
     command += ["--archive-dir", str(archive_dir), "--warc", "--all", "-o", str(out)]
     runs = [run(command, env=cli_env({})).check("export") for _ in range(repeat)]
     return {
         "wall_s": round(statistics.median(r.wall for r in runs), 3),
         "cpu_s": round(statistics.median(r.cpu for r in runs), 3),
-        "max_rss_mb": round(max(int(r.stdout.split()[-1]) for r in runs) / 1024, 1),
+        "max_rss_mb": round(max(r.max_rss_mb for r in runs), 1),
         "warc_bytes": out.stat().st_size,
     }
 

@@ -47,34 +47,57 @@ class Measured:
         return self
 
 
+# Each program is started by this small launcher, which measures it. Started straight from
+# the benchmark (which holds the simulated web and its media), a program's peak RSS would be
+# at least the benchmark's own: Linux carries the larger of the two across exec. The launcher
+# is small, so the program it forks starts small; it writes the program's wall time, CPU time,
+# peak RSS and exit code to the file named by its first argument.
+_LAUNCHER = """
+import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(sys.argv[1], "w") as f:
+    f.write(f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {status}")
+"""
+
+
 def run(
     command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> Measured:
-    """Run a command to its end; wall time from start to exit, peak RSS of that process alone."""
+    """Run a command to its end; wall time from start to exit, the CPU time and peak RSS of
+    that process alone (its own children included, once it waited for them)."""
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}-{time.time_ns()}"
+    report = Path(f"{out_path}.usage")
     with open(f"{out_path}.out", "w+b") as out, open(f"{out_path}.err", "w+b") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            list(command),
+        subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(report), *command],
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,
             env=dict(env) if env is not None else None,
             cwd=cwd,
+            check=False,
         )
-        # wait4, not wait: the peak RSS of this child, not of every child so far
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
-    for suffix in (".out", ".err"):
+    try:
+        wall, cpu, max_rss_kib, status = report.read_text().split()
+    except (OSError, ValueError):
+        raise SystemExit(f"could not measure {command[0]}:\n{stderr[-2000:]}") from None
+    for suffix in (".out", ".err", ".usage"):
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
+    returncode = os.waitstatus_to_exitcode(int(status))
     # ru_maxrss is in KiB on Linux
-    cpu = usage.ru_utime + usage.ru_stime
-    return Measured(wall, cpu, process.returncode, usage.ru_maxrss / 1024, stdout, stderr)
+    return Measured(float(wall), float(cpu), returncode, int(max_rss_kib) / 1024, stdout, stderr)
 
 
 def best_of(times: int, command: Sequence[str], **kwargs: Any) -> Measured:

@@ -7,10 +7,12 @@ CLI against the simulated web and reports what it counted.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from benchmarks.__main__ import main
+from benchmarks.harness import run
 
 
 def test_benchmark_suite_smoke_run_writes_every_figure(
@@ -30,3 +32,18 @@ def test_benchmark_suite_smoke_run_writes_every_figure(
     assert large["archive"]["stored_same_sha256"]  # embedarc stored what curl hashed
     assert large["verify"]["bytes"] == large["megabytes"] * 1024 * 1024
     assert "| verify |" in capsys.readouterr().out
+
+
+def test_a_program_measured_from_a_large_benchmark_reports_its_own_peak_memory() -> None:
+    """The benchmark holds the simulated web and its media; a program it starts must not
+    report the benchmark's memory as its own peak (Linux carries the larger of the two across
+    exec when a large process starts a small one)."""
+
+    held = bytearray(300 * 1024 * 1024)  # the benchmark's own memory, touched
+    for at in range(0, len(held), 4096):
+        held[at] = 1
+    measured = run([sys.executable, "-S", "-c", "import sys; sys.exit(3)"])
+
+    assert measured.returncode == 3
+    assert measured.max_rss_mb < 100, measured.max_rss_mb
+    del held
