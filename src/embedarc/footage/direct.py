@@ -17,6 +17,7 @@ from ..errors import FetchFailed, NetworkError, TooLarge
 from ..keeping.media import DEFAULT_MAX_PIXELS, extension_for, may_be_media, probe
 from ..keeping.store import Store, write_nofollow
 from ..model import MediaFile
+from ..network.capture import raw_body
 from ..network.net import Net, media_type, retry_hint
 
 # Headers that say nothing about the file and may carry state about the client.
@@ -101,8 +102,11 @@ def _save(
             Store.etag_path(partial).unlink(missing_ok=True)
             if etag and not etag.startswith("W/"):  # If-Range takes strong validators only
                 write_nofollow(Store.etag_path(partial), etag.encode())
+    # Not encoded, the file is the body as it came, which its capture record hashes as it is
+    # read: read raw through the record, the store takes that hash instead of computing it again.
+    raw = None if encoded else raw_body(response)
     received = store.receive(
-        response.iter_bytes(),
+        raw if raw is not None else response.iter_bytes(),
         max_size=max_size,
         partial=None if encoded else partial,
         resume=resume,

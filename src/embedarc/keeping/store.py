@@ -34,7 +34,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import ArchiveError, TooLarge, UsageError
 from .catalog import METADATA_NAME, metadata_json
@@ -63,6 +63,24 @@ class Received:
     tmp_path: Path
     sha256: str
     size: int
+
+
+@runtime_checkable
+class Hashed(Protocol):
+    """Chunks whose source hashes them as it yields them (an answer's body as its capture
+    record reads it): a file that is exactly what it yielded has that hash, and the store need
+    not compute the same SHA-256 of the same bytes a second time."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    @property
+    def size(self) -> int:
+        """Every byte hashed so far (whether or not it was yielded to this reader)."""
+        ...
+
+    def sha256(self) -> str | None:
+        """The SHA-256 of every byte hashed, once the last one was; else None."""
+        ...
 
 
 # A stored file's name: its SHA-256, then its extension.
@@ -338,8 +356,14 @@ class Store:
         first, so the digest covers the whole file), else started over. When the stream fails
         with one of `keep_on` (a dropped connection), it stays for the next attempt; any other
         failure removes it, so nothing half-written is left behind.
+
+        `chunks` that are `Hashed` are not hashed here: the file is named by their source's
+        hash when it is the hash of exactly the file (none read before, none appended to, as
+        many bytes hashed as written), else the file is hashed once written.
         """
-        digest = hashlib.sha256()
+        # A large body costs one SHA-256 pass, not two; only when it provably is all the file.
+        hashed = chunks if isinstance(chunks, Hashed) and not resume and chunks.size == 0 else None
+        digest = hashlib.sha256()  # fed only when `hashed` is None
         size = 0
         out: io.BufferedIOBase
         self.refuse_links(self.tmp_dir)
@@ -367,7 +391,8 @@ class Store:
                         size += len(chunk)
                         if size > max_size:
                             raise TooLarge(f"larger than the maximum of {max_size} bytes")
-                        digest.update(chunk)
+                        if hashed is None:
+                            digest.update(chunk)
                         if spool is not None:
                             spool.write(chunk)
                             continue
@@ -391,7 +416,16 @@ class Store:
         if tmp.stat().st_size != size:  # written to by someone else meanwhile: not ours
             tmp.unlink(missing_ok=True)
             raise ArchiveError(f"{tmp} changed while it was written; try again")
-        return Received(tmp, digest.hexdigest(), size)
+        if hashed is None:
+            return Received(tmp, digest.hexdigest(), size)
+        sha256 = hashed.sha256() if hashed.size == size else None
+        if sha256 is None:  # its source hashed other bytes than the file's: hash the file
+            try:
+                sha256, _ = file_sha256(tmp)
+            except OSError as e:
+                tmp.unlink(missing_ok=True)
+                raise write_error(tmp, e) from None
+        return Received(tmp, sha256, size)
 
     def adopt(self, path: Path) -> Received:
         """Hash a file another tool wrote (yt-dlp) so it can be committed like a download."""

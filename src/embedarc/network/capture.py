@@ -5,7 +5,8 @@ included), so the record holds the status line and header fields exactly as they
 a SHA-256 of the body bytes as they came over the wire (content-encoding not undone). A body
 is only ever hashed while it streams; bodies of pages and API answers (not media, at most
 `KEEP_LIMIT` bytes) are also written to a spool folder, to be kept with the article. A media
-body is not kept twice: the store's file is it, when its SHA-256 is the body's.
+body is not kept twice: the store's file is it, when its SHA-256 is the body's. Nor is it
+hashed twice: read through `raw_body`, its hash is the store's too (see `RawBody`).
 
 Which article an exchange belongs to is told by scopes: the worker that prepares an article
 or follows a link names what it works for, and each exchange made under that name carries it.
@@ -36,6 +37,8 @@ KEEP_LIMIT = 16 * 1024 * 1024
 REQUEST_BODY_LIMIT = 64 * 1024
 # Media types whose bodies are footage: hashed while streaming, never held (the store keeps them).
 MEDIA_PREFIXES = ("video/", "audio/", "image/", "application/octet-stream", "application/mp4")
+# Where an answer's recorded body stream is found among the response's extensions.
+RECORDED = "embedarc.recorded_body"
 
 # Credentials never reach the archive: request fields that carry the reader's session or a
 # proxy's password, and cookies a server sets, keep their name with the value replaced.
@@ -147,6 +150,16 @@ class _Tee(httpx.SyncByteStream):
         self._chunks: list[bytes] | None = [] if keep else None
         self._done = False
 
+    @property
+    def size(self) -> int:
+        """The body's bytes read (and hashed) so far."""
+        return self._size
+
+    def sha256(self) -> str | None:
+        """The SHA-256 of the whole body once it was read to its end; None before that, and
+        for a body cut short."""
+        return self._exchange.body_sha256 if self._exchange.complete else None
+
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._inner:
             self._hash.update(chunk)
@@ -178,6 +191,34 @@ class _Tee(httpx.SyncByteStream):
             self._inner.close()
         finally:
             self._finish()
+
+
+class RawBody:
+    """An answer's body as it came over the wire (content-encoding not undone), read through its
+    record, which hashes it as it is read: once it has been read to its end, `sha256()` is the
+    SHA-256 of exactly the bytes this yielded (when all of them came through here: `size`
+    counts every byte the record hashed, read through here or not)."""
+
+    def __init__(self, response: httpx.Response, tee: _Tee) -> None:
+        self._response = response
+        self._tee = tee
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._response.iter_raw()
+
+    @property
+    def size(self) -> int:
+        return self._tee.size
+
+    def sha256(self) -> str | None:
+        return self._tee.sha256()
+
+
+def raw_body(response: httpx.Response) -> RawBody | None:
+    """The body of a recorded answer, to be read raw with the record's hash of it; None when
+    the answer is not recorded (no recorder, or one without a body)."""
+    tee = response.extensions.get(RECORDED)
+    return RawBody(response, tee) if isinstance(tee, _Tee) else None
 
 
 class Recorder:
@@ -248,7 +289,9 @@ class Recorder:
         else:
             kind = response.headers.get("content-type", "").strip().lower()
             keep = not kind.startswith(MEDIA_PREFIXES)
-            response.stream = _Tee(response.stream, self, exchange, keep)  # type: ignore[arg-type]
+            tee = _Tee(response.stream, self, exchange, keep)  # type: ignore[arg-type]
+            response.stream = tee
+            response.extensions[RECORDED] = tee  # where `raw_body` finds it
 
     def finished(self, exchange: Exchange) -> None:
         """An exchange's body is read (or cut short): it can be found by its hash."""
