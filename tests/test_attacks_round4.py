@@ -1,0 +1,88 @@
+"""Attacks on what changed with the platform interface and the typed sidecar: the registry's
+reading hooks, web archives' captured answers, renamed settings, doctor's probes, the typed
+sidecar record, manifests and TSA roots, as a hostile stranger would mount them: the author
+of an article, a server a look-up asks, or a hand that edited a file of the archive.
+
+Every attack that first got through is closed and stays here as a regression test.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import archive_text, article_folder, embedarc
+
+
+@pytest.fixture
+def plain_article(archive_dir: Path, tmp_path: Path) -> Path:
+    """An article without links (nothing is fetched): its folder."""
+    archive_text(archive_dir, tmp_path, "a.txt", "Plain story\nno links in it\n")
+    return article_folder(archive_dir, "Plain story")
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# -- the typed sidecar record ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [["show"], ["verify"], ["report"], ["rebuild-index"], ["export", "--wacz"]]
+)
+def test_a_sidecar_nested_past_the_recursion_limit_is_unreadable_not_a_traceback(
+    archive_dir: Path, tmp_path: Path, plain_article: Path, command: list[str]
+) -> None:
+    sidecar = plain_article / "article.json"
+    text = sidecar.read_text()
+    sidecar.write_text(text[:-2] + ', "later": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    args = [*command]
+    if command == ["show"]:
+        args.append(plain_article.name)
+    if command[0] == "export":
+        args += [plain_article.name, "-o", str(tmp_path / "out.wacz")]
+
+    done = embedarc(archive_dir, *args)  # catch_exceptions=False: a traceback fails here
+
+    assert "Traceback" not in done.output
+    assert "RecursionError" not in done.output
+
+
+def test_archiving_again_over_a_sidecar_with_a_deeply_nested_key_is_no_internal_error(
+    archive_dir: Path, tmp_path: Path, plain_article: Path
+) -> None:
+    # Deep enough that writing it back recurses past Python's limit, shallow enough to parse.
+    sidecar = plain_article / "article.json"
+    data = json.loads(sidecar.read_text())
+    data["later"] = _nested(900)
+    sidecar.write_text(json.dumps(data))
+
+    done = embedarc(archive_dir, "archive", str(tmp_path / "a.txt"))
+
+    assert done.exit_code == 0, done.output
+    assert "internal error" not in done.output
+    assert json.loads(sidecar.read_text())["article"]["title"] == "Plain story"
+
+
+def test_show_reads_a_schema_1_sidecar_with_deeply_nested_media_without_a_traceback(
+    archive_dir: Path, plain_article: Path
+) -> None:
+    sidecar = plain_article / "article.json"
+    data = json.loads(sidecar.read_text())
+    entry: dict[str, Any] = {"sha256": "ab"}
+    for _ in range(450):
+        entry = {"media": [entry]}
+    entry.update(url="https://a.example/x", outcome="gone", tweet_id="5")
+    data.update(schema=1, tweets=[], links=[entry])
+    sidecar.write_text(json.dumps(data))
+
+    done = embedarc(archive_dir, "show", plain_article.name)
+
+    assert "Traceback" not in done.output
