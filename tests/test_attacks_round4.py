@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+from embedarc.model import LinkKind
+from embedarc.platforms.x import embeds
+from embedarc.platforms.x.urls import is_status_url
+from embedarc.reading.links import html_links
 from tests.helpers import archive_text, article_folder, embedarc
 
 
@@ -29,6 +33,40 @@ def _nested(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
+
+
+# -- the registry's reading hooks -----------------------------------------------------------
+
+
+def test_nested_tweet_blockquotes_cost_work_in_proportion_to_their_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each blockquote read every link beneath it, its nested ones' too: 300 nested quotes
+    # over 300 links were 45,000 checks, and a 20 MB page could keep a core busy for hours.
+    checked = 0
+
+    def counting(url: str) -> bool:
+        nonlocal checked
+        checked += 1
+        return is_status_url(url)
+
+    monkeypatch.setattr(embeds, "is_status_url", counting)
+    depth = 300
+    quote = '<blockquote class="twitter-tweet"><p>text</p>— Name (@name{n}) <a href="{url}">x</a>'
+    page = "<html><body><article><p>" + "words " * 50 + "</p>"
+    for n in range(depth):
+        page += quote.format(n=n, url=f"https://twitter.com/name{n}/status/{n + 1}")
+    page += "</blockquote>" * depth + "</article></body></html>"
+
+    found = html_links(page, base_url="https://news.example/a")
+
+    assert checked <= 4 * depth, checked  # linear in the page, not quadratic
+    assert len(found.links) == depth
+    first = found.links[0]
+    assert first.url == "https://twitter.com/name0/status/1"
+    # Each quote is its own tweet's embed, with its own byline.
+    assert first.attribution == "— Name (@name0) x"
+    assert {link.kind for link in found.links} == {LinkKind.TWEET_EMBED}
 
 
 # -- the typed sidecar record ---------------------------------------------------------------
