@@ -17,6 +17,8 @@ import pytest
 from embedarc.model import LinkKind
 from embedarc.platforms.x import embeds
 from embedarc.platforms.x.urls import is_status_url
+from embedarc.reading import content
+from embedarc.reading.articles import read_html
 from embedarc.reading.links import html_links
 from tests.helpers import archive_text, article_folder, embedarc
 
@@ -67,6 +69,33 @@ def test_nested_tweet_blockquotes_cost_work_in_proportion_to_their_links(
     # Each quote is its own tweet's embed, with its own byline.
     assert first.attribution == "— Name (@name0) x"
     assert {link.kind for link in found.links} == {LinkKind.TWEET_EMBED}
+
+
+def test_nested_asides_beside_embeds_cost_work_in_proportion_to_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An <aside> in the article is kept when it holds an embed: each nested one searched its
+    # whole subtree again, asking every element the embed selectors match (here 2,000 that
+    # name no post) whether it embeds one: 100 asides took a minute, 500 would take hours.
+    asked = 0
+    real = content.is_embed
+
+    def counting(node: Any) -> bool:
+        nonlocal asked
+        asked += 1
+        return real(node)
+
+    monkeypatch.setattr(content, "is_embed", counting)
+    depth, decoys = 100, 2000
+    tweet = '<blockquote class="twitter-tweet"><p>t</p><a href="https://x.com/a/status/7">l</a>'
+    page = "<html><body><article><p>" + "words " * 80 + "</p>" + "<aside>" * depth
+    page += '<span data-tweet-id="none">x</span>' * decoys + tweet + "</blockquote>"
+    page += "</aside>" * depth + "</article></body></html>"
+
+    article = read_html(page.encode(), source="p.html")
+
+    assert [link.url for link in article.links] == ["https://twitter.com/a/status/7"]
+    assert asked <= 20 * decoys, asked  # linear in the page, not in its size times its depth
 
 
 # -- the typed sidecar record ---------------------------------------------------------------
