@@ -11,16 +11,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from embedarc.config import Settings
 from embedarc.model import LinkKind
 from embedarc.platforms.x import embeds
 from embedarc.platforms.x.urls import is_status_url
 from embedarc.reading import content
 from embedarc.reading.articles import read_html
 from embedarc.reading.links import html_links
-from tests.helpers import archive_text, article_folder, embedarc
+from tests.helpers import (
+    archive_text,
+    article_folder,
+    embedarc,
+    link_entry,
+    make_tweet,
+    run,
+    sidecar_of,
+    text_input,
+)
+from tests.simweb import SimWeb, Video, wayback
+from tests.simweb.twitter_json import syndication_json
 
 
 @pytest.fixture
@@ -96,6 +109,40 @@ def test_nested_asides_beside_embeds_cost_work_in_proportion_to_the_page(
 
     assert [link.url for link in article.links] == ["https://twitter.com/a/status/7"]
     assert asked <= 20 * decoys, asked  # linear in the page, not in its size times its depth
+
+
+# -- web archives' captures ----------------------------------------------------------------
+
+
+def test_a_captured_answer_naming_a_whole_host_as_a_video_takes_no_other_video(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    # A gone tweet's captured answer names "https://video.twimg.com/" as its video: every
+    # capture under that prefix was taken, and another tweet's video recorded as this one's.
+    sim = wayback.install(simweb)
+    tweet = make_tweet(
+        simweb, 401, [Video(hls=False)], syndication="missing", fxtwitter="missing",
+        graphql="tombstone",
+    )  # fmt: skip
+    other = make_tweet(simweb, 402, [Video(hls=False)])
+    answer = syndication_json(tweet)
+    for variant in answer["mediaDetails"][0]["video_info"]["variants"]:
+        variant["url"] = "https://video.twimg.com/"
+    sim.capture(
+        f"https://cdn.syndication.twimg.com/tweet-result?id={tweet.id}&token=x",
+        json.dumps(answer).encode(),
+        "application/json",
+    )
+    elsewhere = other.files[0]
+    sim.capture(elsewhere.url, elsewhere.data, "video/mp4")
+    simweb.fail(elsewhere.url, 404)
+
+    [report] = run(settings, text_input(f"Deleted\n{tweet.status_url}\n"))
+    sidecar = sidecar_of(settings.archive_dir, report)
+
+    assert elsewhere.sha256 not in {m["sha256"] for m in sidecar["media"]}
+    entry = link_entry(sidecar, tweet.status_url)
+    assert urlsplit(elsewhere.url).path not in json.dumps(entry)
 
 
 # -- the typed sidecar record ---------------------------------------------------------------

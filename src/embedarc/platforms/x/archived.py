@@ -135,7 +135,10 @@ def wanted_media(kind: MediaKind, url: str, video_prefix: str | None = None) -> 
     prefix = video_prefix or url.split("?", 1)[0]
     if video_prefix:  # every size of the video is under it: the largest first
         return WantedMedia(kind, url, prefix, "video/mp4", rank=_pixels, variants=variants)
-    return WantedMedia(kind, url, prefix, "video/mp4", variants=variants)
+    # The file itself, whatever its query: a capture of another file under the same beginning
+    # (an answer naming "https://video.twimg.com/" names every video) is not this one.
+    same = partial(_same_path, wanted=prefix)
+    return WantedMedia(kind, url, prefix, "video/mp4", keep=same, variants=variants)
 
 
 def media_variants(kind: MediaKind, url: str) -> list[str]:
