@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from embedarc.config import Settings
+from embedarc.evidence import timestamps
 from embedarc.model import LinkKind
 from embedarc.platforms.x import embeds
 from embedarc.platforms.x.urls import is_status_url
@@ -200,3 +202,23 @@ def test_show_reads_a_schema_1_sidecar_with_deeply_nested_media_without_a_traceb
     done = embedarc(archive_dir, "show", plain_article.name)
 
     assert "Traceback" not in done.output
+
+
+# -- manifests and TSA roots ----------------------------------------------------------------
+
+
+def test_a_broken_certificate_block_does_not_swallow_the_next_tsa_root(tmp_path: Path) -> None:
+    # A block that lost its END line ran on to the next certificate's: the good certificate
+    # after it was read as part of the broken one and left out. Such blocks were also read in
+    # the square of their number (20,000 of them, 660 KB: 40 s of CPU).
+    import certifi
+
+    bundle = Path(certifi.where()).read_bytes()
+    begin, end = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+    good = bundle[bundle.index(begin) : bundle.index(end) + len(end)]
+    path = tmp_path / "roots.pem"
+    path.write_bytes(begin + b"\nMIIB\n" + good + b"\n")
+
+    [root] = timestamps.load_roots(path)
+
+    assert root.public_bytes(serialization.Encoding.PEM).strip() == good.strip()
