@@ -9,6 +9,9 @@ Every attack that first got through is closed and stays here as a regression tes
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,6 +114,35 @@ def test_nested_asides_beside_embeds_cost_work_in_proportion_to_the_page(
 
     assert [link.url for link in article.links] == ["https://twitter.com/a/status/7"]
     assert asked <= 20 * decoys, asked  # linear in the page, not in its size times its depth
+
+
+def test_a_long_line_after_a_byline_dash_costs_linear_time() -> None:
+    # A hang guard, not a measure of speed: the byline pattern backtracked over blanks in the
+    # square of the line's length (40,000 blanks: 3.6 s; this line: about 40 minutes); the
+    # CPU limit sits far from both.
+    script = (
+        "from embedarc.reading.articles import read_text\n"
+        "dash, blanks = '\u2014', ' ' * 1_000_000\n"
+        "lines = ['Story', 'https://twitter.com/name/status/5', dash + ' (@name)' + blanks + 'x',\n"
+        "         'https://twitter.com/other/status/6', dash + blanks + 'no handle']\n"
+        "article = read_text('\\n'.join(lines).encode(), source='a.txt')\n"
+        "print([(link.attribution or '').endswith('(@name) x') for link in article.links])\n"
+    )
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+
+    assert done.returncode == 0, (done.returncode, done.stderr[-500:])
+    assert done.stdout.strip() == "[True, False]"
 
 
 # -- web archives' captures ----------------------------------------------------------------

@@ -23,8 +23,9 @@ SELECTOR = (
     " [data-tweet-id], [data-tweet-url], div.tweet[data-url]"
 )
 _BARE = schemeless([*BARE_HOSTS, *SHORT_LINKS])
-# "— Name (@handle) date", the line under a tweet pasted as text.
-_ATTRIBUTION_RE = re.compile(r"^\s*(?:—|&mdash;|--|–)\s*(?P<who>.*\(@\w{1,15}\).*?)\s*$")
+# "— Name (@handle) date", the line under a tweet pasted as text, matched on the stripped
+# line: blanks taken possessively and no lazy tail, so a long line costs linear time.
+_ATTRIBUTION_RE = re.compile(r"(?:—|&mdash;|--|–)\s*+(?P<who>.*\(@\w{1,15}\).*)")
 
 
 def _absolute(href: str | None, base: str | None) -> str | None:
@@ -108,5 +109,5 @@ def embed(node: LexborNode, base: str | None) -> Embed | None:
 
 def byline(line: str) -> str | None:
     """The attribution of a "— Name (@handle) date" line, which names the tweet above it."""
-    match = _ATTRIBUTION_RE.match(line)
+    match = _ATTRIBUTION_RE.fullmatch(line.strip())
     return "— " + " ".join(match["who"].split()) if match else None
