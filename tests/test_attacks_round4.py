@@ -37,7 +37,7 @@ from tests.helpers import (
     sidecar_of,
     text_input,
 )
-from tests.simweb import SimWeb, Video, wayback
+from tests.simweb import Photo, SimWeb, Video, wayback
 from tests.simweb.twitter_json import syndication_json
 
 
@@ -177,6 +177,37 @@ def test_a_captured_answer_naming_a_whole_host_as_a_video_takes_no_other_video(
     assert elsewhere.sha256 not in {m["sha256"] for m in sidecar["media"]}
     entry = link_entry(sidecar, tweet.status_url)
     assert urlsplit(elsewhere.url).path not in json.dumps(entry)
+
+
+@pytest.mark.parametrize("where", ["live", "captured"])
+def test_a_tweet_naming_thousands_of_photos_has_its_media_capped(
+    simweb: SimWeb, settings: Settings, where: str
+) -> None:
+    # An answer may list any number of media (X allows 4 a tweet): each was asked for, live
+    # and then in every web archive, as Bluesky, Mastodon and Telegram posts no longer are.
+    sim = wayback.install(simweb)
+    gone = {"syndication": "missing", "fxtwitter": "missing", "graphql": "tombstone"}
+    tweet = make_tweet(simweb, 403, [Photo(64, 48)], **(gone if where == "captured" else {}))
+    answer = syndication_json(tweet)
+    photo = answer["mediaDetails"][0]
+    answer["mediaDetails"] = [
+        {**photo, "media_url_https": f"https://pbs.twimg.com/media/Many{n:05d}.jpg"}
+        for n in range(1000)
+    ]
+    if where == "live":
+        simweb.json(f"https://cdn.syndication.twimg.com/tweet-result?id={tweet.id}", answer)
+    else:
+        sim.capture(
+            f"https://cdn.syndication.twimg.com/tweet-result?id={tweet.id}&token=x",
+            json.dumps(answer).encode(),
+            "application/json",
+        )
+
+    [report] = run(settings, text_input(f"Many\n{tweet.status_url}\n"))
+
+    assert report.error is None, report.error
+    asked = {r.path for r in simweb.requests_to("pbs.twimg.com") if "/media/Many" in r.path}
+    assert 0 < len(asked) <= 64, len(asked)  # the cap every platform keeps
 
 
 # -- the typed sidecar record ---------------------------------------------------------------

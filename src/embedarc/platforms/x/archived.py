@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborHTMLParser
 from ...model import Evidence, MediaKind
 from ..captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
 from . import services, to_post
-from .tweet import Tweet, TweetMedia
+from .tweet import MAX_MEDIA, Tweet, TweetMedia
 from .urls import media_url
 
 log = logging.getLogger(__name__)
@@ -263,7 +263,8 @@ def from_answer(service: str, content: bytes, tweet_id: str, archive: str) -> Ar
     if tweet.id and tweet.id != tweet_id:
         return None
     tweet = replace(tweet, id=tweet_id, source=f"{service} ({archive})")
-    wanted = tuple(wanted_media(m.kind, m.url) for _, m in tweet.all_media())
+    named = tweet.all_media()[:MAX_MEDIA]
+    wanted = tuple(wanted_media(m.kind, m.url) for _, m in named)
     evidence = Evidence(f"{tweet_id}.archived.{service}.json", content)
     return ArchivedPost(to_post(tweet), wanted, f"{service} answer", evidence)
 
@@ -330,7 +331,8 @@ def from_page(
             wanted.setdefault(found.url or found.prefix, found)
     if not wanted:
         return None
-    media = tuple(TweetMedia(w.kind, w.url or w.prefix) for w in wanted.values())
+    kept = list(wanted.values())[:MAX_MEDIA]
+    media = tuple(TweetMedia(w.kind, w.url or w.prefix) for w in kept)
     tweet = Tweet(
         id=tweet_id,
         screen_name=screen_name,
@@ -341,7 +343,7 @@ def from_page(
         source=f"status page ({archive})",
     )
     evidence = Evidence(f"{tweet_id}.archived.status.html", content)
-    return ArchivedPost(to_post(tweet), tuple(wanted.values()), "status page", evidence)
+    return ArchivedPost(to_post(tweet), tuple(kept), "status page", evidence)
 
 
 def _classify(url: str) -> WantedMedia | None:
