@@ -179,6 +179,34 @@ def test_a_captured_answer_naming_a_whole_host_as_a_video_takes_no_other_video(
     assert urlsplit(elsewhere.url).path not in json.dumps(entry)
 
 
+def test_a_capture_whose_url_names_absurd_dimensions_is_ranked_not_a_crash(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    # Captures of a video are ranked by the size in their URL: a number longer than Python
+    # turns into an int (4,300 digits) made the whole look-up an internal error.
+    sim = wayback.install(simweb)
+    tweet = make_tweet(
+        simweb, 404, [Video(hls=False)], syndication="missing", fxtwitter="missing",
+        graphql="tombstone",
+    )  # fmt: skip
+    video_id = "1763534561473490999"
+    page = (
+        '<html><head><meta property="og:image" content="https://pbs.twimg.com/'
+        f'ext_tw_video_thumb/{video_id}/pu/img/a.jpg"></head><body></body></html>'
+    )
+    sim.capture(tweet.status_url, page.encode(), "text/html")
+    folder = f"https://video.twimg.com/ext_tw_video/{video_id}/pu/vid"
+    mp4 = tweet.files[0]
+    sim.capture(f"{folder}/{'9' * 5000}x1/absurd.mp4", mp4.data, "video/mp4")
+    sim.capture(f"{folder}/640x360/sane.mp4", mp4.data, "video/mp4", "20220104101300")
+
+    [report] = run(settings, text_input(f"Deleted\n{tweet.status_url}\n"))
+    entry = link_entry(sidecar_of(settings.archive_dir, report), tweet.status_url)
+
+    assert "internal error" not in str(entry.get("reason")), entry
+    assert entry["outcome"] == "archived_from_wayback", entry
+
+
 @pytest.mark.parametrize("where", ["live", "captured"])
 def test_a_tweet_naming_thousands_of_photos_has_its_media_capped(
     simweb: SimWeb, settings: Settings, where: str

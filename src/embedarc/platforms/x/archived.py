@@ -37,7 +37,9 @@ _PHOTO_RE = re.compile(
 )
 _THUMB_RE = re.compile(r"^/(?P<kind>ext_tw_video|amplify_video)_thumb/(?P<id>\d+)/")
 _GIF_THUMB_RE = re.compile(r"^/tweet_video_thumb/(?P<key>[A-Za-z0-9_-]+)\.")
-_DIMS_RE = re.compile(r"/(\d+)x(\d+)/")
+# A rendition's width x height: a longer number is no video's, and past 4,300 digits int()
+# refuses it.
+_DIMS_RE = re.compile(r"/(\d{1,6})x(\d{1,6})/")
 _WAYBACK_WRAP_RE = re.compile(r"^https?://web\.archive\.org/web/\d{1,14}[a-z_]*/(.+)$")
 # Photo renditions, best first: orig is the upload itself, the rest are downscaled.
 _PHOTO_RANK = {"orig": 6, "4096x4096": 5, "large": 4, "": 3, "medium": 3, "900x900": 2}
