@@ -38,6 +38,7 @@ from tests.helpers import (
     text_input,
 )
 from tests.simweb import Photo, SimWeb, Video, wayback
+from tests.simweb import mastodon as masto
 from tests.simweb.twitter_json import syndication_json
 
 
@@ -143,6 +144,25 @@ def test_a_long_line_after_a_byline_dash_costs_linear_time() -> None:
 
     assert done.returncode == 0, (done.returncode, done.stderr[-500:])
     assert done.stdout.strip() == "[True, False]"
+
+
+def test_a_nodeinfo_schema_version_of_absurd_length_is_no_internal_error(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    # The nodeinfo index's schema versions are compared as numbers: one of 5,000 digits is more
+    # than int() takes, and the ValueError made the post's look-up an internal error.
+    sim = masto.install(simweb)
+    host = sim.instance("huge.example.net")
+    status = sim.status(host, "alice", [masto.Attachment("image", 64, 48)])
+    rel = "http://nodeinfo.diaspora.software/ns/schema/2." + "9" * 5000
+    index = {"links": [{"rel": rel, "href": f"https://{host}/nodeinfo/huge"}]}
+    simweb.json(f"https://{host}/.well-known/nodeinfo", index)
+
+    [report] = run(settings, text_input(f"Toot\n{status.url}\n"))
+    entry = link_entry(sidecar_of(settings.archive_dir, report), status.url)
+
+    assert "internal error" not in str(entry.get("reason")), entry
+    assert entry["outcome"] == "archived", entry
 
 
 # -- web archives' captures ----------------------------------------------------------------
