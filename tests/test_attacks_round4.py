@@ -31,6 +31,7 @@ from tests.helpers import (
     archive_text,
     article_folder,
     embedarc,
+    html_input,
     link_entry,
     make_tweet,
     run,
@@ -163,6 +164,27 @@ def test_a_nodeinfo_schema_version_of_absurd_length_is_no_internal_error(
 
     assert "internal error" not in str(entry.get("reason")), entry
     assert entry["outcome"] == "archived", entry
+
+
+def test_interstitials_nested_past_the_hop_limit_end_at_it(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    # Each interstitial unwrapped is a hop made without a request, and none counted against
+    # the hop limit: a link of 340 nested ones (20 KB) recorded 340 hops, each with its URL,
+    # so a 1 MB link would hold gigabytes in memory and in article.json.
+    interstitial = "https://twitter.com/safety/unsafe_link_warning?unsafe_link="
+    url = interstitial * 340 + "https://media.example.org/clip.mp4"
+    body = f'<html><body><article><p>Story</p><a href="{url}">clip</a></article></body></html>'
+
+    [report] = run(settings, html_input(body))
+    sidecar = sidecar_of(settings.archive_dir, report)
+
+    [entry] = sidecar["links"]
+    assert len(entry["resolution"]["hops"]) <= settings.max_hops + 1, len(
+        entry["resolution"]["hops"]
+    )
+    assert entry["resolution"]["stop"] == "hop_limit", entry["resolution"]["stop"]
+    assert simweb.requests_to("media.example.org") == []
 
 
 # -- web archives' captures ----------------------------------------------------------------
