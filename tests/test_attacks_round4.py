@@ -249,6 +249,31 @@ def test_a_capture_whose_url_names_absurd_dimensions_is_ranked_not_a_crash(
     assert entry["outcome"] == "archived_from_wayback", entry
 
 
+def test_a_captured_answer_naming_media_off_x_is_not_fetched(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    # A memento of a gone tweet's answer (an archive's copy, from any TimeMap source) named
+    # a photo on another host: it was fetched live, telling that host who archives the tweet,
+    # and whatever it served recorded as the tweet's photo.
+    sim = wayback.install(simweb)
+    tweet = make_tweet(
+        simweb, 405, [Photo(64, 48)], syndication="missing", fxtwitter="missing",
+        graphql="tombstone",
+    )  # fmt: skip
+    answer = syndication_json(tweet)
+    answer["mediaDetails"][0]["media_url_https"] = "https://tracker.example/beacon.jpg"
+    sim.capture(
+        f"https://cdn.syndication.twimg.com/tweet-result?id={tweet.id}&token=x",
+        json.dumps(answer).encode(),
+        "application/json",
+    )
+    simweb.file("https://tracker.example/beacon.jpg", tweet.files[0].data, "image/jpeg")
+
+    run(settings, text_input(f"Deleted\n{tweet.status_url}\n"))
+
+    assert simweb.requests_to("tracker.example") == []
+
+
 @pytest.mark.parametrize("where", ["live", "captured"])
 def test_a_tweet_naming_thousands_of_photos_has_its_media_capped(
     simweb: SimWeb, settings: Settings, where: str

@@ -37,6 +37,7 @@ _PHOTO_RE = re.compile(
 )
 _THUMB_RE = re.compile(r"^/(?P<kind>ext_tw_video|amplify_video)_thumb/(?P<id>\d+)/")
 _GIF_THUMB_RE = re.compile(r"^/tweet_video_thumb/(?P<key>[A-Za-z0-9_-]+)\.")
+_MEDIA_HOSTS = frozenset({"pbs.twimg.com", "video.twimg.com"})  # where X serves media
 # A rendition's width x height: a longer number is no video's, and past 4,300 digits int()
 # refuses it.
 _DIMS_RE = re.compile(r"/(\d{1,6})x(\d{1,6})/")
@@ -171,6 +172,14 @@ def _answers_for(tweet_id: str, captured: str) -> bool:
     return _query(captured, "id") == tweet_id
 
 
+def _on_x(url: str) -> bool:
+    """Whether a media URL is on X's own media hosts."""
+    try:
+        return (urlsplit(url).hostname or "") in _MEDIA_HOSTS
+    except ValueError:
+        return False
+
+
 def _same_path(captured: str, wanted: str) -> bool:
     """Whether a capture (found by prefix) is of `wanted` itself, whatever its query."""
     have = urlsplit(captured if "://" in captured else f"https://{captured}")
@@ -265,8 +274,10 @@ def from_answer(service: str, content: bytes, tweet_id: str, archive: str) -> Ar
     if tweet.id and tweet.id != tweet_id:
         return None
     tweet = replace(tweet, id=tweet_id, source=f"{service} ({archive})")
-    named = tweet.all_media()[:MAX_MEDIA]
-    wanted = tuple(wanted_media(m.kind, m.url) for _, m in named)
+    # Only X's own files: an archive's copy may name any host, and asking it would tell that
+    # host who archives the tweet, and keep whatever it served as the tweet's footage.
+    named = [m for _, m in tweet.all_media()[:MAX_MEDIA] if _on_x(m.url)]
+    wanted = tuple(wanted_media(m.kind, m.url) for m in named)
     evidence = Evidence(f"{tweet_id}.archived.{service}.json", content)
     return ArchivedPost(to_post(tweet), wanted, f"{service} answer", evidence)
 
