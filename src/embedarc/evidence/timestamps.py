@@ -34,7 +34,9 @@ from ..keeping.store import HASHED_NAME, file_sha256, slugify
 
 log = logging.getLogger(__name__)
 
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.S)
+# A block's base64 holds no "-": a BEGIN without its END stops at the next marker instead of
+# running on into the next certificate (and each is scanned once, not to the file's end).
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n[^-]+-----END CERTIFICATE-----")
 
 if TYPE_CHECKING:
     from cryptography import x509

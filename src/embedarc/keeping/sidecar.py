@@ -30,6 +30,9 @@ SIDECAR = "article.json"
 # 2: every post is in `posts`, named by `post` (`site:id`) on links and files; schema 1 kept
 # one site's apart (see `upgrade`)
 SCHEMA = 2
+# Far deeper than any sidecar embedarc writes (about 5 levels): a value nested deeper was put
+# there by a hand, and reading or writing it back would recurse past Python's limit.
+MAX_DEPTH = 100
 
 
 def short_hash(*parts: str, length: int = 16) -> str:
@@ -192,6 +195,8 @@ def load(folder: Path) -> tuple[Sidecar | None, str | None]:
         return None, f"{SIDECAR} cannot be read: {e.strerror}"
     except ValueError as e:
         return None, f"{SIDECAR} is not valid JSON: {e}"
+    except RecursionError:
+        return None, f"{SIDECAR} is not valid JSON: nested too deep"
     try:
         return parse(data), None
     except SidecarError as e:
@@ -203,7 +208,24 @@ def parse(data: object) -> Sidecar:
     none (no article object, a media list that is not a list of objects)."""
     if not isinstance(data, dict):
         raise SidecarError("has no article")
+    if not _within_depth(data, MAX_DEPTH):
+        raise SidecarError(f"is nested deeper than {MAX_DEPTH} levels")
     return Sidecar.from_json(upgrade(data))
+
+
+def _within_depth(data: object, limit: int) -> bool:
+    """Whether no list or object in `data` lies more than `limit` levels deep (no recursion)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if not isinstance(value, list):
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in value)
+    return True
 
 
 def read(folder: Path) -> Sidecar | None:

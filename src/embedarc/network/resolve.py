@@ -112,6 +112,10 @@ class _Chain:
             target = unwrap(current)
             if target is None:
                 break
+            # Made without a request, still a hop: interstitials nested in one another
+            # without end would each be recorded, with its ever so long URL.
+            if len(self.hops) >= max_hops:
+                return self.done(Stop.HOP_LIMIT, error=f"more than {max_hops} hops")
             self.add(Hop(current, None, target, now(), via=Via.UNWRAP))
             self.current = target
         if current in self.seen:

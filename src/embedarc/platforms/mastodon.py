@@ -55,7 +55,8 @@ API_SOFTWARE = frozenset(
     }
 )
 
-_NODEINFO_REL = re.compile(r"^https?://nodeinfo\.diaspora\.software/ns/schema/2\.(\d+)$")
+# The minor version is compared as a number: a few digits, never one int() refuses.
+_NODEINFO_REL = re.compile(r"^https?://nodeinfo\.diaspora\.software/ns/schema/2\.(\d{1,4})$")
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,62})\.)+[a-z][a-z0-9-]{1,62}"
 _USER = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}"
 _ACCT = rf"{_USER}(?:@{_HOST})?"

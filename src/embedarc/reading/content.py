@@ -88,6 +88,20 @@ def has_embed(node: LexborNode) -> bool:
     )
 
 
+def _embed_holders(node: LexborNode) -> set[int]:
+    """The mem_ids of the elements under `node`, itself included, that embed a post or hold
+    one: one query, and each element climbed once, however deep the embeds lie."""
+    holders: set[int] = set()
+    for found in node.css(platforms.EMBED_SELECTOR) if platforms.EMBED_SELECTOR else ():
+        if not is_embed(found):
+            continue
+        current: LexborNode | None = found
+        while current is not None and current.mem_id not in holders:
+            holders.add(current.mem_id)
+            current = None if current.mem_id == node.mem_id else current.parent
+    return holders
+
+
 def is_boilerplate(node: LexborNode, *, page_level: bool) -> bool:
     """Whether an element is navigation, a sidebar, share buttons and the like."""
     tag = node.tag or ""
@@ -236,11 +250,23 @@ def walk_content(root: LexborNode) -> Iterator[tuple[LexborNode, bool]]:
     yield root, True
     if not root.is_element_node:
         return
+    # The elements holding embeds under the outermost <aside> asked about, found once for it:
+    # an <aside> nested in it is answered from them, not by searching its subtree again.
+    searched: tuple[int, set[int]] | None = None
+
+    def holds_embed(aside: LexborNode) -> bool:
+        nonlocal searched
+        if searched is None:
+            searched = aside.mem_id, _embed_holders(aside)
+        return aside.mem_id in searched[1]
+
     open_elements = [root]  # entered, not yet left: as deep as the tree, which markup bounds
     node = root.child
     while True:
         if node is None:
             left = open_elements.pop()
+            if searched is not None and left.mem_id == searched[0]:
+                searched = None
             yield left, False
             if not open_elements:
                 return
@@ -253,7 +279,14 @@ def walk_content(root: LexborNode) -> Iterator[tuple[LexborNode, bool]]:
             yield node, False
             node = node.next
             continue
-        if node.is_element_node and is_boilerplate(node, page_level=page_level):
+        if node.is_element_node and (
+            # is_boilerplate's rule for an <aside> in the article, with the search shared
+            not holds_embed(node)
+            if node.tag == "aside" and not page_level
+            else is_boilerplate(node, page_level=page_level)
+        ):
+            if searched is not None and node.mem_id == searched[0]:
+                searched = None
             node = node.next
             continue
         yield node, True

@@ -35,7 +35,7 @@ from ..base import (
 )
 from ..captures import ArchivedForms
 from . import embeds, schema1, services, urls
-from .tweet import Tweet, TweetMedia
+from .tweet import MAX_MEDIA, Tweet, TweetMedia
 from .urls import status_url, tweet_ref
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def to_post(tweet: Tweet) -> Post:
                 height=m.height,
                 duration=m.duration,
             )
-            for m in tweet.media
+            for m in tweet.media[:MAX_MEDIA]
         ),
         quoted=to_post(tweet.quoted) if tweet.quoted else None,
         reposted=to_post(tweet.retweeted) if tweet.retweeted else None,

@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborHTMLParser
 from ...model import Evidence, MediaKind
 from ..captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
 from . import services, to_post
-from .tweet import Tweet, TweetMedia
+from .tweet import MAX_MEDIA, Tweet, TweetMedia
 from .urls import media_url
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,10 @@ _PHOTO_RE = re.compile(
 )
 _THUMB_RE = re.compile(r"^/(?P<kind>ext_tw_video|amplify_video)_thumb/(?P<id>\d+)/")
 _GIF_THUMB_RE = re.compile(r"^/tweet_video_thumb/(?P<key>[A-Za-z0-9_-]+)\.")
-_DIMS_RE = re.compile(r"/(\d+)x(\d+)/")
+_MEDIA_HOSTS = frozenset({"pbs.twimg.com", "video.twimg.com"})  # where X serves media
+# A rendition's width x height: a longer number is no video's, and past 4,300 digits int()
+# refuses it.
+_DIMS_RE = re.compile(r"/(\d{1,6})x(\d{1,6})/")
 _WAYBACK_WRAP_RE = re.compile(r"^https?://web\.archive\.org/web/\d{1,14}[a-z_]*/(.+)$")
 # Photo renditions, best first: orig is the upload itself, the rest are downscaled.
 _PHOTO_RANK = {"orig": 6, "4096x4096": 5, "large": 4, "": 3, "medium": 3, "900x900": 2}
@@ -135,7 +138,10 @@ def wanted_media(kind: MediaKind, url: str, video_prefix: str | None = None) -> 
     prefix = video_prefix or url.split("?", 1)[0]
     if video_prefix:  # every size of the video is under it: the largest first
         return WantedMedia(kind, url, prefix, "video/mp4", rank=_pixels, variants=variants)
-    return WantedMedia(kind, url, prefix, "video/mp4", variants=variants)
+    # The file itself, whatever its query: a capture of another file under the same beginning
+    # (an answer naming "https://video.twimg.com/" names every video) is not this one.
+    same = partial(_same_path, wanted=prefix)
+    return WantedMedia(kind, url, prefix, "video/mp4", keep=same, variants=variants)
 
 
 def media_variants(kind: MediaKind, url: str) -> list[str]:
@@ -164,6 +170,14 @@ def _query(url: str, name: str) -> str | None:
 def _answers_for(tweet_id: str, captured: str) -> bool:
     """Whether a capture found by prefix is the syndication answer for this tweet itself."""
     return _query(captured, "id") == tweet_id
+
+
+def _on_x(url: str) -> bool:
+    """Whether a media URL is on X's own media hosts."""
+    try:
+        return (urlsplit(url).hostname or "") in _MEDIA_HOSTS
+    except ValueError:
+        return False
 
 
 def _same_path(captured: str, wanted: str) -> bool:
@@ -260,7 +274,10 @@ def from_answer(service: str, content: bytes, tweet_id: str, archive: str) -> Ar
     if tweet.id and tweet.id != tweet_id:
         return None
     tweet = replace(tweet, id=tweet_id, source=f"{service} ({archive})")
-    wanted = tuple(wanted_media(m.kind, m.url) for _, m in tweet.all_media())
+    # Only X's own files: an archive's copy may name any host, and asking it would tell that
+    # host who archives the tweet, and keep whatever it served as the tweet's footage.
+    named = [m for _, m in tweet.all_media()[:MAX_MEDIA] if _on_x(m.url)]
+    wanted = tuple(wanted_media(m.kind, m.url) for m in named)
     evidence = Evidence(f"{tweet_id}.archived.{service}.json", content)
     return ArchivedPost(to_post(tweet), wanted, f"{service} answer", evidence)
 
@@ -327,7 +344,8 @@ def from_page(
             wanted.setdefault(found.url or found.prefix, found)
     if not wanted:
         return None
-    media = tuple(TweetMedia(w.kind, w.url or w.prefix) for w in wanted.values())
+    kept = list(wanted.values())[:MAX_MEDIA]
+    media = tuple(TweetMedia(w.kind, w.url or w.prefix) for w in kept)
     tweet = Tweet(
         id=tweet_id,
         screen_name=screen_name,
@@ -338,7 +356,7 @@ def from_page(
         source=f"status page ({archive})",
     )
     evidence = Evidence(f"{tweet_id}.archived.status.html", content)
-    return ArchivedPost(to_post(tweet), tuple(wanted.values()), "status page", evidence)
+    return ArchivedPost(to_post(tweet), tuple(kept), "status page", evidence)
 
 
 def _classify(url: str) -> WantedMedia | None:

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from ...model import MediaKind
 from .urls import status_url
 
+# X allows 4 media a tweet: an answer listing more is hostile, and each would be asked for
+# (live, then in every web archive). The cap the other platforms keep.
+MAX_MEDIA = 64
+
 
 @dataclass(frozen=True)
 class TweetMedia:
