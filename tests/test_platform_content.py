@@ -146,6 +146,23 @@ def test_who_claims_an_owned_host_does_not_depend_on_the_registry_order(
     assert before[0] is None and before[1] is not None
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://t.me/@someone/{SNOWFLAKE}",
+        f"https://telegram.me/@someone/{SNOWFLAKE}",
+        f"https://bsky.app/@someone/{SNOWFLAKE}",
+        f"https://embed.bsky.app/@someone/{SNOWFLAKE}",
+    ],
+)
+def test_a_fediverse_shaped_path_on_telegrams_or_blueskys_hosts_is_no_mastodon_post(
+    url: str,
+) -> None:
+    """Telegram and Bluesky own their hosts as X does: a `/@name/<id>` path there is no one's
+    post, and no Mastodon server is looked for on them."""
+    assert platforms.claims(url) is None
+
+
 def test_a_fediverse_path_on_another_host_is_still_a_mastodon_post() -> None:
     ref = platforms.claims(f"https://social.example/@alice/{SNOWFLAKE}")
     assert ref is not None and ref.site == "mastodon"

@@ -133,6 +133,9 @@ class Bluesky(Platform):
     site: str = SITE
     embed_selector: str = "blockquote.bluesky-embed[data-bluesky-uri]"
 
+    def owns(self, host: str) -> bool:
+        return host in _HOSTS or host == _EMBED_HOST
+
     def claims(self, url: str) -> PostRef | None:
         lowered = url[:16].lower()
         if "bsky" not in url.lower() and not lowered.startswith("at://"):

@@ -284,6 +284,9 @@ class Telegram(Platform):
     # The widget's script names the post; once run it is an <iframe> of the embed page.
     embed_selector = "script[data-telegram-post], iframe[src]"
 
+    def owns(self, host: str) -> bool:
+        return host in _HOSTS
+
     def claims(self, url: str) -> PostRef | None:
         lowered = url.lower()
         if "t.me/" not in lowered and "telegram." not in lowered:
