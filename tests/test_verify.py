@@ -237,3 +237,29 @@ def test_verify_command_on_a_folder_that_is_no_archive_exits_2(tmp_path: Path) -
 
     assert result.exit_code == 2
     assert "there is no archive" in result.output
+
+
+def test_a_sidecar_value_that_does_not_fit_is_listed_as_irregular_and_leaves_it_sound(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    """A value of the wrong type (an edit by hand, a later release) is read as absent and kept
+    as written: `verify` says where, and the archive is still sound."""
+    report = archived(settings, simweb)
+    path = settings.archive_dir / report.folder / "article.json"  # type: ignore[operator]
+    data = json.loads(path.read_text())
+    data["article"]["title"] = 42
+    data["links"][0]["attribution"] = ["not", "text"]
+    path.write_text(json.dumps(data, indent=2))
+    archive = ["--archive-dir", str(settings.archive_dir)]
+
+    shown = CliRunner().invoke(cli, ["verify", *archive])
+    as_json = json.loads(CliRunner().invoke(cli, ["verify", "--json", *archive]).stdout)
+
+    assert shown.exit_code == 0, shown.output
+    assert "1 with irregular values" in shown.output
+    assert f"irregular: {report.folder}/article.json: " in shown.output
+    [irregular] = as_json["irregular"]
+    assert as_json["sound"] is True and irregular["path"] == f"{report.folder}/article.json"
+    assert "Sidecar.article.title: str expected, not int" in irregular["reason"]
+    assert ".attribution:" in irregular["reason"] and irregular["reason"].endswith("as written")
+    assert json.loads(path.read_text()) == data  # verify only reads

@@ -48,7 +48,8 @@ def verify_command(
     timestamp tokens are checked against their manifests and the TSA's certificates
     (--timestamp-ca), each folder against its last stamped manifest; what is not proven
     yet (a manifest not stamped yet, a file without a perceptual hash) is listed as
-    unproven, which leaves the archive sound.
+    unproven, and a sidecar value that does not fit its field (an edit by hand, a later
+    release) as irregular: kept as written, both leave the archive sound.
 
     With --export, an exported bag, WACZ or WARC is checked instead, each with its format's
     own library: the bag's manifests, the WACZ's package hashes, every WARC record's digests.
@@ -88,7 +89,7 @@ def verify_command(
     if as_json:
         say_json(report.as_dict())
     else:
-        for kind in ("missing", "altered", "unindexed", "unproven"):
+        for kind in ("missing", "altered", "unindexed", "unproven", "irregular"):
             for problem in getattr(report, kind):
                 say(f"{kind}: {problem.path}: {problem.reason}", err=not quiet)
         if not quiet:

@@ -51,6 +51,9 @@ class VerifyReport:
     # Not proven yet (a manifest no TSA has stamped, a file with no perceptual hash): listed,
     # but the archive is sound without them.
     unproven: tuple[Problem, ...] = ()
+    # Sidecar values that do not fit their field (a hand's edit, a later release): read as
+    # absent and kept as written; listed, but the archive is sound with them.
+    irregular: tuple[Problem, ...] = ()
     files_checked: int = 0
     bytes_checked: int = 0
     articles_checked: int = 0
@@ -69,6 +72,7 @@ class VerifyReport:
             "altered": [p.as_dict() for p in self.altered],
             "unindexed": [p.as_dict() for p in self.unindexed],
             "unproven": [p.as_dict() for p in self.unproven],
+            "irregular": [p.as_dict() for p in self.irregular],
         }
 
     def summary(self) -> str:
@@ -78,6 +82,7 @@ class VerifyReport:
             f"({self.bytes_checked / 1e6:.1f} MB) checked; {len(self.missing)} missing, "
             f"{len(self.altered)} altered, {len(self.unindexed)} unindexed"
             + (f", {len(self.unproven)} not proven yet" if self.unproven else "")
+            + (f", {len(self.irregular)} with irregular values" if self.irregular else "")
         )
 
 
@@ -115,6 +120,7 @@ class _Findings:
     altered: dict[str, str] = field(default_factory=dict)
     unindexed: dict[str, str] = field(default_factory=dict)
     unproven: dict[str, str] = field(default_factory=dict)
+    irregular: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def _add(bucket: dict[str, str], path: str, reason: str) -> None:
@@ -269,6 +275,7 @@ def verify(
         altered=tuple(sorted(Problem(p, r) for p, r in found.altered.items())),
         unindexed=tuple(sorted(Problem(p, r) for p, r in found.unindexed.items())),
         unproven=tuple(sorted(Problem(p, r) for p, r in found.unproven.items())),
+        irregular=tuple(sorted(Problem(p, r) for p, r in found.irregular.items())),
         files_checked=hasher.files,
         bytes_checked=hasher.bytes,
         articles_checked=articles_checked,
@@ -325,6 +332,10 @@ def _check_folders(
                 found.altered_(rel(target), why or "unusable")
             continue
         articles_checked += 1
+        if data.problems:
+            shown = "; ".join(data.problems[:3])
+            more = f" (and {len(data.problems) - 3} more)" if len(data.problems) > 3 else ""
+            found.add("irregular", rel(folder / SIDECAR), f"{shown}{more}: kept as written")
         listed = _check_folder(root, folder, data, hasher, found, rel)
         referenced |= listed
         article_id = data.article.id
