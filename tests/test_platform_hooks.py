@@ -334,3 +334,19 @@ def test_doctor_asks_no_third_party_when_they_may_not_be_asked(
     assert {"syndication API", "example API"} <= findings
     assert not findings & {"fxtwitter", "example mirror"}
     assert simweb.requests_to("api.fxtwitter.com") == []
+
+
+def test_a_service_trickling_its_answer_holds_doctor_for_the_timeout_at_most(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    """An answer sent a byte at a time, each byte well inside --timeout, is cut off once the
+    whole exchange has taken --timeout, not --max-download-time (an hour by default)."""
+    from embedarc.footage.wayback import AVAILABILITY_URL
+
+    wayback.install(simweb)
+    simweb.fault(AVAILABILITY_URL, "trickle", chunk=1, interval=0.1, limit=60)
+
+    findings = {f.name: f for f in diagnose(settings.with_updates(timeout=1.0))}
+
+    assert not findings["Wayback Machine"].ok
+    assert "--max-download-time" in findings["Wayback Machine"].detail

@@ -153,7 +153,12 @@ def _wayback(net: Net) -> Finding:
 def diagnose(settings: Settings) -> list[Finding]:
     """Every check, in a stable order; a finding that is not ok says what to do when it can."""
     findings = [_proxy(settings), _ca(settings), _archive(settings), _ffmpeg(), _ytdlp()]
-    with Net(settings) as net, ThreadPoolExecutor(8) as pool:
+    # Every answer asked for here is small: a service trickling one a byte at a time must not
+    # hold `doctor` for --max-download-time (an hour by default), only for --timeout in all.
+    quick = settings.with_updates(
+        max_download_time=min(settings.max_download_time, settings.timeout)
+    )
+    with Net(quick) as net, ThreadPoolExecutor(8) as pool:
         probes = [pool.submit(_reachable, net, name, url) for name, url in REACHABLE]
         for probe in platforms.probes():
             probes += [pool.submit(_reachable, net, name, url) for name, url in probe.hosts]
