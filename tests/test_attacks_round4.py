@@ -40,7 +40,7 @@ from tests.helpers import (
 )
 from tests.simweb import Photo, SimWeb, Video, wayback
 from tests.simweb import mastodon as masto
-from tests.simweb.twitter_json import syndication_json
+from tests.simweb.twitter_json import fxtwitter_json, syndication_json
 
 
 @pytest.fixture
@@ -386,3 +386,29 @@ def test_a_broken_certificate_block_does_not_swallow_the_next_tsa_root(tmp_path:
     [root] = timestamps.load_roots(path)
 
     assert root.public_bytes(serialization.Encoding.PEM).strip() == good.strip()
+
+
+def test_media_a_third_party_names_off_xs_hosts_is_not_fetched(
+    simweb: SimWeb, settings: Settings
+) -> None:
+    # fxtwitter is asked when X's syndication API has no answer; what it says a tweet holds
+    # was fetched whatever the host: a photo on another host would be asked (told who archives
+    # the tweet) and kept as the tweet's footage.
+    tweet = make_tweet(simweb, 406, [Photo(64, 48)], syndication="missing")
+    answer = fxtwitter_json(tweet)
+    real = answer["tweet"]["media"]["photos"][0]
+    answer["tweet"]["media"]["photos"] = [
+        {**real, "url": "https://tracker.example/beacon.jpg"},
+        real,
+    ]
+    simweb.json(f"https://api.fxtwitter.com/{tweet.screen_name}/status/{tweet.id}", answer)
+    simweb.file("https://tracker.example/beacon.jpg", tweet.files[0].data, "image/jpeg")
+
+    [report] = run(settings, text_input(f"Third party\n{tweet.status_url}\n"))
+
+    assert simweb.requests_to("tracker.example") == []
+    assert [r.path for r in simweb.requests_to("api.fxtwitter.com")]  # it was asked
+    data = sidecar_of(settings.archive_dir, report)
+    [kept] = data["media"]  # the photo on X's own host, not the other
+    assert kept["sha256"] == tweet.files[0].sha256
+    assert kept["source_url"].startswith("https://pbs.twimg.com/media/")

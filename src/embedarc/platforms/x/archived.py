@@ -28,7 +28,7 @@ from ...model import Evidence, MediaKind
 from ..captures import ArchivedForms, ArchivedPost, CaptureTarget, WantedMedia
 from . import services, to_post
 from .tweet import MAX_MEDIA, Tweet, TweetMedia
-from .urls import media_url
+from .urls import media_url, on_media_host
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ _PHOTO_RE = re.compile(
 )
 _THUMB_RE = re.compile(r"^/(?P<kind>ext_tw_video|amplify_video)_thumb/(?P<id>\d+)/")
 _GIF_THUMB_RE = re.compile(r"^/tweet_video_thumb/(?P<key>[A-Za-z0-9_-]+)\.")
-_MEDIA_HOSTS = frozenset({"pbs.twimg.com", "video.twimg.com"})  # where X serves media
 # A rendition's width x height: a longer number is no video's, and past 4,300 digits int()
 # refuses it.
 _DIMS_RE = re.compile(r"/(\d{1,6})x(\d{1,6})/")
@@ -172,14 +171,6 @@ def _answers_for(tweet_id: str, captured: str) -> bool:
     return _query(captured, "id") == tweet_id
 
 
-def _on_x(url: str) -> bool:
-    """Whether a media URL is on X's own media hosts."""
-    try:
-        return (urlsplit(url).hostname or "") in _MEDIA_HOSTS
-    except ValueError:
-        return False
-
-
 def _same_path(captured: str, wanted: str) -> bool:
     """Whether a capture (found by prefix) is of `wanted` itself, whatever its query."""
     have = urlsplit(captured if "://" in captured else f"https://{captured}")
@@ -276,7 +267,7 @@ def from_answer(service: str, content: bytes, tweet_id: str, archive: str) -> Ar
     tweet = replace(tweet, id=tweet_id, source=f"{service} ({archive})")
     # Only X's own files: an archive's copy may name any host, and asking it would tell that
     # host who archives the tweet, and keep whatever it served as the tweet's footage.
-    named = [m for _, m in tweet.all_media()[:MAX_MEDIA] if _on_x(m.url)]
+    named = [m for _, m in tweet.all_media()[:MAX_MEDIA] if on_media_host(m.url)]
     wanted = tuple(wanted_media(m.kind, m.url) for m in named)
     evidence = Evidence(f"{tweet_id}.archived.{service}.json", content)
     return ArchivedPost(to_post(tweet), wanted, f"{service} answer", evidence)

@@ -17,7 +17,7 @@ from ...clock import from_epoch, iso
 from ...errors import NetworkError
 from ...model import Evidence, Failure, MediaKind, Outcome
 from .tweet import Tweet, TweetMedia
-from .urls import media_url
+from .urls import media_url, on_media_host
 
 if TYPE_CHECKING:
     from ...network.net import Fetched, Net
@@ -176,10 +176,13 @@ def parse_syndication(data: dict[str, Any], depth: int = 0) -> Tweet:
 
 
 def parse_fxtwitter(data: dict[str, Any], depth: int = 0) -> Tweet:
+    """A tweet as fxtwitter tells it. fxtwitter is a third party: of the media it names, only
+    files on X's own media hosts are taken (any other host would be asked, told who archives
+    the tweet, and what it served kept as the tweet's footage)."""
     media: list[TweetMedia] = []
     found = data.get("media") or {}
     for photo in found.get("photos") or []:
-        if photo.get("url"):
+        if isinstance(photo.get("url"), str) and on_media_host(photo["url"]):
             media.append(
                 TweetMedia(
                     MediaKind.PHOTO,
@@ -191,7 +194,9 @@ def parse_fxtwitter(data: dict[str, Any], depth: int = 0) -> Tweet:
     for video in found.get("videos") or []:
         best, hls = best_variant(video.get("variants") or [])
         url = best or video.get("url")
-        if url:
+        if hls is not None and not on_media_host(hls):
+            hls = None
+        if isinstance(url, str) and on_media_host(url):
             media.append(
                 TweetMedia(
                     MediaKind.GIF if video.get("type") == "gif" else MediaKind.VIDEO,

@@ -45,6 +45,7 @@ SHORT_LINKS = MappingProxyType(
     }
 )
 _PBS_HOST = "pbs.twimg.com"
+MEDIA_HOSTS = frozenset({_PBS_HOST, "video.twimg.com"})  # where X serves a tweet's media
 _PBS_MEDIA_RE = re.compile(
     r"/media/(?P<key>[\w-]+)(?:\.(?P<ext>jpe?g|png|webp|gif))?(?::\w+)?$", re.IGNORECASE
 )
@@ -111,6 +112,12 @@ def normalise(url: str) -> str | None:
     if parts is None or parts.scheme not in ("http", "https") or parts.netloc != _PBS_HOST:
         return None
     return _pbs_original(parts.path, parts.query)
+
+
+def on_media_host(url: str) -> bool:
+    """Whether a media URL is on X's own media hosts (photos, videos, GIFs)."""
+    parts = split_url(url)
+    return parts is not None and (parts.hostname or "") in MEDIA_HOSTS
 
 
 def media_url(url: str) -> str:
