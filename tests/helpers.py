@@ -523,3 +523,34 @@ def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "warcio"), "check", "-v", str(path)], capture_output=True, text=True
     )
+
+
+def run_cpu_limited(script: str, cpu_seconds: int = 120) -> subprocess.CompletedProcess[str]:
+    """Run a Python `script` in a fresh interpreter from the checkout, killed past
+    `cpu_seconds` of CPU: a hang guard for work that must stay linear, not a measure of speed
+    (the limit sits far from both the linear and the quadratic cost)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+
+
+def telegram_photo_page(style: str, channel: str = "evilchan", id: int = 7) -> str:
+    stamp = WHEN.isoformat(timespec="seconds")
+    return (
+        f'<div class="tgme_widget_message js-widget_message" data-post="{channel}/{id}">'
+        f'<a class="tgme_widget_message_photo_wrap" href="https://t.me/{channel}/{id}"'
+        f' style="{style}"></a>'
+        '<div class="tgme_widget_message_text">x</div>'
+        '<div class="tgme_widget_message_footer"><a class="tgme_widget_message_date">'
+        f'<time datetime="{stamp}"></time></a></div></div>'
+    )

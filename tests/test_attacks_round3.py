@@ -10,9 +10,6 @@ attack stays as a regression test of its guarantee.
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,9 @@ from tests.helpers import (
     link_entry,
     make_tweet,
     run,
+    run_cpu_limited,
     sidecar_of,
+    telegram_photo_page,
     text_input,
 )
 from tests.simweb import Photo, Request, SimWeb, Video, wayback
@@ -331,18 +330,6 @@ def test_mastodon_answers_of_the_wrong_type_are_failures(
     no_crash(entry_of(settings, status.url))
 
 
-def telegram_photo_page(style: str, channel: str = "evilchan", id: int = 7) -> str:
-    stamp = WHEN.isoformat(timespec="seconds")
-    return (
-        f'<div class="tgme_widget_message js-widget_message" data-post="{channel}/{id}">'
-        f'<a class="tgme_widget_message_photo_wrap" href="https://t.me/{channel}/{id}"'
-        f' style="{style}"></a>'
-        '<div class="tgme_widget_message_text">x</div>'
-        '<div class="tgme_widget_message_footer"><a class="tgme_widget_message_date">'
-        f'<time datetime="{stamp}"></time></a></div></div>'
-    )
-
-
 @pytest.mark.parametrize(
     "style",
     [
@@ -375,24 +362,14 @@ def test_telegram_style_attribute_costs_linear_time(tmp_path: Path) -> None:
     # quadratic one needed hours; the CPU limit sits far from both.
     script = (
         "from embedarc.platforms.telegram import parse_page, TELEGRAM\n"
-        "from tests.test_attacks_round3 import telegram_photo_page\n"
+        "from tests.helpers import telegram_photo_page\n"
         "style = 'background-image:url(a' * 150_000\n"
         "ref = TELEGRAM.claims('https://t.me/evilchan/7')\n"
         "page = telegram_photo_page(style)\n"
         "print(len(page), parse_page(page, ref, 'https://t.me/evilchan/7').outcome)\n"
     )
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit,
-        cwd=Path(__file__).parent.parent,
-        check=False,
-    )
+    done = run_cpu_limited(script)
 
     assert done.returncode == 0, (done.returncode, done.stderr[-500:])
 

@@ -9,9 +9,6 @@ Every attack that first got through is closed and stays here as a regression tes
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +32,7 @@ from tests.helpers import (
     link_entry,
     make_tweet,
     run,
+    run_cpu_limited,
     sidecar_of,
     text_input,
 )
@@ -131,17 +129,7 @@ def test_a_long_line_after_a_byline_dash_costs_linear_time() -> None:
         "print([(link.attribution or '').endswith('(@name) x') for link in article.links])\n"
     )
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit,
-        cwd=Path(__file__).parent.parent,
-        check=False,
-    )
+    done = run_cpu_limited(script)
 
     assert done.returncode == 0, (done.returncode, done.stderr[-500:])
     assert done.stdout.strip() == "[True, False]"
