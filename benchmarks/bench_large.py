@@ -22,7 +22,7 @@ from typing import Any
 
 from tests.simweb import SimWeb
 
-from .harness import cli_env, program, run
+from .harness import cli_env, drop_caches, program, run
 
 URL = "https://video.example-cdn.org/footage/large.mp4"
 BLOCK = 1024 * 1024
@@ -39,16 +39,6 @@ def write_file(path: Path, size: int) -> None:
             out.write(block[:n])
             written += n
             counter += 1
-
-
-def drop_caches() -> bool:
-    """Empty the page cache so both readers start cold (root on Linux only)."""
-    try:
-        os.sync()
-        Path("/proc/sys/vm/drop_caches").write_text("3\n")
-        return True
-    except OSError:
-        return False
 
 
 def bench(folder: Path, *, megabytes: int) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from embedarc.keeping.index import INDEX_NAME, Index
 from embedarc.keeping.store import Store
 from embedarc.upkeep.verify import verify
 
+from .harness import drop_caches
+
 CHUNK = 1024 * 1024
 
 
@@ -87,15 +89,6 @@ def build(root: Path, *, total: int, files: int, articles: int) -> list[Path]:
         index.write_article(record)
     index.close()
     return stored
-
-
-def drop_caches() -> bool:
-    try:
-        os.sync()
-        Path("/proc/sys/vm/drop_caches").write_text("3\n")
-        return True
-    except OSError:
-        return False
 
 
 def main() -> None:
