@@ -18,6 +18,7 @@ from embedarc.config import Settings
 from embedarc.job.pipeline import Input, Report
 from embedarc.keeping.store import Store
 from embedarc.network.capture_record import BODIES, RECORD
+from embedarc.upkeep.verify import verify
 from tests.helpers import CLIP, SHORT, STORY, archive_world, make_world, run, sidecar_of, text_input
 from tests.simweb import SimWeb
 
@@ -314,3 +315,22 @@ def test_an_article_that_changed_keeps_both_pages_it_was_served_in_its_record(
     assert {sha(first), sha(second)} <= bodies  # ...and the record still proves both
     assert (folder / BODIES / sha(first)).read_bytes() == first
     assert verify_lines(settings.archive_dir)[0] == 0
+
+
+def test_a_kept_body_replaced_by_a_link_is_reported_not_followed(
+    settings: Settings, simweb: SimWeb, tmp_path: Path
+) -> None:
+    """`capture/bodies/<sha256>` made a link to a file outside the archive holding the same
+    bytes: `verify` must not vouch for it through the link (nor crash on an unreadable one)."""
+    report, world = archive_world(settings, simweb)
+    body = settings.archive_dir / str(report.folder) / BODIES / sha(world["gzipped"])
+    outside = tmp_path / "elsewhere.bin"
+    outside.write_bytes(body.read_bytes())
+    body.unlink()
+    body.symlink_to(outside)
+
+    checked = verify(settings.archive_dir)
+
+    relative = body.relative_to(settings.archive_dir).as_posix()
+    assert relative in {p.path for p in checked.altered}, checked.as_dict()
+    assert not checked.sound

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..network.capture_record import BODIES, RECORD, dump_record, read_record
 from .changes import Changes
-from .store import Store
+from .store import Store, file_sha256
 
 if TYPE_CHECKING:
     from ..network.capture import Exchange, Recorder
@@ -126,21 +126,19 @@ def capture_problems(folder: Path, media: set[str]) -> list[tuple[str, str, str]
         path = folder / name
         if ".." in Path(name).parts or Path(name).is_absolute():
             problems.append(("altered", where, f"body {name!r} is outside the folder"))
-        elif not path.is_file():
+        elif not path.is_file() and not path.is_symlink():
             problems.append(("missing", name, f"the body of exchange {record.get('id')}"))
-        elif _sha256_of(path) != sha:
-            problems.append(("altered", name, f"does not hash to {sha} ({where})"))
+        else:
+            try:
+                actual = file_sha256(path)[0]  # a regular file only: never through a link
+            except OSError as e:
+                problems.append(("altered", name, f"cannot be read as a body: {e.strerror}"))
+                continue
+            if actual != sha:
+                problems.append(("altered", name, f"does not hash to {sha} ({where})"))
     bodies = folder / BODIES
     if bodies.is_dir():
         for path in sorted(bodies.iterdir()):
             if path.name not in cited and not path.name.startswith("."):
                 problems.append(("unindexed", f"{BODIES}/{path.name}", "no exchange cites it"))
     return problems
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
