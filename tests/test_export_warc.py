@@ -314,3 +314,44 @@ def test_verify_checks_an_exported_warc_wacz_and_bag_and_finds_one_changed_byte(
     assert broken.exit_code == 1, broken.output
     problems = json.loads(broken.output)["problems"]
     assert all(problems[str(path)] for path in (changed_warc, changed_wacz, bag)), problems
+
+
+def _rezipped(source: Path, target: Path, change: dict[str, bytes]) -> Path:
+    """`source`'s members into `target`, each named in `change` replaced."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as out:
+        for item in src.infolist():
+            out.writestr(item, change.get(item.filename, src.read(item)))
+    return target
+
+
+def test_verify_export_refuses_a_wacz_whose_package_vouches_for_less_or_lies(
+    settings: Settings, world: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A datapackage.json that lists nothing, that no longer matches its digest, or whose
+    resources are not objects; and a WARC whose records carry no digest."""
+    wacz = tmp_path / "a.wacz"
+    export(settings.archive_dir, "--wacz", "--all", "-o", str(wacz))
+    with zipfile.ZipFile(wacz) as z:
+        package = json.loads(z.read("datapackage.json"))
+    empty = json.dumps({**package, "resources": []}).encode()
+    digest = json.dumps(
+        {"path": "datapackage.json", "hash": f"sha256:{hashlib.sha256(empty).hexdigest()}"}
+    ).encode()
+    bare = gzip.compress(b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+        b"WARC-Date: 2024-03-01T12:00:00Z\r\nWARC-Target-URI: https://a.example/\r\n"
+        b"Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n")  # fmt: skip
+    cases = {
+        "lists nothing": {"datapackage.json": empty, "datapackage-digest.json": digest},
+        "digest differs": {"datapackage.json": empty},
+        "resources not objects": {
+            "datapackage.json": json.dumps({**package, "resources": [1]}).encode()
+        },
+    }
+
+    for what, change in cases.items():
+        checked = verify_export(_rezipped(wacz, tmp_path / f"{what}.wacz", change))
+        assert checked.exit_code == 1, (what, checked.output)
+        assert "Traceback" not in checked.output
+    (tmp_path / "bare.warc.gz").write_bytes(bare)
+    no_digest = verify_export(tmp_path / "bare.warc.gz")
+    assert no_digest.exit_code == 1 and "no WARC-Block-Digest" in no_digest.output

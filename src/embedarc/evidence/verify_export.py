@@ -58,21 +58,43 @@ def _warc(stream: IO[bytes], name: str) -> list[str]:
             content = record.content_stream()
             while content.read(CHUNK):
                 pass
-            if record.digest_checker.passed is False:
-                target = record.rec_headers.get_header("WARC-Target-URI") or "?"
+            target = record.rec_headers.get_header("WARC-Target-URI") or "?"
+            if record.digest_checker.passed is None:
+                # Every record embedarc writes carries its block digest: one without was
+                # altered, and nothing here would vouch for its bytes.
+                problems.append(f"{name}: {target}: no WARC-Block-Digest to check it by")
+            elif record.digest_checker.passed is False:
                 problems += [f"{name}: {target}: {p}" for p in record.digest_checker.problems]
     except (ArchiveLoadFailed, OSError, ValueError) as e:
         problems.append(f"{name}: not a readable WARC: {e}")
     return problems
 
 
+# What every WACZ embedarc writes lists in its datapackage.json: a package listing less would
+# vouch for nothing it leaves out.
+WACZ_PARTS = ("archive/data.warc.gz", "indexes/index.cdxj", "pages/pages.jsonl")
+
+
 def _wacz(path: Path) -> list[str]:
     problems: list[str] = []
     try:
         with zipfile.ZipFile(path) as wacz:
-            package = json.loads(wacz.read("datapackage.json"))
+            data = wacz.read("datapackage.json")
+            stated = json.loads(wacz.read("datapackage-digest.json"))
+            want = stated.get("hash") if isinstance(stated, dict) else None
+            if want != f"sha256:{hashlib.sha256(data).hexdigest()}":
+                problems.append(f"{path}: datapackage.json: does not hash to its {want or 'hash'}")
+            package = json.loads(data)
             resources = package.get("resources") if isinstance(package, dict) else None
-            for resource in resources if isinstance(resources, list) else []:
+            if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+                return [*problems, f"{path}: not a readable WACZ: a malformed resources list"]
+            listed = {str(r.get("path")) for r in resources}
+            problems += [
+                f"{path}: {part}: not listed in datapackage.json"
+                for part in WACZ_PARTS
+                if part not in listed
+            ]
+            for resource in resources:
                 name, want = str(resource.get("path")), str(resource.get("hash") or "")
                 digest = hashlib.sha256()
                 with wacz.open(name) as member:
