@@ -84,8 +84,7 @@ def export_command(
         raise UsageError("-o is for --wacz and --warc; --bag writes into its own folder")
     if every == bool(articles):
         raise UsageError("name the articles to export, or give --all (not both)")
-    organization = flags.pop("source_organization")
-    settings = load_settings({**flags, "source_organization": organization})
+    settings = load_settings(flags)
     root = settings.archive_dir
     # A bag folder that is a link is written into; an output file that is one is replaced.
     target = bag.resolve() if bag is not None else output

@@ -18,12 +18,13 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ExportError, UsageError
+from ..keeping import sidecar
 from ..keeping.lock import writing
 from ..keeping.sidecar_record import Sidecar
 from ..keeping.store import require_archive
 from ..network.capture_record import RECORD, read_record
 from ..upkeep.maintenance import find_article
-from ..upkeep.verify import article_folders, read_sidecar
+from ..upkeep.verify import article_folders
 from .wacz import Page, write_wacz
 from .warc import ArticleRecords, article_records, warc_date, write_warc
 
@@ -60,16 +61,17 @@ def choose(root: Path, wanted: list[str], *, every: bool) -> list[Chosen]:
     """The articles named (as `remove` finds them), or all of them; each once, in folder order."""
     require_archive(root)
     if every:
-        folders = [(f, read_sidecar(f)[0]) for f in article_folders(root)]
+        folders = [(f, *sidecar.load(f)) for f in article_folders(root)]
     else:
-        folders = [(f.folder, f.data) for f in (find_article(root, n) for n in wanted)]
+        folders = [(f.folder, f.data, None) for f in (find_article(root, n) for n in wanted)]
     chosen: dict[Path, Chosen] = {}
-    for folder, data in folders:
+    for folder, data, why in folders:
         for part in (folder, folder.parent):  # its sidecar and files would be a stranger's
             if part.is_symlink():
                 raise ExportError(f"refusing to export through a symbolic link: {part}")
         if data is None:
-            raise ExportError(f"{folder.name}: its {read_sidecar(folder)[1]}: cannot export it")
+            why = why or sidecar.load(folder)[1]
+            raise ExportError(f"{folder.name}: its {why}: cannot export it")
         chosen.setdefault(folder, Chosen(folder, data))
     if not chosen:
         raise UsageError(f"no article in {root} to export")

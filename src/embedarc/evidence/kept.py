@@ -7,7 +7,6 @@ malformed C2PA manifest each end as a recorded reason, and the article stays as 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -216,12 +215,3 @@ def _record_examined(index: Index, sha256: str, seen: Examined) -> None:
             pk=("sha256", "frame"),
         )
         index.db.table("media_evidence").upsert(record, pk="sha256")
-
-
-def credentials_of(index: Index, sha256: str) -> dict[str, Any] | None:
-    rows = list(index.db.table("media_evidence").rows_where("sha256 = ?", [sha256]))
-    if not rows:
-        return None
-    row = rows[0]
-    row["c2pa_errors"] = json.loads(row["c2pa_errors"] or "[]")
-    return row

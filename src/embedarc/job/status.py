@@ -77,9 +77,7 @@ def status(
             " left join articles a on a.id = r.article_id where r.state = 'failed_permanently'"
         )
     )
-    dead = next(
-        db.query("select count(*) n, max(last_checked) last from link_checks where alive = 0")
-    )
+    dead = next(db.query("select count(*) n from link_checks where alive = 0"))
     last_check = next(db.query("select max(last_checked) last from link_checks"))["last"]
     newly = list(
         db.query(

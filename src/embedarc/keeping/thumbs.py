@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 
 THUMBS = "thumbs"
 SIZE = 320  # the longer side, in pixels
-# Containers a stored video may be in. Playlists and concat lists (hls, concat) are left out:
-# they name other files, and a thumbnail must read this one file only.
 FFMPEG_TIMEOUT = 60.0
 
 

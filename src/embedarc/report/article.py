@@ -6,16 +6,16 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..evidence.timestamps import FOLDER as TIMESTAMPS
 from ..keeping.sidecar_record import Sidecar, SidecarMedia, SidecarPost, SidecarResolution
 from ..keeping.thumbs import thumb_relative
+from ..network.capture_record import RECORD as CAPTURE_RECORD
 from .outcomes import label, tone
 from .safe import local_href, web_href
 
 # The proof an article folder holds besides its sidecar and evidence, shown when present: the
 # record of every exchange, the manifests and their RFC 3161 tokens. (Exports, WACZ and bags,
 # are made on demand outside the archive.)
-CAPTURE_RECORD = "capture/exchanges.jsonl"
-TIMESTAMPS = "timestamps"
 QUOTE_DEPTH = 4  # quoted posts shown inside a card, at most this deep
 
 

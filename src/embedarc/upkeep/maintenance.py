@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError, UsageError
+from ..keeping import sidecar
 from ..keeping.index import INDEX_NAME, Index
 from ..keeping.lock import exclusive
 from ..keeping.sidecar import SIDECAR
 from ..keeping.sidecar_record import Record, Sidecar
 from ..keeping.store import HASHED_NAME, Store, is_stored_name, require_archive
 from ..reading.links import normalise
-from .verify import article_folders, inside, read_sidecar
+from .verify import article_folders, inside
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _rebuild_index(root: Path, on_skipped: Skipped | None) -> int:
 
     sidecars: list[Sidecar] = []
     for folder in article_folders(root):
-        data, why = read_sidecar(folder)
+        data, why = sidecar.load(folder)
         why = why if data is None else _unusable(data)
         if data is None or why is not None:
             skip(folder / SIDECAR, why or "unusable")
@@ -165,7 +166,7 @@ def find_article(root: Path, wanted: str) -> FoundArticle:
     found = [
         FoundArticle(folder, data)
         for folder in article_folders(root)
-        for data in [read_sidecar(folder)[0]]
+        for data in [sidecar.load(folder)[0]]
         if _matches(folder, data, wanted)
     ]
     if not found:
@@ -221,7 +222,7 @@ def _remove_article(root: Path, article: str, *, dry_run: bool) -> Removal:
     for folder in article_folders(root):
         if folder == target.folder:
             continue
-        other, _ = read_sidecar(folder)
+        other, _ = sidecar.load(folder)
         other_media |= set(_media_of(folder, other))
     index = Index.for_reading(root / INDEX_NAME) if dry_run else Index(root / INDEX_NAME)
     try:

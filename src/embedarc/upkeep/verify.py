@@ -96,11 +96,6 @@ def inside(root: Path, relative: object) -> Path | None:
     return root / candidate
 
 
-def read_sidecar(folder: Path) -> tuple[Sidecar | None, str | None]:
-    """(sidecar, None), or (None, why it cannot be used)."""
-    return sidecar.load(folder)
-
-
 def article_folders(root: Path) -> list[Path]:
     articles = root / "articles"
     if not articles.is_dir():
@@ -323,7 +318,7 @@ def _check_folders(
     referenced: set[str] = set()
     articles_checked = 0
     for folder in folders:
-        data, why = read_sidecar(folder)
+        data, why = sidecar.load(folder)
         if data is None:
             target = folder / SIDECAR
             if why == f"no {SIDECAR}":
@@ -461,5 +456,5 @@ def _check_folder(
         elif actual is not None and actual != match.group(1):
             found.altered_(rel(path), f"its bytes hash to {actual}")
     for kind, name, reason in capture_problems(folder, listed):  # the exchanges it relied on
-        getattr(found, f"{kind}_")(f"{rel(folder)}/{name}", reason)
+        found.add(kind, f"{rel(folder)}/{name}", reason)
     return listed
