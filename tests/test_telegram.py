@@ -438,3 +438,24 @@ def test_a_blurred_backdrop_with_its_own_source_is_not_the_video() -> None:
     answer = parse_page(tg.frame(body), ref, ref.url)
     assert answer.post is not None
     assert [m.url for m in answer.post.media] == ["https://cdn4.telesco.pe/file/original.mp4"]
+
+
+def test_an_album_item_linking_to_a_malformed_address_is_no_crash() -> None:
+    """The recorded album with one item's link made unparseable (a bracket left open in its
+    host): that item is read without its own message id, the rest as recorded."""
+    page = (FIXTURES / "album_84.html").read_text(encoding="utf-8")
+    page = page.replace(
+        'href="https://t.me/tchantest/85?single"', 'href="https://[x/tchantest/85?single"'
+    )
+    ref = TELEGRAM.claims("https://t.me/tchantest/84")
+    assert ref is not None
+
+    answer = parse_page(tg.frame(page), ref, f"{ref.url}?embed=1&mode=tme")
+
+    assert answer.post is not None
+    assert [m.item_id for m in answer.post.media] == [
+        "tchantest/84",
+        None,
+        "tchantest/86",
+        "tchantest/87",
+    ]

@@ -24,10 +24,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from ..clock import iso
 from ..model import Evidence, Failure, MediaKind, Outcome
+from ..reading.urls import join_url, split_url
 from .base import Platform, Post, PostAnswer, PostMedia, PostRef, Session
 
 if TYPE_CHECKING:
@@ -137,10 +138,9 @@ def _web_url(raw: str | None, base: str) -> str | None:
     raw = raw.strip()
     if not raw or any(ord(c) < 0x20 for c in raw):
         return None
-    try:
-        url = urljoin(base, raw)
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed "[" in the host ("https://[cdn]x/…"): no URL at all
+    url = join_url(base, raw)
+    parts = split_url(url) if url is not None else None
+    if url is None or parts is None:  # an unclosed "[" in the host ("https://[cdn]x/…")
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
@@ -149,9 +149,8 @@ def _web_url(raw: str | None, base: str) -> str | None:
 
 def _item_id(node: LexborNode, channel: str) -> str | None:
     """The message an album item links to (`https://t.me/<channel>/<id>?single`), as "ch/id"."""
-    href = node.attributes.get("href") or ""
-    parts = urlsplit(href)
-    if (parts.hostname or "").lower() not in _HOSTS:
+    parts = split_url(node.attributes.get("href") or "")
+    if parts is None or (parts.hostname or "").lower() not in _HOSTS:
         return None
     found = _post_path(parts.path)
     if found is None or found[0].lower() != channel.lower():
