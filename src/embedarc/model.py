@@ -6,6 +6,8 @@ Stages pass these frozen dataclasses to each other; nothing here does I/O.
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +115,11 @@ class Article:
     origin_name: str | None = None  # "ZeroHedge News" from "via ZeroHedge News <url>"
     origin_url: str | None = None  # the "via" link, unresolved
     links_skipped: int = 0  # links found past the cap (--max-links), neither kept nor followed
+
+    @functools.cached_property
+    def content_sha256(self) -> str:
+        """The SHA-256 of the original bytes, taken once however many stages ask."""
+        return hashlib.sha256(self.raw).hexdigest()
 
 
 class Via(enum.StrEnum):

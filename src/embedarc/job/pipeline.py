@@ -421,7 +421,7 @@ class _Run:
                 return
             article = job.article
             job.previous_folder, job.previous = self._previous(
-                content_sha256=hashlib.sha256(article.raw).hexdigest()
+                content_sha256=article.content_sha256
             )
             if article.origin_url:
                 self._resolve_origin(job)
@@ -725,7 +725,7 @@ class _Run:
         When this call wrote the article already, its record becomes the job's previous one,
         so this write adds to that one instead of overwriting it.
         """
-        content_sha = hashlib.sha256(article.raw).hexdigest()
+        content_sha = article.content_sha256
         identity = article.canonical_url or f"sha256:{content_sha}"
         article_id = sidecar.short_hash(identity)
         known_as = job.previous.article if job.previous else None

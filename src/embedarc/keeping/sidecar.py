@@ -164,7 +164,7 @@ def build(
             origin_name=article.origin_name,
             origin_url=article.origin_url,
             media_type=article.media_type,
-            content_sha256=hashlib.sha256(article.raw).hexdigest(),
+            content_sha256=article.content_sha256,
             original=original,
             # The article read another way before (a saved page, then its text): those bytes
             # stay in the folder under their own name.
