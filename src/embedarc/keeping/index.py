@@ -10,9 +10,9 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..clock import iso, utcnow
 from ..errors import ArchiveError
@@ -364,6 +364,21 @@ POST_COLUMNS = (
     "quoted",
     "reposted",
 )
+
+
+T = TypeVar("T")
+BATCH = 500  # ids a query names, well under SQLite's limit on parameters
+
+
+def batches(ids: Sequence[T]) -> Iterator[list[T]]:
+    """`ids` a few hundred at a time, for `... in (?, ?, ...)` queries of any length."""
+    for start in range(0, len(ids), BATCH):
+        yield list(ids[start : start + BATCH])
+
+
+def like_escape(text: str) -> str:
+    """`text` for a `like ? escape '\\'` pattern: its own \\, % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class Index:

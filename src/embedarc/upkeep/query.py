@@ -16,12 +16,11 @@ from urllib.parse import urlsplit
 
 from ..clock import iso, utcnow
 from ..errors import ArchiveError, UsageError
-from ..keeping.index import Index
+from ..keeping.index import Index, batches, like_escape
 from ..units import parse_duration
 from .maintenance import find_article
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_BATCH = 500  # ids per query, well under SQLite's limit on parameters
 
 
 def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) -> str:
@@ -105,7 +104,7 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
         params += list(filters.outcomes)
     if filters.site:
         site = filters.site.lower()
-        escaped = site.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = like_escape(site)
         clauses.append(
             "(a.id in (select article_id from links where post like ? escape '\\')"
             " or embedarc_on_site(a.canonical_url, ?) or embedarc_on_site(a.source, ?))"
@@ -139,8 +138,7 @@ def list_articles(index: Index, filters: Filters = Filters()) -> list[ArticleRow
     chosen_ids = [row[0] for row in rows]
     outcomes: dict[str, dict[str, int]] = {}
     media: dict[str, int] = {}
-    for start in range(0, len(chosen_ids), _BATCH):
-        batch = chosen_ids[start : start + _BATCH]
+    for batch in batches(chosen_ids):
         marks = ", ".join("?" for _ in batch)
         for article_id, outcome, n in db.execute(
             f"select article_id, outcome, count(*) from links where article_id in ({marks})"

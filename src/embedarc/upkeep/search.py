@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
-from ..keeping.index import SEARCHED, Index
+from ..keeping.index import SEARCHED, Index, batches, like_escape
 
 # What a match in each column is, as a person would say it.
 FIELDS: dict[str, dict[str, str]] = {
@@ -144,15 +144,16 @@ def _full_text(index: Index, query: str, limit: int) -> list[Hit]:
             f"snippet([{table}_fts], {n}, '{_S}', '{_E}', '…', {SNIPPET_WORDS})"
             for n in range(len(columns))
         )
-        marks = ", ".join("?" for _ in rowids)
-        sql = (
-            f"select rowid, bm25([{table}_fts]), {parts} from [{table}_fts]"
-            f" where [{table}_fts] match ? and rowid in ({marks})"
-        )
-        for rowid, _rank, *texts in db.execute(sql, [query, *rowids]).fetchall():
-            snippets[(table, rowid)] = {
-                column: text or "" for column, text in zip(columns, texts, strict=True)
-            }
+        for batch in batches(rowids):
+            marks = ", ".join("?" for _ in batch)
+            sql = (
+                f"select rowid, {parts} from [{table}_fts]"
+                f" where [{table}_fts] match ? and rowid in ({marks})"
+            )
+            for rowid, *texts in db.execute(sql, [query, *batch]).fetchall():
+                snippets[(table, rowid)] = {
+                    column: text or "" for column, text in zip(columns, texts, strict=True)
+                }
     articles = _articles(index, chosen)
     hits = []
     for article_id in chosen:
@@ -181,15 +182,16 @@ def _marked(text: str) -> str:
 
 
 def _articles(index: Index, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    wanted = list(ids)
-    marks = ", ".join("?" for _ in wanted)
-    sql = f"select id, folder, title, first_archived from articles where id in ({marks})"
-    return {row["id"]: row for row in index.db.query(sql, wanted)}
+    found = {}
+    for batch in batches(list(ids)):
+        marks = ", ".join("?" for _ in batch)
+        sql = f"select id, folder, title, first_archived from articles where id in ({marks})"
+        found.update({row["id"]: row for row in index.db.query(sql, batch)})
+    return found
 
 
 def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{like_escape(word)}%"
 
 
 def _plain_search(index: Index, words: list[str], limit: int) -> list[Hit]:
