@@ -187,5 +187,6 @@ class Platform(Protocol):
         ...
 
     def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
-        """Whether the post is still there, as cheaply as the site allows (for `check`)."""
-        ...
+        """Whether the post is still there, as cheaply as the site allows (for `check`); by
+        default one look-up, for a site that offers nothing cheaper."""
+        return self.look_up(net, ref, session)

@@ -150,10 +150,6 @@ class Bluesky(Platform):
     def look_up(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         return _LookUp(net, ref).run()
 
-    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
-        """One lookup is all the site offers: the post, or why there is none."""
-        return self.look_up(net, ref, session)
-
 
 # -- the look-up ---------------------------------------------------------------------------
 

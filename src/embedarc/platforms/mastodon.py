@@ -152,10 +152,6 @@ class Mastodon(Platform):
         evidence = instance.evidence + answer.evidence
         return replace(answer, evidence=evidence)
 
-    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
-        """One lookup is all the site offers: the post, or why there is none."""
-        return self.look_up(net, ref, session)
-
     def _instance(self, net: Net, host: str) -> _Instance:
         from ..network.once import Once
 

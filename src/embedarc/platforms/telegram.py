@@ -351,9 +351,5 @@ class Telegram(Platform):
         answer = parse_page(html, ref, got.url or page_url)
         return PostAnswer(answer.post, answer.outcome, answer.reason, evidence)
 
-    def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
-        """One lookup is all the site offers: the post, or why there is none."""
-        return self.look_up(net, ref, session)
-
 
 TELEGRAM = Telegram()
