@@ -145,3 +145,16 @@ def test_every_ffmpeg_reading_a_stored_video_reads_that_file_only(
     else:
         with pytest.raises(perceptual.PerceptualError):
             perceptual.video_hashes(path, duration=1.0)
+
+
+def test_an_image_over_the_pixel_limit_gets_no_thumbnail_however_close(tmp_path: Path) -> None:
+    """The limit is the archive's --max-image-pixels, checked on the image's stated size before
+    a pixel is decoded, including between one and two times the limit (where Pillow's own
+    check only warns); and it leaves no process-wide limit behind for other threads."""
+    store = Store(tmp_path)
+    sha, source = stored(store, make_jpeg(100, 80, 3), "jpg")  # 8,000 pixels
+
+    assert not thumbs.ensure(store, sha, source, "image/jpeg", max_pixels=5_000)
+    assert not thumbs.thumb_path(store.root, sha).exists()
+    assert Image.MAX_IMAGE_PIXELS is None
+    assert thumbs.ensure(store, sha, source, "image/jpeg", max_pixels=8_000)

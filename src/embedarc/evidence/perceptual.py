@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EmbedarcError
-from ..keeping.media import ffmpeg_input
+from ..errors import EmbedarcError, TooLarge
+from ..keeping.media import ffmpeg_input, open_image
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +64,18 @@ def _pdq(pixels: Any) -> tuple[str, str, int]:
 
 def image_hash(path: Path, *, max_pixels: int) -> FrameHash:
     """The PDQ of an image (its first frame when animated); PerceptualError if unreadable."""
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
-        with image:
-            width, height = image.size
-            if width * height > max_pixels:  # checked before a pixel is decoded
-                raise PerceptualError(f"an image of {width}x{height} pixels, over {max_pixels}")
+        with open_image(path, max_pixels) as image:  # its size checked before a pixel is decoded
             image.draft("RGB", (IMAGE_SIDE, IMAGE_SIDE))  # JPEG: decode at a smaller scale
             picture = image.convert("RGB")
         picture.thumbnail((IMAGE_SIDE, IMAGE_SIDE))
         pdq, mirror, quality = _pdq(picture)
-    except PerceptualError:
-        raise
+    except TooLarge as e:
+        raise PerceptualError(str(e)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
         raise PerceptualError(f"cannot read the image: {e}") from None
-    except Image.DecompressionBombError as e:
-        raise PerceptualError(str(e)) from None
     return FrameHash(0, None, pdq, mirror, quality)
 
 

@@ -319,7 +319,7 @@ class _Run:
         self, sha: str, path: Path, mime: str, duration: float | None
     ) -> kept_evidence.Examined:
         if self.settings.report:
-            thumbs.ensure(self.store, sha, path, mime)  # a derived file: written at once
+            thumbs.ensure(self.store, sha, path, mime, self.settings.max_image_pixels)
         return kept_evidence.examine_file(
             path, mime, duration, max_pixels=self.settings.max_image_pixels
         )

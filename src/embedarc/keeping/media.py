@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import mimetypes
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import TooLarge
 from . import mp4
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +95,13 @@ def probe(path: Path, mime: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pro
 def _probe_image(path: Path, max_pixels: int) -> Probe | None:
     from PIL import Image, UnidentifiedImageError
 
-    # Pillow warns above the limit and raises above twice the limit; both are bombs here, so
-    # the size is checked below and the warning (process-wide state) is silenced once.
-    _quiet_bomb_warning()
-    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        image = Image.open(path)
-    except Image.DecompressionBombError as e:
-        raise TooLarge(f"an image over the limit of {max_pixels} pixels: {e}") from None
+        image = open_image(path, max_pixels)
     except (UnidentifiedImageError, OSError, ValueError):
         return None
     try:
         with image:
             width, height = image.size
-            if width * height > max_pixels:
-                raise TooLarge(f"an image of {width}x{height} pixels, over {max_pixels}")
             mime = Image.MIME.get(image.format or "", "") or mime_for(path)
             frames = getattr(image, "n_frames", 1)
             duration = None
@@ -118,11 +112,20 @@ def _probe_image(path: Path, max_pixels: int) -> Probe | None:
         return None
 
 
-@functools.cache
-def _quiet_bomb_warning() -> None:
+def open_image(path: Path, max_pixels: int) -> PILImage:
+    """An image opened (its header read, no pixel decoded yet); TooLarge when it has more than
+    `max_pixels`. The one guard against decompression bombs: probing, perceptual hashes and
+    thumbnails all open images here. Pillow's own check is process-wide state that threads
+    working to different limits would race on, so it is off and each call checks its own."""
     from PIL import Image
 
-    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    Image.MAX_IMAGE_PIXELS = None
+    image = Image.open(path)
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise TooLarge(f"an image of {width}x{height} pixels, over {max_pixels}")
+    return image
 
 
 def _probe_video(path: Path, mime: str) -> Probe:

@@ -14,7 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .media import DEFAULT_MAX_PIXELS, ffmpeg_input
+from ..errors import TooLarge
+from .media import DEFAULT_MAX_PIXELS, ffmpeg_input, open_image
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,11 @@ def can_thumb(mime: str | None) -> bool:
     return bool(mime) and str(mime).startswith(("image/", "video/"))
 
 
-def ensure(store: Store, sha256: str, source: Path, mime: str) -> bool:
-    """Make the thumbnail of a stored file unless it exists; whether one exists afterwards."""
+def ensure(
+    store: Store, sha256: str, source: Path, mime: str, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> bool:
+    """Make the thumbnail of a stored file unless it exists; whether one exists afterwards.
+    An image of more than `max_pixels` (--max-image-pixels) gets none."""
     target = thumb_path(store.root, sha256)
     if target.is_file():
         return True
@@ -48,7 +52,7 @@ def ensure(store: Store, sha256: str, source: Path, mime: str) -> bool:
     os.close(fd)
     tmp = Path(name)
     try:
-        made = _image(source, tmp) if mime.startswith("image/") else _video(source, tmp)
+        made = _image(source, tmp, max_pixels) if mime.startswith("image/") else _video(source, tmp)
         if made:
             store.refuse_links(target)
             os.replace(tmp, target)
@@ -57,16 +61,15 @@ def ensure(store: Store, sha256: str, source: Path, mime: str) -> bool:
         tmp.unlink(missing_ok=True)
 
 
-def _image(source: Path, out: Path) -> bool:
-    from PIL import Image, UnidentifiedImageError
+def _image(source: Path, out: Path, max_pixels: int) -> bool:
+    from PIL import UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS  # a bomb is not opened, let alone shrunk
     try:
-        with Image.open(source) as image:
+        with open_image(source, max_pixels) as image:  # a bomb is not decoded, let alone shrunk
             image.draft("RGB", (SIZE, SIZE))  # JPEGs decode at a fraction of their size
             image.thumbnail((SIZE, SIZE))
             image.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+    except (UnidentifiedImageError, OSError, ValueError, TooLarge) as e:
         log.debug("no thumbnail for %s: %s", source, e)
         return False
     return True
