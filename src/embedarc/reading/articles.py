@@ -225,7 +225,7 @@ def read_html(
     tree = parse_html(decode(raw, content_type=content_type, html=True))
     roots = content_roots(tree)
     canonical = _canonical(tree, url)
-    found = html_links(tree, base_url=url or canonical, limit=max_links)
+    found = html_links(tree, base_url=url or canonical, limit=max_links, roots=roots)
     return Article(
         source=source,
         raw=raw,

@@ -490,18 +490,20 @@ def html_links(
     found_in: FoundIn = FoundIn.ARTICLE,
     limit: int | None = None,
     known: Iterable[str] = (),
+    roots: list[LexborNode] | None = None,
 ) -> Found:
     """The links in an HTML article's body (plus its og:video), normalised, in document order.
 
     At most `limit` are kept, counting the URLs in `known` (kept already, not repeated); a tree
-    already parsed is used as it is, so a page is parsed once.
+    already parsed is used as it is, so a page is parsed once, and `roots` its body when the
+    caller found it already (`content_roots`).
     """
     tree = html if isinstance(html, LexborHTMLParser) else parse_html(_as_text(html))
     base = _base(tree, base_url)
     keeper = _Keeper(limit, frozenset(known))
     for link in _og_videos(tree, base, found_in):
         keeper.add(link)
-    for root in content_roots(tree):
+    for root in content_roots(tree) if roots is None else roots:
         for link in _body_links(root, base, found_in):
             keeper.add(link)
     return keeper.found()
