@@ -82,9 +82,12 @@ def to_post(tweet: Tweet) -> Post:
 
 
 def _checked(answer: services.Answer) -> PostAnswer:
+    """One service's answer as the interface says it, its raw answer as evidence."""
+    evidence = (answer.evidence,) if answer.evidence is not None else ()
     if answer.tweet is not None:
-        return PostAnswer(to_post(answer.tweet))
-    return PostAnswer(None, answer.verdict or Outcome.FAILED, answer.reason, failure=answer.kind)
+        return PostAnswer(to_post(answer.tweet), evidence=evidence)
+    verdict = answer.verdict or Outcome.FAILED
+    return PostAnswer(None, verdict, answer.reason, evidence, failure=answer.kind)
 
 
 def _syndication_knows(net: Net, ref: PostRef) -> PostAnswer:
@@ -194,13 +197,7 @@ class X(Platform):
 
     def alive(self, net: Net, ref: PostRef, session: Session | None = None) -> PostAnswer:
         """One syndication call: cheap, and X's own word on whether the tweet is there."""
-        answer = services.ask_syndication(net, ref.id)
-        evidence = (answer.evidence,) if answer.evidence is not None else ()
-        if answer.tweet is not None:
-            return PostAnswer(to_post(answer.tweet), evidence=evidence)
-        return PostAnswer(
-            None, answer.verdict or Outcome.FAILED, answer.reason, evidence, failure=answer.kind
-        )
+        return _checked(services.ask_syndication(net, ref.id))
 
     def archived_forms(self, ref: PostRef) -> ArchivedForms:
         """Captures of the tweet's syndication and community API answers and status pages."""
