@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import FetchFailed, TooLarge
 from ..keeping.store import Store
@@ -27,6 +27,7 @@ from ..network.net import Net, NetworkError
 from ..platforms import ArchivedForms, ArchivedPost, CaptureTarget, Post, WantedMedia
 from . import memento, wayback
 
+T = TypeVar("T")
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a captured API answer or page
 TRIES = 3  # captures tried per URL, newest first
 
@@ -110,20 +111,23 @@ class PostArchives:
         ]
         for source in self.sources:
             steps += [partial(self._memento, source, target) for target in forms.timemaps]
+        return self._first(steps)
+
+    def _first(self, steps: list[Callable[[], T | None]]) -> T | None:
+        """The first step's answer that is not None; an archive that is down or a fetch that
+        fails is a note (and the archive's unavailability kept, to say so), not the end."""
         for step in steps:
-            found = self._guarded(step)
+            try:
+                found = step()
+            except (wayback.WaybackUnavailable, memento.MementoUnavailable) as e:
+                self.result.notes.append(str(e))
+                self.result.unavailable = self.result.unavailable or e
+                continue
+            except (FetchFailed, NetworkError, TooLarge) as e:
+                self.result.notes.append(str(e))
+                continue
             if found is not None:
                 return found
-        return None
-
-    def _guarded(self, step: Callable[[], Found | None]) -> Found | None:
-        try:
-            return step()
-        except (wayback.WaybackUnavailable, memento.MementoUnavailable) as e:
-            self.result.notes.append(str(e))
-            self.result.unavailable = self.result.unavailable or e
-        except (FetchFailed, NetworkError, TooLarge) as e:
-            self.result.notes.append(str(e))
         return None
 
     def _wayback(self, target: CaptureTarget) -> Found | None:
@@ -161,19 +165,7 @@ class PostArchives:
                 self.result.notes.append(f"{wanted.url}: {e}")
         steps: list[Callable[[], MediaFile | None]] = [partial(self._wayback_media, wanted, meta)]
         steps += [partial(self._memento_media, source, wanted, meta) for source in self.sources]
-        for step in steps:
-            try:
-                got = step()
-            except (wayback.WaybackUnavailable, memento.MementoUnavailable) as e:
-                self.result.notes.append(str(e))
-                self.result.unavailable = self.result.unavailable or e
-                continue
-            except (FetchFailed, NetworkError, TooLarge) as e:
-                self.result.notes.append(str(e))
-                continue
-            if got is not None:
-                return got
-        return None
+        return self._first(steps)
 
     def _wayback_media(self, wanted: WantedMedia, meta: dict[str, Any]) -> MediaFile | None:
         captures = wayback.find_captures(
