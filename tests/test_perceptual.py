@@ -212,6 +212,10 @@ def test_similar_lists_copies_across_articles_with_their_posts(
     assert text[0] == f"distance {pair['distance']}: {pair['a']['path']}  {pair['b']['path']}"
     assert any(line.endswith(f"via {post.url} (post {post.key})") for line in text)
     assert text[-1] == "1 pairs within 31 bits"
+    # --threshold: only pairs at most that far apart
+    closest = embedarc(settings.archive_dir, "similar", "--json", "--threshold", "0")
+    distances = [p["distance"] for p in json.loads(closest.output)["pairs"]]
+    assert distances == ([0] if pair["distance"] == 0 else [])
 
 
 def test_every_stored_image_gets_its_hash_once_and_verify_sees_them(

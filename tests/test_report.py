@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -451,3 +452,24 @@ def test_an_idle_run_leaves_the_pages_as_they_are(
 
     assert done.exit_code == 0, done.output
     assert (page.stat().st_ino, page.read_bytes()) == before  # not written again
+
+
+def test_report_takes_out_thumbnails_of_files_no_longer_in_the_archive(
+    sky: BlueskySim, archive_dir: Path, tmp_path: Path
+) -> None:
+    """A thumbnail whose file left the archive (an article removed with --no-report, an older
+    release) is taken out by `report`, and counted in its --json."""
+    una = sky.account("una.example.com", "Una")
+    post = sky.post(una, "3lprunepost12", "kept", images=[BskyImage(100, 80, 13)])
+    archive_text(archive_dir, tmp_path, "a.txt", f"Kept story\n{post.url}\n")
+    [kept_sha] = post.hashes
+    stray = archive_dir / "thumbs" / "ab" / f"{'ab' + '0' * 62}.jpg"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"an old thumbnail")
+
+    done = embedarc(archive_dir, "report", "--json")
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["removed_thumbnails"] == 1
+    assert not stray.exists()
+    assert (archive_dir / "thumbs" / kept_sha[:2] / f"{kept_sha}.jpg").is_file()
