@@ -854,10 +854,7 @@ def _final(outcome: Outcome | Unknown) -> bool:
 
 
 def _prior_entry(previous: Sidecar | None, url: str) -> SidecarLink | None:
-    for entry in previous.links if previous else ():
-        if entry.url == url:
-            return entry
-    return None
+    return previous.link(url) if previous is not None else None
 
 
 def _read(path: Path) -> bytes | None:

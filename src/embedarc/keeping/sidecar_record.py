@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -406,6 +407,17 @@ class Sidecar(Record):
     media: tuple[SidecarMedia, ...] = ()
     # What did not fit when it was read, each naming its field: kept in `extra`, never written.
     problems: tuple[str, ...] = field(default=(), compare=False, metadata=_INTERNAL)
+
+    def link(self, url: str) -> SidecarLink | None:
+        """The entry of the link to `url` (the first, should a hand have written two)."""
+        return self._links_by_url.get(url)
+
+    @functools.cached_property
+    def _links_by_url(self) -> dict[str, SidecarLink]:
+        found: dict[str, SidecarLink] = {}
+        for entry in self.links:
+            found.setdefault(entry.url, entry)
+        return found
 
     @classmethod
     def from_json(cls, data: Any, *, strict: bool = False) -> Self:
